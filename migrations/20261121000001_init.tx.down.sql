@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS server_keys;
+DROP TABLE IF EXISTS push_subscriptions;
+DROP TABLE IF EXISTS applied_actions;
+DROP TABLE IF EXISTS seen_history;
+DROP TABLE IF EXISTS messages;
+DROP TABLE IF EXISTS conversation_members;
+DROP TABLE IF EXISTS conversations;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;

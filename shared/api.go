@@ -1,0 +1,51 @@
+package shared
+
+// RegisterRequest creates an account and signs the device in.
+type RegisterRequest struct {
+	Email    string `json:"email"`
+	Nickname string `json:"nickname"`
+	Password string `json:"password"`
+}
+
+// SignInRequest signs in with an email or a nickname in Login.
+type SignInRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// SignOutRequest ends this device's session, or every session of the user.
+type SignOutRequest struct {
+	All bool `json:"all,omitempty"`
+}
+
+// ProfileUpdate changes the profile; empty fields are left alone. Changing
+// the email or the password needs CurrentPassword.
+type ProfileUpdate struct {
+	Nickname        string `json:"nickname,omitempty"`
+	Email           string `json:"email,omitempty"`
+	NewPassword     string `json:"new_password,omitempty"`
+	CurrentPassword string `json:"current_password,omitempty"`
+}
+
+// ErrorResponse is the body of every failed HTTP API call: one entry per
+// problem, each naming its form field when it has one.
+type ErrorResponse struct {
+	Errors []FieldError `json:"errors"`
+}
+
+// UserPage is one page of a user search, ordered by nickname; pass Next as
+// the "after" parameter to get the following page.
+type UserPage struct {
+	Users []User `json:"users"`
+	Next  string `json:"next,omitempty"`
+}
+
+// PushSubscription is a browser's Web Push subscription as PushManager gives it.
+type PushSubscription struct {
+	Endpoint string `json:"endpoint"`
+	Keys     struct {
+		P256dh string `json:"p256dh"`
+		Auth   string `json:"auth"`
+	} `json:"keys"`
+	Device string `json:"device,omitempty"`
+}

@@ -1,0 +1,296 @@
+package shared
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ProtocolVersion is the version of the wire protocol this build speaks.
+// Within a version fields are only added and unknown fields and types are
+// ignored; a breaking change bumps it. The server accepts clients from
+// MinProtocolVersion to ProtocolVersion and tells older ones to update.
+const (
+	ProtocolVersion    = 1
+	MinProtocolVersion = 1
+)
+
+// Envelope is one message on the WebSocket, in both directions. Client
+// actions carry ID, the action id (a UUIDv7 the browser stored with the action
+// before the first send); the server's ack or error repeats it. Durable events
+// carry Seq, the conversation sequence number a client resumes from.
+// A server frame may hold several envelopes separated by newlines.
+type Envelope struct {
+	V    int             `json:"v,omitempty"`
+	Type string          `json:"type"`
+	ID   string          `json:"id,omitempty"`
+	Seq  int64           `json:"seq,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Client actions and requests.
+const (
+	TypeHello              = "hello"
+	TypePing               = "ping"
+	TypePong               = "pong"
+	TypeMessageSend        = "message.send"
+	TypeConversationCreate = "conversation.create"
+	TypeConversationRename = "conversation.rename"
+	TypeConversationClose  = "conversation.close"
+	TypeConversationLeave  = "conversation.leave"
+	TypeMemberAdd          = "member.add"
+	TypeMemberRemove       = "member.remove"
+	TypeOwnerTransfer      = "owner.transfer"
+	TypeSeenMark           = "seen.mark"
+	TypeHistoryFetch       = "history.fetch"
+	TypeSeenQuery          = "seen.query"
+	TypeTyping             = "typing"
+	TypeReadPosition       = "read.position"
+)
+
+// Server replies and events.
+const (
+	TypeWelcome             = "welcome"
+	TypeAck                 = "ack"
+	TypeError               = "error"
+	TypeCaughtUp            = "caught_up"
+	TypeMessageCreated      = "message.created"
+	TypeConversationUpdated = "conversation.updated"
+	TypeConversationRemoved = "conversation.removed"
+	TypeSeenMoved           = "seen.moved"
+	TypePresence            = "presence"
+	TypeTypingEvent         = "typing.event"
+	TypeReadPositionEvent   = "read.position.event"
+)
+
+// Durable reports whether an action type changes server state and so goes
+// through the outbox and the applied-actions record. Requests that only read
+// (history, seen query) and ephemeral signals are not durable.
+func Durable(actionType string) bool {
+	switch actionType {
+	case TypeMessageSend, TypeConversationCreate, TypeConversationRename, TypeConversationClose,
+		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark:
+		return true
+	}
+	return false
+}
+
+// Hello opens every connection. Cursors maps conversation id to the highest
+// seq the client holds without a gap below it; the server replays what follows.
+type Hello struct {
+	Protocol    int              `json:"protocol"`
+	Device      string           `json:"device,omitempty"`
+	ResumeToken string           `json:"resume_token,omitempty"`
+	Cursors     map[string]int64 `json:"cursors,omitempty"`
+}
+
+// Welcome answers Hello. After it the server sends, for every conversation of
+// the user, conversation.updated and the missed messages (at most
+// ReplayPageMax per conversation, newest last; Gap marks older ones not sent),
+// then caught_up, then live traffic.
+type Welcome struct {
+	Protocol    int       `json:"protocol"`
+	User        User      `json:"user"`
+	ServerTime  time.Time `json:"server_time"`
+	ResumeToken string    `json:"resume_token,omitempty"`
+	Resumed     bool      `json:"resumed,omitempty"` // true when the resume token was accepted
+	BodyMax     int       `json:"body_max"`
+	Heartbeat   int       `json:"heartbeat_ms"` // how often each side pings
+}
+
+// CaughtUp ends the replay. Gaps lists conversations whose replay was cut to
+// the newest page; the client fetches older history as the user scrolls.
+type CaughtUp struct {
+	Gaps map[string]int64 `json:"gaps,omitempty"` // conversation id -> lowest seq sent
+}
+
+// ReplayPageMax caps the missed messages replayed per conversation on resume.
+const ReplayPageMax = 200
+
+// Error is the payload of an error envelope. ID on the envelope names the
+// action it answers. Fatal errors are followed by the server closing the
+// connection: the browser cannot see close codes, so the reason travels here.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	Fatal   bool   `json:"fatal,omitempty"`
+	// RetryAfter is set with CodeRateLimited, in milliseconds.
+	RetryAfter int `json:"retry_after_ms,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Permanent reports whether retrying the same action can never succeed, so
+// the outbox marks it failed instead of retrying it.
+func (e *Error) Permanent() bool {
+	switch e.Code {
+	case CodeInternal, CodeRateLimited, CodeUnavailable:
+		return false
+	}
+	return true
+}
+
+// Error codes. Each comes with a human message; the code is for programs.
+const (
+	CodeMalformed          = "malformed"
+	CodeUnknownType        = "unknown_type"
+	CodeUnsupportedVersion = "unsupported_version"
+	CodeUnauthorized       = "unauthorized"
+	CodeSessionRevoked     = "session_revoked"
+	CodeTokenInvalid       = "resume_token_invalid"
+	CodeNotFound           = "conversation_not_found"
+	CodeUserNotFound       = "user_not_found"
+	CodeNotMember          = "not_member"
+	CodeAlreadyMember      = "already_member"
+	CodeNotOwner           = "not_owner"
+	CodeClosed             = "conversation_closed"
+	CodeEmptyBody          = "empty_body"
+	CodeBodyTooLong        = "body_too_long"
+	CodeTitleTooLong       = "title_too_long"
+	CodeTooManyMembers     = "too_many_members"
+	CodeRateLimited        = "rate_limited"
+	CodeTooLarge           = "frame_too_large"
+	CodeInvalid            = "invalid"
+	CodeInternal           = "internal"
+	CodeUnavailable        = "unavailable"
+	CodeOwnerCannotLeave   = "owner_cannot_leave"
+
+	CodeNicknameLength  = "nickname_length"
+	CodeNicknameChars   = "nickname_chars"
+	CodeNicknameTaken   = "nickname_taken"
+	CodeEmailInvalid    = "email_invalid"
+	CodeEmailTaken      = "email_taken"
+	CodePasswordShort   = "password_too_short"
+	CodePasswordLong    = "password_too_long"
+	CodeWrongPassword   = "wrong_password"
+	CodeBadCredentials  = "bad_credentials"
+	CodeAccountDisabled = "account_disabled"
+	CodeThrottled       = "throttled"
+)
+
+// MessageSend posts a message. The envelope id is the action id.
+type MessageSend struct {
+	ConversationID string `json:"conversation_id"`
+	Body           string `json:"body"`
+}
+
+// ConversationCreate starts a conversation. ID is made by the client so that
+// messages queued offline can name the conversation before it exists; for a
+// one-to-one that already exists the ack returns the existing conversation and
+// the client moves its queued messages there.
+type ConversationCreate struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title,omitempty"`
+	MemberIDs []int64 `json:"member_ids"` // others than the creator
+}
+
+// ConversationRef names a conversation for close and leave.
+type ConversationRef struct {
+	ConversationID string `json:"conversation_id"`
+}
+
+// ConversationRename changes the title; empty restores the derived title.
+type ConversationRename struct {
+	ConversationID string `json:"conversation_id"`
+	Title          string `json:"title"`
+}
+
+// MemberChange adds or removes a member, or transfers ownership to them.
+type MemberChange struct {
+	ConversationID string `json:"conversation_id"`
+	UserID         int64  `json:"user_id"`
+}
+
+// SeenMark moves the sender's read cursor forward; it never moves back.
+type SeenMark struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+}
+
+// HistoryFetch asks for messages before a seq (0 means the newest), newest
+// last in the answer.
+type HistoryFetch struct {
+	ConversationID string `json:"conversation_id"`
+	Before         int64  `json:"before,omitempty"`
+	Limit          int    `json:"limit,omitempty"`
+}
+
+// History answers HistoryFetch.
+type History struct {
+	ConversationID string    `json:"conversation_id"`
+	Messages       []Message `json:"messages"`
+	More           bool      `json:"more"` // older messages exist
+}
+
+// SeenQuery asks who had seen message Seq and when.
+type SeenQuery struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+}
+
+// SeenBy answers SeenQuery: one entry per member who saw it, with the time
+// their cursor first reached it.
+type SeenBy struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Seen           []Seen `json:"seen"`
+}
+
+// Ack is the payload of an ack. Exactly one field is set, by action type.
+type Ack struct {
+	Message      *Message      `json:"message,omitempty"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Seen         *Seen         `json:"seen,omitempty"`
+	History      *History      `json:"history,omitempty"`
+	SeenBy       *SeenBy       `json:"seen_by,omitempty"`
+}
+
+// ConversationRemoved tells a client a conversation is no longer theirs.
+type ConversationRemoved struct {
+	ConversationID string `json:"conversation_id"`
+	Reason         string `json:"reason"` // "left" or "removed"
+}
+
+// SeenMoved tells members that someone's read cursor moved.
+type SeenMoved struct {
+	ConversationID string `json:"conversation_id"`
+	Seen
+}
+
+// Typing is an ephemeral signal; receivers show it until Until.
+type Typing struct {
+	ConversationID string    `json:"conversation_id"`
+	UserID         int64     `json:"user_id,omitempty"`
+	Nickname       string    `json:"nickname,omitempty"`
+	Until          time.Time `json:"until,omitempty"`
+}
+
+// ReadPosition is where a reader is in a conversation: anchored to a message
+// seq plus an offset in thousandths of that message's height, so it means the
+// same on every screen. Others see it as a "ghost".
+type ReadPosition struct {
+	ConversationID string `json:"conversation_id"`
+	UserID         int64  `json:"user_id,omitempty"`
+	Nickname       string `json:"nickname,omitempty"`
+	Seq            int64  `json:"seq"`
+	Offset         int    `json:"offset"`
+}
+
+// Presence lists who is viewing a conversation right now.
+type Presence struct {
+	ConversationID string         `json:"conversation_id"`
+	Viewers        []ReadPosition `json:"viewers"`
+}
+
+// NewEnvelope marshals data into an envelope of the given type.
+func NewEnvelope(typ, id string, seq int64, data any) (Envelope, error) {
+	env := Envelope{Type: typ, ID: id, Seq: seq}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return env, err
+		}
+		env.Data = b
+	}
+	return env, nil
+}

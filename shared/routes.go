@@ -1,0 +1,55 @@
+package shared
+
+import "strings"
+
+// Page routes of the PWA. The server registers every one of them with a shell
+// component, because go-app answers 404 for any path its process has not
+// registered, and the service worker serves the app shell for all of them.
+const (
+	RouteHome         = "/"
+	RouteSignIn       = "/signin"
+	RouteSignUp       = "/signup"
+	RouteProfile      = "/profile"
+	RouteNew          = "/new"
+	RouteConversation = "/c/" // followed by the conversation id
+)
+
+// PageRoutes lists the fixed page routes; RouteConversationPattern covers the
+// conversation pages.
+var PageRoutes = []string{RouteHome, RouteSignIn, RouteSignUp, RouteProfile, RouteNew}
+
+// RouteConversationPattern is the regular expression go-app matches
+// conversation pages with.
+const RouteConversationPattern = `^/c/[0-9a-fA-F-]{36}$`
+
+// ConversationPath returns the deep link of a conversation; notifications and
+// push messages carry it so a click opens the right page.
+func ConversationPath(id string) string { return RouteConversation + id }
+
+// ConversationFromPath extracts the conversation id from a deep link, or
+// returns "" when the path is not a conversation page.
+func ConversationFromPath(path string) string {
+	id, ok := strings.CutPrefix(path, RouteConversation)
+	if !ok || !IsUUID(id) {
+		return ""
+	}
+	return strings.ToLower(id)
+}
+
+// HTTP endpoints. Accounts live on HTTP because only an HTTP response can set
+// the HttpOnly session cookie; everything else travels over the WebSocket.
+const (
+	APIRegister   = "/api/register"
+	APISignIn     = "/api/signin"
+	APISignOut    = "/api/signout"
+	APIMe         = "/api/me"
+	APIUsers      = "/api/users"
+	APIVAPIDKey   = "/api/push/key"
+	APIPushSub    = "/api/push/subscribe"
+	PathWebSocket = "/ws"
+	PathMetrics   = "/metrics"
+	PathHealth    = "/healthz"
+)
+
+// SessionCookie is the name of the cookie that carries the session token.
+const SessionCookie = "natter_session"
