@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"natter/server/hub"
+	"natter/server/web"
+)
+
+func serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Natter server (migrates the database first)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return serve(cfg)
+		},
+	}
+}
+
+func serve(cfg config) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	st, stop, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	keys, err := web.LoadKeyRing(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+	h := hub.New(hub.Options{Logger: log, NodeID: cfg.NodeID})
+	defer h.Close()
+	srv := web.New(web.Config{
+		WebDir:        cfg.WebDir,
+		BodyMax:       cfg.BodyMax,
+		SecureCookies: cfg.Secure,
+		TokenKeys:     keys,
+	}, st, h, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (set NATTER_ADDR to change it): %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	fmt.Printf("Natter is running at http://%s/  (press Ctrl+C to stop)\n", displayAddr(ln.Addr().String()))
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Close() // ends WebSockets; Shutdown does not wait for hijacked connections
+	_ = httpSrv.Shutdown(shutdownCtx)
+	return nil
+}
+
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "127.0.0.1" || host == "::1" || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"natter/server/pgtest"
+	"natter/server/webtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// chromium finds Debian's Chromium; the test fails (never skips) without it.
+func chromium(tb testing.TB) string {
+	tb.Helper()
+	for _, p := range []string{os.Getenv("NATTER_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	tb.Fatal("e2e: Chromium not found: install it with `apt-get install chromium` (./build.sh test does)")
+	return ""
+}
+
+// mustWasmBuilt fails with the fix when the web app has not been built.
+func mustWasmBuilt(tb testing.TB) {
+	tb.Helper()
+	if _, err := os.Stat(filepath.Join(webtest.WebDir(), "app.wasm")); err != nil {
+		tb.Fatalf("e2e: %s/app.wasm missing: run ./build.sh build (./build.sh test does it first)", webtest.WebDir())
+	}
+}
+
+// Browser is one independent Chromium profile (its own storage, cookies and
+// service worker) with one tab.
+type Browser struct {
+	Ctx    context.Context
+	cancel context.CancelFunc
+	name   string
+}
+
+// MustBrowser starts a headless Chromium with a fresh profile.
+func MustBrowser(tb testing.TB, name string) *Browser {
+	tb.Helper()
+	mustWasmBuilt(tb)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(tb)),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(func(string, ...any) {}))
+	if err := chromedp.Do(ctx); err != nil {
+		acancel()
+		tb.Fatalf("e2e: start Chromium: %v", err)
+	}
+	b := &Browser{Ctx: ctx, name: name, cancel: func() { cancel(); acancel() }}
+	tb.Cleanup(b.cancel)
+	return b
+}
+
+// Run runs actions with a deadline, failing the test with what was being
+// done.
+func (b *Browser) Run(tb testing.TB, what string, actions ...chromedp.Action[chromedp.Void]) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		hctx, hcancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		html, _ := chromedp.Run(hctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		hcancel()
+		b.Screenshot(tb, "failure-"+sanitize(what))
+		if len(html) > 3000 {
+			html = html[:3000] + "…"
+		}
+		tb.Fatalf("e2e %s: %s: %v\nbody: %s", b.name, what, err, html)
+	}
+}
+
+// Offline switches CDP network emulation: the page sees navigator.onLine
+// false and every request fails, as on a plane.
+func (b *Browser) Offline(tb testing.TB, offline bool) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	yes := true
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		tb.Fatalf("e2e: network.enable: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		EmulateOfflineServiceWorker: &yes,
+		MatchedNetworkConditions:    []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
+	}); err != nil {
+		tb.Fatalf("e2e: emulate offline=%v: %v", offline, err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		tb.Fatalf("e2e: navigator.onLine=%v: %v", !offline, err)
+	}
+}
+
+var artifactsDir = func() string {
+	if d := os.Getenv("NATTER_ARTIFACTS"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "natter-artifacts")
+}()
+
+// Screenshot saves the viewport as PNG into the artifacts directory.
+func (b *Browser) Screenshot(tb testing.TB, name string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.Logf("e2e: screenshot %s: %v", name, err)
+		return
+	}
+	os.MkdirAll(artifactsDir, 0o755)
+	path := filepath.Join(artifactsDir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		tb.Logf("e2e: save screenshot: %v", err)
+	}
+}
+
+// Shots saves a screenshot at phone and desktop sizes.
+func (b *Browser) Shots(tb testing.TB, name string) {
+	tb.Helper()
+	for _, size := range []struct {
+		label string
+		w, h  int64
+	}{{"phone", 390, 844}, {"desktop", 1280, 800}} {
+		b.Run(tb, "resize", chromedp.EmulateViewport(size.w, size.h))
+		b.Run(tb, "settle", chromedp.Sleep(300*time.Millisecond)) // layout only: nothing to await
+		b.Screenshot(tb, name+"-"+size.label)
+	}
+	b.Run(tb, "resize back", chromedp.EmulateViewport(1280, 800))
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// WaitText waits until the element's text contains want.
+func WaitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return WaitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, sel, want))
+}
+
+// WaitJS waits until a JavaScript expression is true.
+func WaitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		return err
+	})
+}
+
+// TypeInto clears an input and types text into it.
+func TypeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.SetValue(chromedp.CSS(sel), ""),
+		chromedp.SendKeys(chromedp.CSS(sel), text),
+	)
+}
+
+// Click clicks the element matching a CSS selector once it is visible.
+func Click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// Visible waits for the element matching a CSS selector to be visible.
+func Visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
+
+// Eval evaluates JavaScript and returns its value.
+func Eval[T any](tb testing.TB, b *Browser, expr string) T {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		tb.Fatalf("e2e: eval %s: %v", expr, err)
+	}
+	return v
+}

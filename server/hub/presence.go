@@ -1,0 +1,187 @@
+package hub
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"natter/shared"
+)
+
+// presence tracks, per conversation, which local connections view it and
+// where they are (read-position ghosts). Broadcasts are throttled per
+// conversation: the first change goes out at once, later ones within the
+// interval are coalesced into one broadcast at its end. State is removed the
+// moment a connection stops viewing or closes; there is no sweeper.
+//
+// Presence is node-local: a viewer on another node is not listed. Lock
+// order: presence.mu, then Hub.mu, then Client.mu.
+type presence struct {
+	mu       sync.Mutex
+	convs    map[string]*conversation
+	interval time.Duration
+	tick     uint64 // orders updates, so a user's newest position wins
+	closed   bool
+}
+
+// conversation is the presence state of one conversation.
+type conversation struct {
+	id      string
+	viewers map[*Client]viewer
+	members []int64 // whom to tell: the members list given with the latest SetViewing
+	last    time.Time
+	timer   *time.Timer // pending coalesced broadcast
+}
+
+type viewer struct {
+	pos  shared.ReadPosition
+	tick uint64
+}
+
+func (p *presence) init(interval time.Duration) {
+	p.convs = make(map[string]*conversation)
+	p.interval = interval
+}
+
+func (p *presence) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, cv := range p.convs {
+		if cv.timer != nil {
+			cv.timer.Stop()
+			cv.timer = nil
+		}
+		for c := range cv.viewers {
+			c.viewing = nil
+		}
+	}
+	clear(p.convs)
+}
+
+// SetViewing records that c views pos.ConversationID at pos (seq + offset)
+// and broadcasts the conversation's viewers to members, throttled. The caller
+// has checked that c's user is a member and passes the member ids (the hub
+// keeps a copy). A client views one conversation at a time: viewing another
+// leaves the first. pos.UserID is set from the client; Nickname is kept as
+// given. An empty ConversationID means StopViewing.
+func (h *Hub) SetViewing(c *Client, pos shared.ReadPosition, members []int64) {
+	if pos.ConversationID == "" {
+		h.StopViewing(c)
+		return
+	}
+	p := &h.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || c.gone.Load() {
+		return // a detached client must not come back as a ghost
+	}
+	pos.UserID = c.userID
+	if cv := c.viewing; cv != nil && cv.id != pos.ConversationID {
+		delete(cv.viewers, c)
+		c.viewing = nil
+		h.changed(cv)
+	}
+	cv := p.convs[pos.ConversationID]
+	if cv == nil {
+		cv = &conversation{id: pos.ConversationID, viewers: make(map[*Client]viewer)}
+		p.convs[cv.id] = cv
+	}
+	old, had := cv.viewers[c]
+	cv.members = append(cv.members[:0], members...)
+	if had && old.pos == pos {
+		return
+	}
+	p.tick++
+	cv.viewers[c] = viewer{pos: pos, tick: p.tick}
+	c.viewing = cv
+	h.changed(cv)
+}
+
+// StopViewing removes c from the conversation it views, if any; the other
+// members learn it within the presence interval.
+func (h *Hub) StopViewing(c *Client) {
+	h.leave(c)
+}
+
+// leave is StopViewing; remove calls it for every departing client.
+func (h *Hub) leave(c *Client) {
+	p := &h.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cv := c.viewing
+	if cv == nil || p.closed {
+		return
+	}
+	delete(cv.viewers, c)
+	c.viewing = nil
+	h.changed(cv)
+}
+
+// changed schedules a broadcast for cv: now if the last one is older than the
+// interval, else once at the end of it, coalescing everything in between.
+// Called with presence.mu held.
+func (h *Hub) changed(cv *conversation) {
+	p := &h.presence
+	if cv.timer != nil {
+		return
+	}
+	wait := p.interval - time.Since(cv.last)
+	if wait <= 0 {
+		h.broadcast(cv)
+		return
+	}
+	cv.timer = time.AfterFunc(wait, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed || cv.timer == nil {
+			return
+		}
+		cv.timer = nil
+		h.broadcast(cv)
+	})
+}
+
+// broadcast sends cv's viewers to its members as an ephemeral presence
+// envelope and forgets cv once nobody views it. Called with presence.mu held,
+// which keeps broadcasts of one conversation in order.
+func (h *Hub) broadcast(cv *conversation) {
+	p := &h.presence
+	cv.last = time.Now()
+	if len(cv.viewers) == 0 && p.convs[cv.id] == cv {
+		delete(p.convs, cv.id)
+	}
+	if len(cv.members) == 0 {
+		return
+	}
+	// One entry per user: with several connections the newest position wins.
+	newest := make(map[int64]viewer, len(cv.viewers))
+	for _, v := range cv.viewers {
+		if cur, ok := newest[v.pos.UserID]; !ok || v.tick > cur.tick {
+			newest[v.pos.UserID] = v
+		}
+	}
+	msg := shared.Presence{ConversationID: cv.id, Viewers: make([]shared.ReadPosition, 0, len(newest))}
+	for _, v := range newest {
+		msg.Viewers = append(msg.Viewers, v.pos)
+	}
+	slices.SortFunc(msg.Viewers, func(a, b shared.ReadPosition) int { return cmp.Compare(a.UserID, b.UserID) })
+	env, err := encodePresence(msg)
+	if err != nil {
+		h.log.Error("hub: encode presence", "conversation", cv.id, "err", err)
+		return
+	}
+	// Ephemeral: fanout cannot overflow anyone, so nothing to cut off here.
+	h.fanout([]Event{{UserIDs: cv.members, Payload: env, Ephemeral: true}})
+}
+
+func encodePresence(msg shared.Presence) ([]byte, error) {
+	env, err := shared.NewEnvelope(shared.TypePresence, "", 0, msg)
+	if err != nil {
+		return nil, err
+	}
+	env.V = shared.ProtocolVersion
+	return json.Marshal(env)
+}

@@ -1,0 +1,166 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+)
+
+// run is the writer goroutine: take a batch, write it, repeat; sleep while
+// the queue is empty. It is the only goroutine that touches the Conn.
+func (c *Client) run() {
+	defer c.finish()
+	for {
+		batch, st := c.take()
+		if st == dead {
+			// Whoever marked the client dead cancels ctx after its
+			// bookkeeping; waiting for that keeps Done last.
+			<-c.ctx.Done()
+			return
+		}
+		if batch != nil {
+			err := c.write(batch.s)
+			putItems(batch)
+			if err != nil {
+				c.failed(err)
+				return
+			}
+			continue
+		}
+		if st == draining {
+			return // the last envelope is out
+		}
+		<-c.wake // dieLocked signals too
+	}
+}
+
+// take removes the next frame's worth of envelopes from the queue and
+// reports the client's state. When everything pending fits in one frame,
+// the queue's array itself becomes the batch (no copy).
+func (c *Client) take() (*items, state) {
+	maxFrame := c.hub.opt.MaxFrameBytes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == dead || c.q == nil {
+		return nil, c.state
+	}
+	q := c.q.s
+	if c.head == len(q) { // emptied by eviction
+		putItems(c.q)
+		c.q, c.head = nil, 0
+		return nil, c.state
+	}
+	end, size := c.head, 0
+	for ; end < len(q); end++ {
+		n := len(q[end].b)
+		if end > c.head {
+			if size+1+n > maxFrame {
+				break
+			}
+			size++
+		}
+		size += n
+	}
+	var batch *items
+	if c.head == 0 && end == len(q) {
+		batch, c.q = c.q, nil
+	} else {
+		batch = getItems()
+		batch.s = append(batch.s, q[c.head:end]...)
+		clear(q[c.head:end])
+		c.head = end
+		if c.head == len(q) {
+			putItems(c.q)
+			c.q, c.head = nil, 0
+		}
+	}
+	c.bytes -= size - (len(batch.s) - 1)
+	for _, it := range batch.s {
+		if it.eph {
+			c.neph--
+		}
+	}
+	if c.space != nil {
+		close(c.space)
+		c.space = nil
+	}
+	return batch, c.state
+}
+
+// write sends one frame: a lone envelope as is (no copy), several joined by
+// newlines in a pooled buffer.
+func (c *Client) write(batch []item) error {
+	h := c.hub
+	var frame []byte
+	var buf *[]byte
+	if len(batch) == 1 {
+		frame = batch[0].b
+	} else {
+		buf = h.frames.Get().(*[]byte)
+		frame = (*buf)[:0]
+		for i, it := range batch {
+			if i > 0 {
+				frame = append(frame, '\n')
+			}
+			frame = append(frame, it.b...)
+		}
+	}
+	c.writeStart.Store(h.now())
+	err := c.conn.Write(c.ctx, frame)
+	c.writeStart.Store(0)
+	if buf != nil {
+		*buf = frame[:0]
+		h.frames.Put(buf)
+	}
+	if err != nil {
+		return err
+	}
+	h.delivered.Add(uint64(len(batch)))
+	h.framesOut.Add(1)
+	return nil
+}
+
+// failed handles a write error: the socket is unusable, so the client goes.
+func (c *Client) failed(err error) {
+	if c.kill(fmt.Errorf("hub: write: %w", err)) {
+		c.hub.log.Debug("hub: write failed", "user", c.userID, "session", c.sessionID, "err", err)
+	}
+	c.hub.remove(c)
+}
+
+// finish closes the Conn and signals Done, after making sure the client is
+// out of the index and of presence.
+func (c *Client) finish() {
+	c.mu.Lock()
+	if c.state != dead {
+		c.dieLocked(ErrKicked)
+	}
+	reason := closeReason(c.err)
+	if c.limit != nil {
+		c.limit.Stop()
+	}
+	c.mu.Unlock()
+	c.cancel()
+	c.hub.remove(c)
+	c.conn.Close(reason)
+	close(c.done)
+	if c.tracked {
+		c.hub.writers.Done()
+	}
+}
+
+// closeReason turns a cause into a short close-frame reason.
+func closeReason(err error) string {
+	switch {
+	case errors.Is(err, ErrSlow):
+		return "too slow"
+	case errors.Is(err, ErrWriteTimeout):
+		return "write timeout"
+	case errors.Is(err, ErrDetached):
+		return "detached"
+	case errors.Is(err, ErrKicked):
+		return "disconnected by server"
+	case errors.Is(err, ErrClosed):
+		return "server shutting down"
+	}
+	return "write failed"
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"natter/shared"
+)
+
+type messageRow struct {
+	ID             int64      `bun:"id"`
+	ConversationID string     `bun:"conversation_id"`
+	Seq            int64      `bun:"seq"`
+	SenderID       *int64     `bun:"sender_id"`
+	Sender         *string    `bun:"sender"`
+	Kind           string     `bun:"kind"`
+	Body           string     `bun:"body"`
+	ActionID       *string    `bun:"action_id"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	EditedAt       *time.Time `bun:"edited_at"`
+	DeletedAt      *time.Time `bun:"deleted_at"`
+}
+
+// messageColumns reads a message as m joined with its sender as u.
+const messageColumns = `m.id, m.conversation_id, m.seq, m.sender_id, u.nickname AS sender, m.kind, m.body,
+	m.action_id, m.created_at, m.edited_at, m.deleted_at`
+
+func (r messageRow) message() shared.Message {
+	m := shared.Message{
+		ID: r.ID, ConversationID: r.ConversationID, Seq: r.Seq, Kind: r.Kind, Body: r.Body,
+		CreatedAt: utc(r.CreatedAt), EditedAt: utcPtr(r.EditedAt), DeletedAt: utcPtr(r.DeletedAt),
+	}
+	if r.SenderID != nil {
+		m.SenderID = *r.SenderID
+	}
+	if r.Sender != nil {
+		m.Sender = *r.Sender
+	}
+	if r.ActionID != nil {
+		m.ActionID = *r.ActionID
+	}
+	return m
+}
+
+// errRetry reports a race that a fresh transaction resolves; once retries it.
+var errRetry = errors.New("concurrent change, try again")
+
+// cleanBody normalises and checks a message body against the server limit.
+// NUL characters are dropped first: PostgreSQL text cannot hold them, and
+// the body returned must be the body stored.
+func (s *Store) cleanBody(body string) (string, error) {
+	body = shared.NormalizeBody(strings.ReplaceAll(body, "\x00", ""))
+	if fe := shared.ValidateBody(body, s.bodyMax()); fe != nil {
+		return "", fieldErr(fe)
+	}
+	return body, nil
+}
+
+// SendMessage posts a text message for a member of an open conversation
+// and returns it with its seq. Replaying the action id returns the original
+// message (same id, seq and time) and stores nothing.
+//
+// The seq comes from `UPDATE conversations SET last_seq = last_seq + 1`,
+// whose row lock serialises senders of one conversation until commit; a
+// rolled-back send gives its number back with the rollback, so seqs have no
+// gaps. Heavy traffic should go through SendMessages, which takes the lock
+// once for many messages.
+func (s *Store) SendMessage(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, error) {
+	convID, err := cleanConvID(convID)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	body, err = s.cleanBody(body)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	clean, err := cleanActionID(actionID)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	return onceWith(ctx, s, userID, clean, shared.TypeMessageSend, true, func(ctx context.Context, tx bun.Tx) (shared.Message, error) {
+		return insertMessage(ctx, tx, convID, userID, clean, body)
+	})
+}
+
+// insertMessage appends one message; a senderID of 0 makes a system
+// message, which needs no membership.
+func insertMessage(ctx context.Context, tx bun.Tx, convID string, senderID int64, actionID, body string) (shared.Message, error) {
+	var next struct {
+		LastSeq       int64     `bun:"last_seq"`
+		LastMessageAt time.Time `bun:"last_message_at"`
+	}
+	// The membership test here only keeps non-members from taking the
+	// lock; the one that counts is in the INSERT below, whose snapshot is
+	// taken after the lock is held and so sees any removal that committed
+	// while this statement waited.
+	err := tx.NewRaw(`UPDATE conversations c SET last_seq = c.last_seq + 1, last_message_at = clock_timestamp()
+		WHERE c.id = ? AND c.closed_at IS NULL
+		  AND (? = 0 OR EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = ?))
+		RETURNING c.last_seq, c.last_message_at`, convID, senderID, senderID).Scan(ctx, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return shared.Message{}, whyNotSent(ctx, tx, convID, senderID)
+	}
+	if err != nil {
+		return shared.Message{}, err
+	}
+	msg := shared.Message{
+		ConversationID: convID, Seq: next.LastSeq, SenderID: senderID, Kind: shared.KindText,
+		Body: body, ActionID: actionID, CreatedAt: utc(next.LastMessageAt),
+	}
+	var sender, action any = senderID, actionID
+	if senderID == 0 {
+		msg.Kind, sender, action = shared.KindSystem, nil, nil
+	}
+	var ins struct {
+		ID       int64   `bun:"id"`
+		Nickname *string `bun:"nickname"`
+	}
+	// One statement inserts the message (if the sender is still a member)
+	// and fills the claimed applied_actions row with it, in the JSON that
+	// encoding/json makes of shared.Message; times in UTC with a Z so that
+	// a replay decodes to an identical value.
+	err = tx.NewRaw(`WITH ins AS (
+			INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
+			SELECT ?, ?, ?, ?, ?, ?::uuid, ?
+			WHERE ?::bigint IS NULL OR EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?)
+			RETURNING *),
+		msg AS (
+			SELECT ins.*, u.nickname FROM ins LEFT JOIN users u ON u.id = ins.sender_id),
+		res AS (
+			UPDATE applied_actions a SET result = jsonb_build_object(
+				'id', msg.id, 'conversation_id', msg.conversation_id, 'seq', msg.seq,
+				'sender_id', msg.sender_id, 'sender', msg.nickname, 'kind', msg.kind, 'body', msg.body,
+				'action_id', msg.action_id,
+				'created_at', to_char(msg.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+			FROM msg WHERE a.user_id = msg.sender_id AND a.action_id = msg.action_id)
+		SELECT id, nickname FROM msg`,
+		convID, msg.Seq, sender, msg.Kind, body, action, next.LastMessageAt, sender, convID, senderID).Scan(ctx, &ins)
+	if errors.Is(err, sql.ErrNoRows) {
+		return shared.Message{}, notFound() // removed while waiting for the lock
+	}
+	if err != nil {
+		return shared.Message{}, err
+	}
+	msg.ID = ins.ID
+	if ins.Nickname != nil {
+		msg.Sender = *ins.Nickname
+	}
+	return msg, nil
+}
+
+// whyNotSent explains a send the conversation update refused. A
+// non-member gets not-found even for a closed conversation.
+func whyNotSent(ctx context.Context, db bun.IDB, convID string, senderID int64) error {
+	var closed bool
+	err := db.NewRaw(`SELECT c.closed_at IS NOT NULL FROM conversations c
+		WHERE c.id = ? AND (? = 0 OR EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = ?))`,
+		convID, senderID, senderID).Scan(ctx, &closed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound()
+	case err != nil:
+		return err
+	case closed:
+		return errClosed()
+	}
+	return errRetry // became sendable after the update's snapshot
+}
+
+// SystemMessage posts a message with no sender (an operator announcement)
+// to an open conversation, outside the applied-actions record.
+func (s *Store) SystemMessage(ctx context.Context, convID, body string) (shared.Message, error) {
+	convID, err := cleanConvID(convID)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	body, err = s.cleanBody(body)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	var msg shared.Message
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		msg, err = insertMessage(ctx, tx, convID, 0, "", body)
+		return err
+	})
+	return msg, wrap("system message", err)
+}
+
+// History returns up to limit messages of a conversation older than seq
+// before (0: the newest), oldest first, and whether older ones exist. Only
+// members may read it. It walks the (conversation_id, seq) index backwards
+// from before, so its cost does not grow with the conversation.
+func (s *Store) History(ctx context.Context, userID int64, convID string, before int64, limit int) (shared.History, error) {
+	convID, err := cleanConvID(convID)
+	if err != nil {
+		return shared.History{}, err
+	}
+	if limit <= 0 {
+		limit = shared.HistoryPageDefault
+	}
+	limit = min(limit, shared.HistoryPageMax)
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	ok, err := isMember(ctx, s.DB, convID, userID)
+	if err != nil {
+		return shared.History{}, fmt.Errorf("store: history: %w", err)
+	}
+	if !ok {
+		return shared.History{}, notFound()
+	}
+	var rows []messageRow
+	err = s.DB.NewRaw(`SELECT `+messageColumns+` FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+		WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`, convID, before, limit+1).Scan(ctx, &rows)
+	if err != nil {
+		return shared.History{}, fmt.Errorf("store: history: %w", err)
+	}
+	h := shared.History{ConversationID: convID, More: len(rows) > limit}
+	if h.More {
+		rows = rows[:limit]
+	}
+	slices.Reverse(rows)
+	h.Messages = make([]shared.Message, len(rows))
+	for i, r := range rows {
+		h.Messages[i] = r.message()
+	}
+	return h, nil
+}
+
+// MessagesAfterMax caps one MessagesAfter call.
+const MessagesAfterMax = 1000
+
+// MessagesAfter returns up to limit messages with seq > after, oldest
+// first, for a resuming client. The caller has checked membership.
+func (s *Store) MessagesAfter(ctx context.Context, convID string, after int64, limit int) ([]shared.Message, error) {
+	convID, err := cleanConvID(convID)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = shared.ReplayPageMax
+	}
+	limit = min(limit, MessagesAfterMax)
+	var rows []messageRow
+	err = s.DB.NewRaw(`SELECT `+messageColumns+` FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+		WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`, convID, after, limit).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages after: %w", err)
+	}
+	out := make([]shared.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.message()
+	}
+	return out, nil
+}
+
+// MessageCount returns the number of messages on the server, for stats.
+func (s *Store) MessageCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.DB.NewRaw(`SELECT count(*) FROM messages`).Scan(ctx, &n); err != nil {
+		return 0, fmt.Errorf("store: message count: %w", err)
+	}
+	return n, nil
+}

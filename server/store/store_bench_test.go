@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"natter/server/store"
+)
+
+// benchConvs makes users and conversations for a benchmark: convs
+// conversations, each with all users as members.
+func benchConvs(b *testing.B, users, convs int) (*store.Store, []int64, []string) {
+	b.Helper()
+	s := MustStore(b)
+	us := MustUsers(b, s, "bench", users)
+	ids := make([]int64, users)
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	convIDs := make([]string, convs)
+	for i := range convIDs {
+		convIDs[i] = MustConv(b, s, ids[0], "bench", ids[1:]...).ID
+	}
+	return s, ids, convIDs
+}
+
+// BenchmarkSendMessage is the slow path: one transaction per message.
+// "one" puts every sender in the same conversation (bounded by its row
+// lock); "spread" gives each goroutine its own conversation.
+func BenchmarkSendMessage(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		convs int
+	}{{"one", 1}, {"spread", 16}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, ids, convs := benchConvs(b, 8, tc.convs)
+			var next atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := next.Add(1)
+				user, conv := ids[int(w)%len(ids)], convs[int(w)%len(convs)]
+				for pb.Next() {
+					if _, err := s.SendMessage(ctx, user, act(), conv, "benchmark message body"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkSendMessagesBatch is the group-commit path: each goroutine sends
+// batches of 64 messages from several users into a few conversations. One
+// op is one message.
+func BenchmarkSendMessagesBatch(b *testing.B) {
+	const batch = 64
+	s, ids, convs := benchConvs(b, 8, 4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		reqs := make([]store.SendRequest, 0, batch)
+		flush := func() {
+			for _, r := range s.SendMessages(ctx, reqs) {
+				if r.Err != nil {
+					b.Error(r.Err)
+				}
+			}
+			reqs = reqs[:0]
+		}
+		i := 0
+		for pb.Next() {
+			i++
+			reqs = append(reqs, store.SendRequest{UserID: ids[i%len(ids)], ActionID: act(), ConversationID: convs[i%len(convs)], Body: "benchmark message body"})
+			if len(reqs) == batch {
+				flush()
+			}
+		}
+		if len(reqs) > 0 {
+			flush()
+		}
+	})
+}

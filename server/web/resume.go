@@ -1,0 +1,106 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"natter/shared"
+)
+
+// hello answers the opening envelope: it checks the protocol version, sends
+// welcome, then for every conversation of the user its whole state and the
+// messages after the client's cursor (the newest page when more were missed),
+// then caught_up. The client is attached to the hub before the replay reads
+// the database, so an event committed meanwhile is delivered live too; the
+// client merges by seq, so nothing is missed and nothing shows twice.
+func (c *conn) hello(ctx context.Context, env shared.Envelope) bool {
+	var h shared.Hello
+	if err := json.Unmarshal(env.Data, &h); err != nil {
+		c.fatal(env.ID, &shared.Error{Code: shared.CodeMalformed, Message: "The hello message is malformed."})
+		return false
+	}
+	if h.Protocol < shared.MinProtocolVersion || h.Protocol > shared.ProtocolVersion {
+		c.fatal(env.ID, &shared.Error{Code: shared.CodeUnsupportedVersion,
+			Message: fmt.Sprintf("This app speaks protocol %d; the server speaks %d to %d. Reload to update.", h.Protocol, shared.MinProtocolVersion, shared.ProtocolVersion)})
+		return false
+	}
+	c.device = truncate(h.Device, 64)
+	w := shared.Welcome{
+		Protocol:   shared.ProtocolVersion,
+		User:       c.user,
+		ServerTime: time.Now().UTC(),
+		BodyMax:    c.s.cfg.BodyMax,
+		Heartbeat:  int(c.s.cfg.Heartbeat / time.Millisecond),
+	}
+	if kr := c.s.cfg.TokenKeys; kr != nil {
+		if h.ResumeToken != "" {
+			claims, err := kr.Open(h.ResumeToken)
+			switch {
+			case err != nil:
+				c.client.Send(errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: err.Error()}))
+			case claims.SessionID != c.sess.ID || claims.UserID != c.user.ID:
+				c.client.Send(errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: "The resume token belongs to another session."}))
+			default:
+				w.Resumed = true
+				if h.Cursors == nil {
+					h.Cursors = claims.Cursors
+				}
+			}
+		}
+		tok, err := kr.Seal(ResumeClaims{UserID: c.user.ID, SessionID: c.sess.ID, Device: c.device, Cursors: h.Cursors})
+		if err == nil {
+			w.ResumeToken = tok
+		}
+	}
+	c.client.Send(mustEnvelope(shared.TypeWelcome, env.ID, 0, w))
+	if err := c.replay(ctx, h.Cursors); err != nil {
+		c.s.log.Error("ws: replay", "user", c.user.ID, "err", err)
+		c.fatal("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server could not load your conversations. Reconnecting."})
+		return false
+	}
+	return true
+}
+
+func (c *conn) replay(ctx context.Context, cursors map[string]int64) error {
+	convs, err := c.s.store.ConversationsForUser(ctx, c.user.ID)
+	if err != nil {
+		return err
+	}
+	gaps := map[string]int64{}
+	for i := range convs {
+		conv := &convs[i]
+		if err := c.client.SendWait(ctx, mustEnvelope(shared.TypeConversationUpdated, "", 0, conv)); err != nil {
+			return nil // the client is gone; it resumes later
+		}
+		from := cursors[conv.ID]
+		if from >= conv.LastSeq {
+			continue
+		}
+		if from < 0 {
+			from = 0
+		}
+		if conv.LastSeq-from > shared.ReplayPageMax {
+			from = conv.LastSeq - shared.ReplayPageMax
+			gaps[conv.ID] = from + 1
+		}
+		for from < conv.LastSeq {
+			msgs, err := c.s.store.MessagesAfter(ctx, conv.ID, from, 100)
+			if err != nil {
+				return err
+			}
+			if len(msgs) == 0 {
+				break
+			}
+			for j := range msgs {
+				if err := c.client.SendWait(ctx, mustEnvelope(shared.TypeMessageCreated, "", msgs[j].Seq, &msgs[j])); err != nil {
+					return nil
+				}
+			}
+			from = msgs[len(msgs)-1].Seq
+		}
+	}
+	c.client.Send(mustEnvelope(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps}))
+	return nil
+}

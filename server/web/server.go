@@ -1,0 +1,158 @@
+// Package web is Natter's HTTP face: the account endpoints, the WebSocket
+// endpoint that carries every action and event, and the PWA shell served by
+// go-app's Handler with precompressed wasm and security headers.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"natter/server/hub"
+	"natter/server/store"
+	"natter/shared"
+)
+
+// Config holds what the operator can tune. Zero values mean the defaults.
+type Config struct {
+	// WebDir holds the static assets and the built app.wasm (with .br/.gz).
+	WebDir string
+	// BodyMax is the longest message body in characters.
+	BodyMax int
+	// SessionTTL is how long a session lives without being used.
+	SessionTTL time.Duration
+	// Heartbeat is how often each side of a WebSocket pings the other.
+	Heartbeat time.Duration
+	// ActionRate and ActionBurst bound actions per connection (token bucket).
+	ActionRate  float64
+	ActionBurst int
+	// SecureCookies marks the session cookie Secure; set it when serving TLS
+	// directly or behind a TLS-terminating proxy.
+	SecureCookies bool
+	// OriginPatterns lists extra hosts allowed to open the WebSocket (the
+	// page's own host always is), for deployments behind another name.
+	OriginPatterns []string
+	// TokenKeys seals resume tokens; nil disables resume tokens.
+	TokenKeys *KeyRing
+	// BatchSize caps how many messages one group commit carries.
+	BatchSize int
+}
+
+func (c *Config) defaults() {
+	if c.WebDir == "" {
+		c.WebDir = "web"
+	}
+	if c.BodyMax == 0 {
+		c.BodyMax = shared.DefaultBodyMax
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 30 * 24 * time.Hour
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.ActionRate == 0 {
+		c.ActionRate = 50
+	}
+	if c.ActionBurst == 0 {
+		c.ActionBurst = 300
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 512
+	}
+}
+
+// Server wires the store and the hub to HTTP. It holds no per-user state that
+// a restart would lose: sessions live in PostgreSQL, connection state in the
+// hub or the client's resume token.
+type Server struct {
+	cfg   Config
+	store *store.Store
+	hub   *hub.Hub
+	log   *slog.Logger
+
+	ipFails   *throttle
+	userFails *throttle
+	sends     *batcher
+	metrics   *metrics
+
+	mux     *http.ServeMux
+	pwaOnce sync.Once
+	pwa     http.Handler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	conns  sync.WaitGroup
+}
+
+// New builds a Server. Close stops its background work.
+func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
+	cfg.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	st.BodyMax = cfg.BodyMax
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:       cfg,
+		store:     st,
+		hub:       h,
+		log:       log,
+		ipFails:   newThrottle(30, 15*time.Minute),
+		userFails: newThrottle(8, 15*time.Minute),
+		metrics:   newMetrics(),
+		ctx:       ctx,
+		cancel:    cancel,
+	}
+	s.sends = newBatcher(ctx, st, h, cfg.BatchSize, s.metrics)
+	s.routes()
+	return s
+}
+
+// Close disconnects every WebSocket and stops the group-commit loop.
+func (s *Server) Close() {
+	s.cancel()
+	s.conns.Wait()
+	s.sends.wait()
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST "+shared.APIRegister, s.handleRegister)
+	m.HandleFunc("POST "+shared.APISignIn, s.handleSignIn)
+	m.HandleFunc("POST "+shared.APISignOut, s.handleSignOut)
+	m.HandleFunc("GET "+shared.APIMe, s.handleMe)
+	m.HandleFunc("PATCH "+shared.APIMe, s.handleUpdateProfile)
+	m.HandleFunc("GET "+shared.APIUsers, s.handleSearchUsers)
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, shared.FieldError{Code: "not_found", Message: "No such API endpoint."})
+	})
+	m.HandleFunc("GET "+shared.PathWebSocket, s.handleWebSocket)
+	m.HandleFunc("GET "+shared.PathHealth, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	m.HandleFunc("GET "+shared.PathMetrics, s.handleMetrics)
+	m.HandleFunc("/web/app.wasm", s.serveWasm)
+	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.pwaHandler().ServeHTTP(w, r) }))
+	s.mux = m
+}
+
+// ServeHTTP adds the security headers to every response.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	s.mux.ServeHTTP(w, r)
+}
+
+// contentSecurityPolicy lets the page run only its own scripts and wasm
+// ('wasm-unsafe-eval' is what WebAssembly compilation needs), talk only to its
+// own origin and never be framed. Inline styles are allowed because go-app
+// sets style attributes from wasm; no user text is ever rendered as HTML.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
+	"style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+	"worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
