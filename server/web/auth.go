@@ -6,9 +6,9 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"time"
 	"strconv"
 	"strings"
+	"time"
 
 	"natter/shared"
 )
@@ -310,4 +310,3 @@ func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, shared.UserPage{Users: users, Next: next})
 }
-
