@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -140,23 +138,4 @@ func onceWith[T any](ctx context.Context, s *Store, userID int64, actionID, kind
 		}
 		return zero, fmt.Errorf("store: %s: %w", kind, err)
 	}
-}
-
-// AppliedResult returns the stored result of an action the user applied,
-// decoded into out; false when there is none. It lets a caller answer a
-// replay without running anything, for instance after a connection dropped
-// between the commit and the ack.
-func (s *Store) AppliedResult(ctx context.Context, userID int64, actionID, kind string, out any) (bool, error) {
-	actionID, err := cleanActionID(actionID)
-	if err != nil {
-		return false, err
-	}
-	err = storedResult(ctx, s.DB, userID, actionID, kind, out)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, wrap("applied result", err)
-	}
-	return true, nil
 }

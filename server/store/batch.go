@@ -172,7 +172,7 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 		Closed bool   `bun:"closed"`
 	}
 	err = tx.NewRaw(`SELECT id, closed_at IS NOT NULL AS closed FROM conversations
-		WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE`, pgdialect.Array(convIDs)).Scan(ctx, &convs)
+		WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`, pgdialect.Array(convIDs)).Scan(ctx, &convs)
 	if err != nil {
 		return nil, fmt.Errorf("lock conversations: %w", err)
 	}
@@ -328,6 +328,9 @@ func insertMessages(ctx context.Context, tx bun.Tx, msgs []shared.Message) error
 	if len(rows) != n {
 		return fmt.Errorf("insert messages: %d of %d inserted", len(rows), n)
 	}
+	if err := advanceSenders(ctx, tx, convs, senders, seqs); err != nil {
+		return err
+	}
 	type place struct {
 		conv string
 		seq  int64
@@ -389,4 +392,25 @@ func actionArrays(items []sendItem) ([]int64, []string) {
 		users[i], actions[i] = it.userID, it.action
 	}
 	return users, actions
+}
+
+// advanceSenders moves each sender's read cursor past their own messages,
+// with its history row: what you wrote yourself is never unread, and replying
+// counts as having seen what came before. It runs in the inserting
+// transaction, one statement for the whole batch.
+func advanceSenders(ctx context.Context, tx bun.Tx, convs []string, senders, seqs []int64) error {
+	_, err := tx.NewRaw(`WITH up AS (
+			UPDATE conversation_members m SET seen_seq = x.s, seen_at = clock_timestamp()
+			FROM (SELECT c, u, max(s) AS s FROM unnest(?::uuid[], ?::bigint[], ?::bigint[]) AS t(c, u, s)
+			      WHERE u <> 0 GROUP BY c, u) x
+			WHERE m.conversation_id = x.c AND m.user_id = x.u AND m.seen_seq < x.s
+			RETURNING m.conversation_id, m.user_id, m.seen_seq, m.seen_at)
+		INSERT INTO seen_history (conversation_id, user_id, seq, seen_at)
+		SELECT conversation_id, user_id, seen_seq, seen_at FROM up
+		ON CONFLICT DO NOTHING`,
+		pgdialect.Array(convs), pgdialect.Array(senders), pgdialect.Array(seqs)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("advance sender cursors: %w", err)
+	}
+	return nil
 }

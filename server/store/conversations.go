@@ -51,7 +51,9 @@ func cleanConvID(id string) (string, error) {
 }
 
 // fillConversations turns rows into conversations with their members and
-// newest message: two queries whatever the number of conversations.
+// newest message: two queries whatever the number of conversations. The
+// preview is a LATERAL ... LIMIT 1 so that it stays one index probe per
+// conversation even before the planner has statistics on messages.
 func fillConversations(ctx context.Context, db bun.IDB, rows []conversationRow) ([]shared.Conversation, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -85,7 +87,8 @@ func fillConversations(ctx context.Context, db bun.IDB, rows []conversationRow) 
 		err := db.NewRaw(`
 			SELECT `+messageColumns+`
 			FROM conversations c
-			JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
+			CROSS JOIN LATERAL (SELECT * FROM messages
+				WHERE conversation_id = c.id AND seq = c.last_seq LIMIT 1) m
 			LEFT JOIN users u ON u.id = m.sender_id
 			WHERE c.id = ANY(?::uuid[])`, pgdialect.Array(withMessages)).Scan(ctx, &msgs)
 		if err != nil {
@@ -258,8 +261,10 @@ func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID s
 		return shared.Conversation{}, fieldErr(fe)
 	}
 	others := make([]int64, 0, len(req.MemberIDs))
+	seen := map[int64]bool{userID: true}
 	for _, id := range req.MemberIDs {
-		if id != userID && !slices.Contains(others, id) {
+		if !seen[id] {
+			seen[id] = true
 			others = append(others, id)
 		}
 	}

@@ -15,6 +15,11 @@ import (
 // and returns it with whether userID owns it. Every such change locks the
 // row first, so they run one at a time per conversation.
 //
+// The lock is FOR NO KEY UPDATE, the level a sender's UPDATE of last_seq
+// takes: it serialises with senders and other changes but not with the
+// foreign-key checks of rows that reference the conversation (a
+// seen_history insert), which would otherwise deadlock against MarkSeen.
+//
 // Membership is read in a second statement on purpose: under READ COMMITTED
 // a statement that waited for the lock still sees its old snapshot, and a
 // member row read in the same statement could predate a removal or an
@@ -23,7 +28,7 @@ func lockAsMember(ctx context.Context, tx bun.Tx, convID string, userID int64) (
 	var row conversationRow
 	err := tx.NewRaw(`SELECT `+conversationColumns+` FROM conversations c
 		WHERE c.id = ? AND EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = ?)
-		FOR UPDATE`, convID, userID).Scan(ctx, &row)
+		FOR NO KEY UPDATE`, convID, userID).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, notFound()
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"natter/server/store"
 	"natter/shared"
@@ -243,5 +244,66 @@ func TestMemberActionReplay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("concurrent replay %d: %v", i, err)
 		}
+	}
+}
+
+// TestRemovedWhileWaiting removes bob while his send waits for the
+// conversation lock: the send must see the removal, not the snapshot it
+// started with.
+func TestRemovedWhileWaiting(t *testing.T) {
+	sends := map[string]func(s *store.Store, user int64, conv string) error{
+		"SendMessage": func(s *store.Store, user int64, conv string) error {
+			_, err := s.SendMessage(ctx, user, act(), conv, "sneaky")
+			return err
+		},
+		"SendMessages": func(s *store.Store, user int64, conv string) error {
+			return s.SendMessages(ctx, []store.SendRequest{{UserID: user, ActionID: act(), ConversationID: conv, Body: "sneaky"}})[0].Err
+		},
+	}
+	for name, send := range sends {
+		t.Run(name, func(t *testing.T) {
+			g := mustGroup(t)
+			s, conv := g.s, g.conv.ID
+			tx, err := s.DB.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, "SELECT 1 FROM conversations WHERE id = ? FOR NO KEY UPDATE", conv); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?", conv, g.bob.ID); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- send(s, g.bob.ID, conv) }()
+			awaitLockWaiter(t, s)
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			wantCode(t, <-done, shared.CodeNotFound)
+			if n := count(t, s, "SELECT count(*) FROM messages"); n != 0 {
+				t.Fatalf("messages = %d", n)
+			}
+			assertGapFree(t, s, conv)
+		})
+	}
+}
+
+// awaitLockWaiter returns once some session of the test database waits
+// for a lock.
+func awaitLockWaiter(t *testing.T, s *store.Store) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n := count(t, s, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no session ever waited for the lock")
+		}
+		time.Sleep(5 * time.Millisecond) // polling: PostgreSQL has no event for "now waiting"
 	}
 }

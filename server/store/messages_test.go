@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -169,6 +170,7 @@ func assertGapFree(tb testing.TB, s *store.Store, convID string) int {
 func TestConcurrentSendsGapFree(t *testing.T) {
 	const workers, each = 50, 200
 	s := MustStore(t)
+	s.DB.SetMaxOpenConns(8) // as store.Open sizes its pool on a small machine
 	users := MustUsers(t, s, "w", workers)
 	ids := make([]int64, workers)
 	for i, u := range users {
@@ -376,5 +378,30 @@ func TestHistoryPaging(t *testing.T) {
 	after, err = s.MessagesAfter(ctx, g.conv.ID, 0, 3)
 	if err != nil || len(after) != 3 || after[2].Seq != 3 {
 		t.Fatalf("MessagesAfter limit = %+v, %v", after, err)
+	}
+}
+
+func TestOwnMessagesAreNotUnread(t *testing.T) {
+	st := MustStore(t)
+	ctx := context.Background()
+	a, b := MustUser(t, st, "own1"), MustUser(t, st, "own2")
+	conv := MustConv(t, st, a.ID, "", b.ID)
+	for _, send := range []func() error{
+		func() error { _, err := st.SendMessage(ctx, a.ID, shared.NewUUIDv7(), conv.ID, "single"); return err },
+		func() error {
+			r := st.SendMessages(ctx, []store.SendRequest{{UserID: a.ID, ActionID: shared.NewUUIDv7(), ConversationID: conv.ID, Body: "batched"}})
+			return r[0].Err
+		},
+	} {
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := st.Conversation(ctx, a.ID, conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me, other := c.Member(a.ID), c.Member(b.ID); me.SeenSeq != c.LastSeq || other.SeenSeq != 0 {
+			t.Fatalf("after sending: sender seen %d, other seen %d, last %d", me.SeenSeq, other.SeenSeq, c.LastSeq)
+		}
 	}
 }

@@ -80,3 +80,28 @@ func BenchmarkSendMessagesBatch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHistory reads pages deep in a 50,000-message conversation; it
+// should cost the same as a page of a small one.
+func BenchmarkHistory(b *testing.B) {
+	const total, batch = 50_000, 1000
+	s, ids, convs := benchConvs(b, 2, 1)
+	for sent := 0; sent < total; sent += batch {
+		reqs := make([]store.SendRequest, batch)
+		for i := range reqs {
+			reqs[i] = store.SendRequest{UserID: ids[i%2], ActionID: act(), ConversationID: convs[0], Body: "history"}
+		}
+		for _, r := range s.SendMessages(ctx, reqs) {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		before := int64(i*7919%total + 1)
+		if _, err := s.History(ctx, ids[0], convs[0], before, 50); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

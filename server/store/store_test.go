@@ -97,6 +97,22 @@ func count(tb testing.TB, s *store.Store, query string, args ...any) int {
 	return n
 }
 
+func TestOpen(t *testing.T) {
+	s, err := store.Open(pgtest.MustDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.UserCount(ctx); n != 0 || err != nil {
+		t.Fatalf("UserCount = %d, %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Open("postgres://nobody@127.0.0.1:1/none?sslmode=disable&dial_timeout=1s"); err == nil {
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+}
+
 func TestMigrateUpDownStatus(t *testing.T) {
 	s := store.New(pgtest.Open(t, pgtest.MustEmptyDSN(t)))
 	if err := s.Migrate(ctx); err != nil {
