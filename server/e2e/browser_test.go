@@ -183,9 +183,10 @@ func WaitJS(expr string) chromedp.Action[chromedp.Void] {
 
 // TypeInto clears an input and types text into it.
 func TypeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	clear := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = ""; e.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, sel)
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS(sel)),
-		chromedp.SetValue(chromedp.CSS(sel), ""),
+		WaitJS(clear),
 		chromedp.SendKeys(chromedp.CSS(sel), text),
 	)
 }

@@ -1,0 +1,89 @@
+//go:build js && wasm
+
+package browser
+
+import "syscall/js"
+
+// Permission returns Notification.permission: "granted", "denied",
+// "default", or "unsupported" when the browser has no notifications.
+func Permission() string {
+	n := global.Get("Notification")
+	if n.IsUndefined() {
+		return "unsupported"
+	}
+	return n.Get("permission").String()
+}
+
+// RequestPermission asks the user and returns the new Permission. It blocks
+// until the user answers the prompt, so the UI must call it from a button's
+// handler inside ctx.Async (browsers only prompt in response to a click, and
+// blocking the UI goroutine would freeze the page).
+func RequestPermission() string {
+	n := global.Get("Notification")
+	if n.IsUndefined() {
+		return "unsupported"
+	}
+	var p js.Value
+	if err := try(func() { p = n.Call("requestPermission") }); err != nil {
+		return Permission()
+	}
+	if p.Type() == js.TypeObject && has(p, "then") {
+		if v, err := await(p); err == nil && v.Type() == js.TypeString {
+			return v.String()
+		}
+	}
+	return Permission()
+}
+
+var clickHandler func(path string)
+
+// OnNotificationClick sets what a click on a notification made by the page
+// itself (the fallback without a service worker) does after focusing the
+// tab: typically app.Navigate(path). Notifications shown through the service
+// worker are handled by its notificationclick handler, which uses the same
+// data.path.
+func OnNotificationClick(fn func(path string)) { clickHandler = fn }
+
+// Notify shows a local notification without blocking: through the service
+// worker registration when there is one (so it works like a push, with the
+// tag collapsing a conversation's notifications and data.path the deep
+// link), else with new Notification. It does nothing without permission;
+// failures go to the console.
+func Notify(title, body, tag, path string) {
+	if Permission() != "granted" {
+		return
+	}
+	opts := map[string]any{"body": body, "tag": tag, "renotify": tag != "", "data": map[string]any{"path": path}, "icon": "/web/icon-192.png"}
+	go func() {
+		sw := global.Get("navigator").Get("serviceWorker")
+		if sw.Type() == js.TypeObject {
+			if reg, err := await(sw.Call("getRegistration")); err == nil && reg.Type() == js.TypeObject {
+				if _, err := await(reg.Call("showNotification", title, opts)); err == nil {
+					return
+				}
+			}
+		}
+		err := try(func() {
+			n := global.Get("Notification").New(title, opts)
+			var click, closed js.Func
+			click = js.FuncOf(func(js.Value, []js.Value) any {
+				global.Call("focus")
+				if h := clickHandler; h != nil {
+					go h(path)
+				}
+				n.Call("close")
+				return nil
+			})
+			closed = js.FuncOf(func(js.Value, []js.Value) any {
+				click.Release()
+				closed.Release()
+				return nil
+			})
+			n.Set("onclick", click)
+			n.Set("onclose", closed)
+		})
+		if err != nil {
+			global.Get("console").Call("warn", "natter: notification:", err.Error())
+		}
+	}()
+}

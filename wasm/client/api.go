@@ -1,0 +1,181 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"natter/shared"
+)
+
+// API calls the account endpoints over HTTP. Accounts live on HTTP because
+// only an HTTP response can set the HttpOnly session cookie. In the browser
+// net/http goes through fetch and sends same-origin cookies itself; natively
+// HTTP needs a cookie jar.
+type API struct {
+	Base string // scheme and host, e.g. "https://natter.example"; "" means same origin in the browser
+	HTTP *http.Client
+}
+
+// FormError is a refused form: one entry per problem, most naming their form
+// field, so the UI shows each message next to its field.
+type FormError struct {
+	Status int
+	Errors []shared.FieldError
+}
+
+func (e *FormError) Error() string {
+	msgs := make([]string, 0, len(e.Errors))
+	for _, fe := range e.Errors {
+		msgs = append(msgs, fe.Error())
+	}
+	return "client: " + strings.Join(msgs, "; ")
+}
+
+// For returns the message for field, or "" when that field is fine. For("")
+// returns the first message that names no field (shown above the form).
+func (e *FormError) For(field string) string {
+	if e == nil {
+		return ""
+	}
+	for _, fe := range e.Errors {
+		if fe.Field == field {
+			return fe.Message
+		}
+	}
+	return ""
+}
+
+// Has reports whether any error carries code.
+func (e *FormError) Has(code string) bool {
+	if e == nil {
+		return false
+	}
+	for _, fe := range e.Errors {
+		if fe.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrUnreachable wraps every failure to reach the server at all, so the UI
+// can say "can't reach the server" instead of blaming the form.
+var ErrUnreachable = errors.New("can't reach the server; check your connection and try again")
+
+// Register creates an account and signs this device in.
+func (a *API) Register(ctx context.Context, req shared.RegisterRequest) (shared.User, error) {
+	var u shared.User
+	err := a.do(ctx, http.MethodPost, shared.APIRegister, req, &u)
+	return u, err
+}
+
+// SignIn signs this device in with an email or nickname and a password.
+func (a *API) SignIn(ctx context.Context, req shared.SignInRequest) (shared.User, error) {
+	var u shared.User
+	err := a.do(ctx, http.MethodPost, shared.APISignIn, req, &u)
+	return u, err
+}
+
+// SignOut ends this device's session, or every session of the user with all.
+func (a *API) SignOut(ctx context.Context, all bool) error {
+	return a.do(ctx, http.MethodPost, shared.APISignOut, shared.SignOutRequest{All: all}, nil)
+}
+
+// Me returns the signed-in user; a *FormError with CodeUnauthorized when the
+// device is not signed in.
+func (a *API) Me(ctx context.Context) (shared.User, error) {
+	var u shared.User
+	err := a.do(ctx, http.MethodGet, shared.APIMe, nil, &u)
+	return u, err
+}
+
+// UpdateProfile changes nickname, email or password (PATCH on APIMe).
+func (a *API) UpdateProfile(ctx context.Context, p shared.ProfileUpdate) (shared.User, error) {
+	var u shared.User
+	err := a.do(ctx, http.MethodPatch, shared.APIMe, p, &u)
+	return u, err
+}
+
+// SearchUsers returns one page of users whose nickname starts with q; pass
+// the page's Next as after for the following page.
+func (a *API) SearchUsers(ctx context.Context, q, after string) (shared.UserPage, error) {
+	v := url.Values{}
+	v.Set("q", q)
+	if after != "" {
+		v.Set("after", after)
+	}
+	var p shared.UserPage
+	err := a.do(ctx, http.MethodGet, shared.APIUsers+"?"+v.Encode(), nil, &p)
+	return p, err
+}
+
+func (a *API) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("client: encode %s: %w", path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
+	if err != nil {
+		return fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := a.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("client: %s %s: %w", method, path, ctx.Err())
+		}
+		return fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
+	}
+	if resp.StatusCode >= 300 {
+		return responseError(resp.StatusCode, raw)
+	}
+	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("client: decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// responseError turns a failed response into a *FormError, inventing a
+// field-less message when the body is not an ErrorResponse (a proxy's page).
+func responseError(status int, raw []byte) error {
+	var er shared.ErrorResponse
+	if json.Unmarshal(raw, &er) == nil && len(er.Errors) > 0 {
+		return &FormError{Status: status, Errors: er.Errors}
+	}
+	fe := shared.FieldError{Code: shared.CodeInternal, Message: fmt.Sprintf("The server answered %d %s. Try again later.", status, http.StatusText(status))}
+	switch {
+	case status == http.StatusUnauthorized:
+		fe = shared.FieldError{Code: shared.CodeUnauthorized, Message: "You are not signed in."}
+	case status == http.StatusTooManyRequests:
+		fe = shared.FieldError{Code: shared.CodeThrottled, Message: "Too many attempts. Wait a moment and try again."}
+	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		fe = shared.FieldError{Code: shared.CodeUnavailable, Message: ErrUnreachable.Error()}
+	}
+	return &FormError{Status: status, Errors: []shared.FieldError{fe}}
+}

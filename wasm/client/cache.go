@@ -1,0 +1,319 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"natter/shared"
+)
+
+// CacheMessages is how many of the newest messages per conversation are
+// kept in Storage for an offline start; older ones are fetched on scroll.
+const CacheMessages = 200
+
+// flushDelay batches cache and draft writes: typing a draft or receiving a
+// burst of messages costs one write per key, not one per change.
+const flushDelay = 300 * time.Millisecond
+
+// cachedConv is a conversation's record in BucketConvs.
+type cachedConv struct {
+	Conv    shared.Conversation `json:"conv"`
+	Pending bool                `json:"pending,omitempty"`
+	Failed  string              `json:"failed,omitempty"`
+	NoOlder bool                `json:"no_older,omitempty"`
+}
+
+// meta is the record under key "me" in BucketMeta.
+type meta struct {
+	User    shared.User `json:"user"`
+	BodyMax int         `json:"body_max"`
+}
+
+const metaKey = "me"
+
+// dirtySet names cache records changed since the last flush.
+type dirtySet struct {
+	convs     map[string]bool
+	drafts    map[string]bool
+	redirects map[string]bool
+	meta      bool
+}
+
+func newDirtySet() dirtySet {
+	return dirtySet{convs: map[string]bool{}, drafts: map[string]bool{}, redirects: map[string]bool{}}
+}
+
+func (d *dirtySet) conv(id string) { d.convs[id] = true }
+
+func (d *dirtySet) empty() bool {
+	return len(d.convs) == 0 && len(d.drafts) == 0 && len(d.redirects) == 0 && !d.meta
+}
+
+// scheduleFlush arms the debounce timer. Callers hold e.mu.
+func (e *Engine) scheduleFlush() {
+	if e.flushTimer == nil && !e.dirty.empty() {
+		e.flushTimer = time.AfterFunc(flushDelay, e.Flush)
+	}
+}
+
+// write is one storage operation of a flush; a nil value deletes.
+type write struct {
+	bucket, key string
+	value       []byte
+}
+
+// Flush writes every pending cache and draft change now. Stop calls it; the
+// browser should also call it when the page is hidden, since a closing tab
+// may never reach Stop.
+func (e *Engine) Flush() {
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
+	e.mu.Lock()
+	if e.flushTimer != nil {
+		e.flushTimer.Stop()
+		e.flushTimer = nil
+	}
+	d := e.dirty
+	e.dirty = newDirtySet()
+	ws := e.collect(d)
+	e.mu.Unlock()
+
+	var failed error
+	ctx := context.Background()
+	for _, w := range ws {
+		var err error
+		if w.value == nil {
+			err = e.cfg.Storage.Delete(ctx, w.bucket, w.key)
+		} else {
+			err = e.cfg.Storage.Put(ctx, w.bucket, w.key, w.value)
+		}
+		if err != nil {
+			failed = fmt.Errorf("client: save %s: %w", w.bucket, err)
+			break
+		}
+	}
+	e.mu.Lock()
+	defer e.unlock()
+	if failed != nil {
+		// Keep them dirty: the next change or Flush tries again with the
+		// state of then.
+		for k := range d.convs {
+			e.dirty.convs[k] = true
+		}
+		for k := range d.drafts {
+			e.dirty.drafts[k] = true
+		}
+		for k := range d.redirects {
+			e.dirty.redirects[k] = true
+		}
+		e.dirty.meta = e.dirty.meta || d.meta
+	}
+	if len(ws) > 0 {
+		e.setStorageErr(failed)
+	}
+}
+
+// collect encodes the records named in d from the current state. Callers
+// hold e.mu.
+func (e *Engine) collect(d dirtySet) []write {
+	var ws []write
+	if d.meta {
+		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
+		ws = append(ws, write{BucketMeta, metaKey, b})
+	}
+	for id := range d.convs {
+		c := e.convs[id]
+		if c == nil {
+			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil})
+			continue
+		}
+		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder})
+		msgs := c.msgs
+		if len(msgs) > CacheMessages {
+			msgs = msgs[len(msgs)-CacheMessages:]
+		}
+		if msgs == nil {
+			msgs = []shared.Message{}
+		}
+		mb, _ := json.Marshal(msgs)
+		ws = append(ws, write{BucketConvs, id, b}, write{BucketMessages, id, mb})
+	}
+	for k := range d.drafts {
+		var v []byte
+		if t, ok := e.drafts[k]; ok {
+			v = []byte(t)
+		}
+		ws = append(ws, write{BucketDrafts, k, v})
+	}
+	for k := range d.redirects {
+		var v []byte
+		if t, ok := e.redirects[k]; ok {
+			v = []byte(t)
+		}
+		ws = append(ws, write{BucketRedirects, k, v})
+	}
+	return ws
+}
+
+// load reads everything back from Storage. A bucket that cannot be read is
+// reported in StorageError and the engine starts without it.
+func (e *Engine) load(ctx context.Context) {
+	st := e.cfg.Storage
+	e.mu.Lock()
+	defer e.unlock()
+	e.touch()
+	fail := func(err error) {
+		if err != nil {
+			e.setStorageErr(err)
+		}
+	}
+	if b, ok, err := st.Get(ctx, BucketMeta, metaKey); err != nil {
+		fail(err)
+	} else if ok {
+		var m meta
+		if json.Unmarshal(b, &m) == nil {
+			e.me = m.User
+			if m.BodyMax > 0 {
+				e.bodyMax = m.BodyMax
+			}
+		}
+	}
+	kvs, err := st.List(ctx, BucketConvs)
+	fail(err)
+	for _, kv := range kvs {
+		var cc cachedConv
+		if json.Unmarshal(kv.Value, &cc) != nil || cc.Conv.ID == "" {
+			continue
+		}
+		c := newConv(cc.Conv)
+		c.pending, c.failed, c.noOlder = cc.Pending, cc.Failed, cc.NoOlder
+		e.convs[cc.Conv.ID] = c
+	}
+	kvs, err = st.List(ctx, BucketMessages)
+	fail(err)
+	for _, kv := range kvs {
+		c := e.convs[kv.Key]
+		var msgs []shared.Message
+		if c == nil || json.Unmarshal(kv.Value, &msgs) != nil {
+			continue
+		}
+		for _, m := range msgs {
+			c.merge(m)
+		}
+	}
+	kvs, err = st.List(ctx, BucketOutbox)
+	fail(err)
+	e.outbox = e.outbox[:0]
+	for _, kv := range kvs {
+		a, err := decodeAction(kv)
+		if err != nil {
+			e.log.Warn("client: outbox entry", "key", kv.Key, "err", err)
+			continue
+		}
+		e.lastOrder = max(e.lastOrder, keyOrder(kv.Key))
+		e.outbox = append(e.outbox, a)
+	}
+	kvs, err = st.List(ctx, BucketDrafts)
+	fail(err)
+	for _, kv := range kvs {
+		e.drafts[kv.Key] = string(kv.Value)
+	}
+	kvs, err = st.List(ctx, BucketRedirects)
+	fail(err)
+	for _, kv := range kvs {
+		e.redirects[kv.Key] = string(kv.Value)
+	}
+}
+
+// dropConv forgets a conversation that is no longer the user's. Queued
+// actions for it stay, to fail with the server's reason. Callers hold e.mu.
+func (e *Engine) dropConv(id string) {
+	if _, ok := e.convs[id]; !ok {
+		return
+	}
+	delete(e.convs, id)
+	e.dirty.conv(id)
+	e.setDraft(id, "")
+	e.scheduleFlush()
+	e.touch()
+}
+
+// DraftNew is the draft key of the new-conversation form (store the form's
+// JSON there).
+const DraftNew = "new"
+
+// Draft returns the saved draft for key: a conversation id, or DraftNew.
+func (e *Engine) Draft(key string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t, ok := e.drafts[key]; ok {
+		return t
+	}
+	return e.drafts[e.resolve(key)]
+}
+
+// SetDraft saves the draft for key as the user types; "" deletes it. Writes
+// are batched (about 300ms) but never lost: Stop and Flush write the last one.
+func (e *Engine) SetDraft(key, text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if key == "" {
+		return
+	}
+	e.setDraft(e.resolveDraftKey(key), text)
+}
+
+func (e *Engine) resolveDraftKey(key string) string {
+	if key == DraftNew {
+		return key
+	}
+	return e.resolve(key)
+}
+
+// setDraft changes a draft in memory and queues its write. Callers hold e.mu.
+func (e *Engine) setDraft(key, text string) {
+	if old, ok := e.drafts[key]; ok == (text != "") && old == text {
+		return
+	}
+	if text == "" {
+		delete(e.drafts, key)
+	} else {
+		e.drafts[key] = text
+	}
+	e.dirty.drafts[key] = true
+	e.scheduleFlush()
+}
+
+// Reset forgets everything this device stored for the signed-in user: cache,
+// drafts, outbox and resume token. The UI calls it on sign-out (after Stop),
+// so the next account starts clean.
+func (e *Engine) Reset() error {
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
+	e.mu.Lock()
+	defer e.unlock()
+	ctx := context.Background()
+	for _, b := range Buckets {
+		kvs, err := e.cfg.Storage.List(ctx, b)
+		if err != nil {
+			return fmt.Errorf("client: reset %s: %w", b, err)
+		}
+		for _, kv := range kvs {
+			if err := e.cfg.Storage.Delete(ctx, b, kv.Key); err != nil {
+				return fmt.Errorf("client: reset %s: %w", b, err)
+			}
+		}
+	}
+	e.cfg.ResumeTokens.Set("")
+	e.me = shared.User{}
+	e.convs = map[string]*conv{}
+	e.outbox = nil
+	e.drafts = map[string]string{}
+	e.redirects = map[string]string{}
+	e.dirty = newDirtySet()
+	e.storageErr = ""
+	e.touch()
+	return nil
+}

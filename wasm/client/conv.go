@@ -1,0 +1,254 @@
+package client
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"time"
+
+	"natter/shared"
+)
+
+// conv is the engine's copy of one conversation. msgs holds confirmed
+// messages sorted by seq without duplicates; its first element is a valid
+// base: everything held from there up to the cursor is gap-free, because a
+// replay cut to its newest page drops what was held below the cut.
+type conv struct {
+	c       shared.Conversation
+	pending bool   // created here, the server has not confirmed it yet
+	failed  string // why creating it failed
+	msgs    []shared.Message
+	actions map[string]int64 // action id -> seq of the held confirmed copy
+	noOlder bool             // history said nothing older exists
+	typing  map[int64]typist
+	viewers []shared.ReadPosition
+}
+
+type typist struct {
+	nick  string
+	until time.Time
+}
+
+func newConv(c shared.Conversation) *conv {
+	return &conv{c: c, actions: map[string]int64{}}
+}
+
+// merge inserts or replaces m by seq and reports whether anything changed.
+// Every source (ack, live event, replay, history) goes through it, so the
+// same message from two of them is held once.
+func (c *conv) merge(m shared.Message) bool {
+	i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x shared.Message, s int64) int { return cmp.Compare(x.Seq, s) })
+	if found {
+		if sameMessage(c.msgs[i], m) {
+			return false
+		}
+		c.msgs[i] = m
+	} else {
+		c.msgs = slices.Insert(c.msgs, i, m)
+	}
+	if m.ActionID != "" {
+		c.actions[m.ActionID] = m.Seq
+	}
+	if m.Seq > c.c.LastSeq {
+		c.c.LastSeq = m.Seq
+	}
+	if c.c.LastSeq == m.Seq {
+		at := m.CreatedAt
+		c.c.LastAt = &at
+		mm := m
+		c.c.Preview = &mm
+	}
+	return true
+}
+
+func sameMessage(a, b shared.Message) bool {
+	return a.ID == b.ID && a.Body == b.Body && a.Sender == b.Sender &&
+		timeEq(a.EditedAt, b.EditedAt) && timeEq(a.DeletedAt, b.DeletedAt)
+}
+
+func timeEq(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// has reports whether the message with seq is held.
+func (c *conv) has(seq int64) bool {
+	_, found := slices.BinarySearchFunc(c.msgs, seq, func(x shared.Message, s int64) int { return cmp.Compare(x.Seq, s) })
+	return found
+}
+
+// cursor is the highest seq held without a gap below it, down to the base:
+// the server replays what follows it.
+func (c *conv) cursor() int64 {
+	if len(c.msgs) == 0 {
+		return 0
+	}
+	cur := c.msgs[0].Seq
+	for _, m := range c.msgs[1:] {
+		if m.Seq != cur+1 {
+			break
+		}
+		cur = m.Seq
+	}
+	return cur
+}
+
+// cutBelow drops held messages older than seq: the replay skipped what lies
+// between them and seq, and the held run must stay a valid base.
+func (c *conv) cutBelow(seq int64) {
+	i := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].Seq >= seq })
+	if i == 0 {
+		return
+	}
+	for _, m := range c.msgs[:i] {
+		delete(c.actions, m.ActionID)
+	}
+	c.msgs = slices.Delete(c.msgs, 0, i)
+	c.noOlder = false
+}
+
+// hasOlder reports whether older messages exist on the server that are not held.
+func (c *conv) hasOlder() bool {
+	if c.noOlder || c.pending {
+		return false
+	}
+	if len(c.msgs) == 0 {
+		return c.c.LastSeq > 0
+	}
+	return c.msgs[0].Seq > 1
+}
+
+// setConversation replaces the server's view of the conversation while
+// keeping what only this device knows (a newer LastSeq from a live message).
+func (c *conv) setConversation(sc shared.Conversation) {
+	if c.c.LastSeq > sc.LastSeq {
+		sc.LastSeq, sc.LastAt, sc.Preview = c.c.LastSeq, c.c.LastAt, c.c.Preview
+	}
+	c.c = sc
+	c.pending = false
+	c.failed = ""
+}
+
+// seen is the user's read cursor, counting a queued mark that is not yet acked.
+func (e *Engine) seen(c *conv) int64 {
+	var s int64
+	if m := c.c.Member(e.me.ID); m != nil {
+		s = m.SeenSeq
+	}
+	for _, a := range e.outbox {
+		if a.Type == shared.TypeSeenMark && a.Conv == c.c.ID && a.Seq > s {
+			s = a.Seq
+		}
+	}
+	return s
+}
+
+// view builds what the UI shows of c. Callers hold e.mu.
+func (e *Engine) view(c *conv, now time.Time) ConvView {
+	v := ConvView{Conversation: c.c, Pending: c.pending, Failed: c.failed, HasOlder: c.hasOlder()}
+	v.Members = slices.Clone(c.c.Members)
+	seen := e.seen(c)
+	if c.c.LastSeq > seen {
+		v.Unread = c.c.LastSeq - seen
+		for _, m := range c.msgs {
+			if m.Seq > seen && m.SenderID == e.me.ID {
+				v.Unread--
+			}
+		}
+		v.Unread = max(v.Unread, 0)
+	}
+	for _, t := range c.typing {
+		if t.until.After(now) {
+			v.Typing = append(v.Typing, t.nick)
+		}
+	}
+	slices.Sort(v.Typing)
+	v.Viewers = slices.Clone(c.viewers)
+	return v
+}
+
+// activity is the time a conversation sorts by: its newest message, its
+// creation, or the newest own message still queued for it.
+func (e *Engine) activity(id string) time.Time {
+	c := e.convs[id]
+	if c == nil {
+		return time.Time{}
+	}
+	t := c.c.CreatedAt
+	if c.c.LastAt != nil && c.c.LastAt.After(t) {
+		t = *c.c.LastAt
+	}
+	for _, a := range e.outbox {
+		if a.Conv == id && a.Type == shared.TypeMessageSend && a.QueuedAt.After(t) {
+			t = a.QueuedAt
+		}
+	}
+	return t
+}
+
+func sortConvViews(vs []ConvView, activity func(string) time.Time) {
+	at := make(map[string]time.Time, len(vs))
+	for _, v := range vs {
+		at[v.ID] = activity(v.ID)
+	}
+	slices.SortStableFunc(vs, func(a, b ConvView) int {
+		if c := at[b.ID].Compare(at[a.ID]); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+}
+
+// hasTyping reports whether any typing indicator is live, in which case the
+// cached snapshot may have expired by time alone. Callers hold e.mu.
+func (e *Engine) hasTyping() bool {
+	for _, c := range e.convs {
+		if len(c.typing) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Messages returns what the conversation view lists: the confirmed messages
+// held, in seq order, then the own messages still in the outbox, in queue
+// order. A queued message disappears exactly when its confirmed copy (same
+// action id) is held, so it is never shown twice.
+func (e *Engine) Messages(convID string) []MsgView {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	convID = e.resolve(convID)
+	c := e.convs[convID]
+	var out []MsgView
+	if c != nil {
+		out = make([]MsgView, 0, len(c.msgs))
+		for _, m := range c.msgs {
+			out = append(out, MsgView{Message: m, State: MsgSent, ActionID: m.ActionID})
+		}
+	}
+	for _, a := range e.outbox {
+		if a.Type != shared.TypeMessageSend || a.Conv != convID {
+			continue
+		}
+		if c != nil {
+			if _, ok := c.actions[a.ID]; ok {
+				continue
+			}
+		}
+		st := MsgQueued
+		switch {
+		case a.Failed != "":
+			st = MsgFailed
+		case a.inflight:
+			st = MsgSending
+		}
+		out = append(out, MsgView{
+			Message: shared.Message{ConversationID: convID, SenderID: e.me.ID, Sender: e.me.Nickname,
+				Kind: shared.KindText, Body: a.Body, ActionID: a.ID, CreatedAt: a.QueuedAt},
+			State: st, Error: a.Failed, ActionID: a.ID, QueuedAt: a.QueuedAt,
+		})
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package client
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"natter/shared"
+)
+
+func seqs(c *conv) []int64 {
+	out := make([]int64, len(c.msgs))
+	for i, m := range c.msgs {
+		out[i] = m.Seq
+	}
+	return out
+}
+
+func TestMergeDedupesAnySourceOrder(t *testing.T) {
+	c := newConv(shared.Conversation{ID: "c"})
+	var in []shared.Message
+	for s := int64(1); s <= 50; s++ {
+		m := shared.Message{ConversationID: "c", Seq: s, Body: "b"}
+		in = append(in, m, m, m) // ack, live event and replay of the same message
+	}
+	rand.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+	for _, m := range in {
+		c.merge(m)
+	}
+	got := seqs(c)
+	if len(got) != 50 {
+		t.Fatalf("held %d, want 50", len(got))
+	}
+	for i, s := range got {
+		if s != int64(i+1) {
+			t.Fatalf("position %d holds seq %d", i, s)
+		}
+	}
+	if c.c.LastSeq != 50 || c.c.Preview == nil || c.c.Preview.Seq != 50 {
+		t.Errorf("LastSeq %d preview %v", c.c.LastSeq, c.c.Preview)
+	}
+	del := time.Now()
+	if !c.merge(shared.Message{ConversationID: "c", Seq: 7, Body: "", DeletedAt: &del}) || c.msgs[6].DeletedAt == nil {
+		t.Error("a changed copy does not replace the held one")
+	}
+}
+
+func TestCursor(t *testing.T) {
+	tests := []struct {
+		name  string
+		held  []int64
+		cut   int64
+		want  int64
+		older bool
+	}{
+		{"nothing", nil, 0, 0, false},
+		{"contiguous", []int64{1, 2, 3}, 0, 3, false},
+		{"hole stops it", []int64{1, 2, 3, 5, 6}, 0, 3, false},
+		{"newest page after trim", []int64{101, 102, 103}, 0, 103, true},
+		{"replay cut below old cache", []int64{1, 2, 3, 9801, 9802}, 9801, 9802, true},
+		{"cut below nothing held", []int64{5, 6}, 2, 6, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newConv(shared.Conversation{ID: "c"})
+			for _, s := range tt.held {
+				c.merge(shared.Message{ConversationID: "c", Seq: s})
+			}
+			if tt.cut > 0 {
+				c.cutBelow(tt.cut)
+			}
+			if got := c.cursor(); got != tt.want {
+				t.Errorf("cursor %d, want %d", got, tt.want)
+			}
+			if got := c.hasOlder(); got != tt.older {
+				t.Errorf("hasOlder %v, want %v", got, tt.older)
+			}
+		})
+	}
+}
+
+func TestPendingCopyVanishesWhenConfirmedCopyArrives(t *testing.T) {
+	e := mustOfflineEngine(t, NewMemoryStorage())
+	conv := shared.NewUUIDv7()
+	mustConv(t, e, conv, 2)
+	id, err := e.Send(conv, "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := e.Messages(conv); len(m) != 3 || m[2].State != MsgQueued {
+		t.Fatalf("before: %d messages", len(m))
+	}
+	// The live event reaches this device before the ack does.
+	e.mu.Lock()
+	e.mergeMessage(shared.Message{ConversationID: conv, Seq: 3, SenderID: 7, Body: "mine", ActionID: id})
+	outbox := len(e.outbox)
+	e.mu.Unlock()
+	m := e.Messages(conv)
+	if len(m) != 3 || m[2].State != MsgSent || m[2].Seq != 3 {
+		t.Fatalf("after the event: %d messages, last %+v", len(m), m[len(m)-1])
+	}
+	if outbox != 1 {
+		t.Errorf("the outbox entry left before its ack")
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		ceil := min(BackoffMax, BackoffBase<<min(n-1, 16))
+		if d := backoff(n, 0); d != 0 {
+			t.Errorf("attempt %d with r=0: %v", n, d)
+		}
+		if d := backoff(n, 0.999999); d > ceil || d < ceil*99/100 {
+			t.Errorf("attempt %d with r≈1: %v, ceiling %v", n, d, ceil)
+		}
+	}
+	if d := backoff(100, 0.5); d != BackoffMax/2 {
+		t.Errorf("large attempt: %v", d)
+	}
+}
+
+func TestSplitFrame(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame string
+		types []string
+		bad   bool
+	}{
+		{"one", `{"type":"ack","id":"a"}`, []string{"ack"}, false},
+		{"newline batch", "{\"type\":\"ping\"}\n{\"type\":\"caught_up\"}\n", []string{"ping", "caught_up"}, false},
+		{"array", `[{"type":"ping"},{"type":"pong"}]`, []string{"ping", "pong"}, false},
+		{"bad line skipped", "{\"type\":\"ping\"}\nnot json\n{\"type\":\"pong\"}", []string{"ping", "pong"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			envs, err := splitFrame([]byte(tt.frame))
+			if (err != nil) != tt.bad {
+				t.Errorf("err = %v", err)
+			}
+			if len(envs) != len(tt.types) {
+				t.Fatalf("got %d envelopes, want %d", len(envs), len(tt.types))
+			}
+			for i, e := range envs {
+				if e.Type != tt.types[i] {
+					t.Errorf("#%d type %s, want %s", i, e.Type, tt.types[i])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,15 @@
+//go:build !js
+
+package client
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/coder/websocket"
+)
+
+func dialWebSocket(ctx context.Context, url string, header http.Header) (*websocket.Conn, error) {
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
+	return c, err
+}

@@ -1,0 +1,163 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"natter/shared"
+)
+
+// HistoryPage is how many older messages LoadOlder asks for at a time.
+const HistoryPage = 100
+
+// ErrOffline is returned by requests that need the server right now
+// (history, seen-by) while there is no connection.
+var ErrOffline = errors.New("client: not connected to the server; try again when back online")
+
+// request sends a non-durable request and waits for its answer.
+func (e *Engine) request(ctx context.Context, typ string, data any) (shared.Envelope, error) {
+	id := shared.NewUUIDv7()
+	ch := make(chan reply, 1)
+	e.mu.Lock()
+	s := e.sess
+	if s == nil || !s.welcome {
+		e.mu.Unlock()
+		return shared.Envelope{}, ErrOffline
+	}
+	e.requests[id] = ch
+	e.mu.Unlock()
+	if err := s.send(typ, id, data); err != nil {
+		e.mu.Lock()
+		delete(e.requests, id)
+		e.mu.Unlock()
+		return shared.Envelope{}, ErrOffline
+	}
+	select {
+	case r := <-ch:
+		return r.env, r.err
+	case <-ctx.Done():
+		e.mu.Lock()
+		delete(e.requests, id)
+		e.mu.Unlock()
+		return shared.Envelope{}, ctx.Err()
+	}
+}
+
+// LoadOlder fetches the page of history just before the oldest message
+// held (the newest page when none is held) and merges it. The UI calls it
+// when the user scrolls to the top while ConvView.HasOlder.
+func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
+	e.mu.Lock()
+	convID = e.resolve(convID)
+	c := e.convs[convID]
+	if c == nil || c.pending {
+		e.mu.Unlock()
+		return nil
+	}
+	var before int64
+	if len(c.msgs) > 0 {
+		before = c.msgs[0].Seq
+	}
+	e.mu.Unlock()
+	if before == 1 {
+		return nil
+	}
+	env, err := e.request(ctx, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage})
+	if err != nil {
+		return err
+	}
+	var ack shared.Ack
+	if err := decode(env, &ack); err != nil {
+		return err
+	}
+	if ack.History == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.unlock()
+	c = e.convs[convID]
+	if c == nil {
+		return nil
+	}
+	for _, m := range ack.History.Messages {
+		if m.ConversationID == "" {
+			m.ConversationID = convID
+		}
+		e.mergeMessage(m)
+	}
+	if !ack.History.More {
+		c.noOlder = true
+	}
+	e.dirty.conv(convID)
+	e.scheduleFlush()
+	e.touch()
+	return nil
+}
+
+// SeenBy asks the server who has seen message seq of a conversation, and when.
+func (e *Engine) SeenBy(ctx context.Context, convID string, seq int64) (shared.SeenBy, error) {
+	e.mu.Lock()
+	convID = e.resolve(convID)
+	e.mu.Unlock()
+	env, err := e.request(ctx, shared.TypeSeenQuery, shared.SeenQuery{ConversationID: convID, Seq: seq})
+	if err != nil {
+		return shared.SeenBy{}, err
+	}
+	var ack shared.Ack
+	if err := decode(env, &ack); err != nil {
+		return shared.SeenBy{}, err
+	}
+	if ack.SeenBy == nil {
+		return shared.SeenBy{ConversationID: convID, Seq: seq}, nil
+	}
+	return *ack.SeenBy, nil
+}
+
+// SetViewing tells the others where this user is reading: anchored to a
+// message seq plus an offset in thousandths of its height. Ephemeral: sent
+// only while connected, never queued; repeats of the same position are not
+// sent. seq 0 means the user stopped viewing.
+func (e *Engine) SetViewing(convID string, seq int64, offset int) {
+	e.mu.Lock()
+	s := e.sess
+	convID = e.resolve(convID)
+	if s == nil || !s.welcome {
+		e.mu.Unlock()
+		return
+	}
+	rp := shared.ReadPosition{ConversationID: convID, Seq: seq, Offset: offset}
+	if seq <= 0 {
+		rp = shared.ReadPosition{} // no conversation: the server stops showing this reader
+	}
+	if s.lastPos == rp {
+		e.mu.Unlock()
+		return
+	}
+	s.lastPos = rp
+	e.mu.Unlock()
+	go s.send(shared.TypeReadPosition, "", rp)
+}
+
+// typingEvery throttles outgoing typing signals per conversation.
+const typingEvery = 3 * time.Second
+
+// Typing tells the others this user is typing in the conversation; call it
+// on input. Ephemeral and throttled.
+func (e *Engine) Typing(convID string) {
+	e.mu.Lock()
+	s := e.sess
+	convID = e.resolve(convID)
+	if s == nil || !s.welcome {
+		e.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	if last, ok := s.lastTyping[convID]; ok && now.Sub(last) < typingEvery {
+		e.mu.Unlock()
+		return
+	}
+	s.lastTyping[convID] = now
+	e.mu.Unlock()
+	go s.send(shared.TypeTyping, "", shared.Typing{ConversationID: convID})
+}

@@ -1,0 +1,395 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"natter/shared"
+)
+
+// DefaultHeartbeat is the ping interval until the server's welcome says
+// otherwise. A connection silent for 2.5 intervals is dropped as half-open.
+const DefaultHeartbeat = 15 * time.Second
+
+const dialTimeout = 20 * time.Second
+
+// errTerminal ends the connection loop until RetryNow: the session is gone
+// or the app must update.
+var errTerminal = errors.New("client: terminal")
+
+// session is one connection, from dial to close.
+type session struct {
+	e       *Engine
+	conn    Conn
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	wmu     sync.Mutex
+	kickc   chan struct{}
+	hb      atomic.Int64 // heartbeat interval in ns
+	start   time.Time
+	lastIn  atomic.Int64    // ns since start of the last inbound frame
+	welcome bool            // guarded by e.mu
+	caught  bool            // guarded by e.mu
+	listed  map[string]bool // conversations the server described on this connection
+
+	lastPos    shared.ReadPosition  // guarded by e.mu
+	lastTyping map[string]time.Time // guarded by e.mu
+}
+
+func (s *session) wake() {
+	select {
+	case s.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// write sends one frame; any failure ends the session.
+func (s *session) write(b []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if err := s.conn.Write(ctx, b); err != nil {
+		s.cancel(fmt.Errorf("write: %w", err))
+		return err
+	}
+	return nil
+}
+
+func (s *session) send(typ, id string, data any) error {
+	env, err := shared.NewEnvelope(typ, id, 0, data)
+	if err != nil {
+		return err
+	}
+	env.V = shared.ProtocolVersion
+	b, err := json.Marshal(env)
+	if err != nil {
+		return err
+	}
+	return s.write(b)
+}
+
+// run is the connection loop: dial, talk until the connection fails, wait
+// out the back-off, repeat; offline and terminal states wait for a kick.
+func (e *Engine) run(ctx context.Context) {
+	attempt := 0
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		idle := !e.online || e.status.State == StateSignedOut || e.status.State == StateUpdateRequired
+		if !idle {
+			st := StateConnecting
+			if attempt > 0 {
+				st = StateReconnecting
+			}
+			e.status.State, e.status.NextRetry, e.status.CaughtUp = st, time.Time{}, false
+			e.status.Attempt = attempt
+			e.touch()
+		}
+		e.unlock()
+		if idle {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.kick:
+			}
+			attempt = 0
+			continue
+		}
+		welcomed, err := e.connect(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if welcomed {
+			attempt = 0
+		}
+		if errors.Is(err, errTerminal) {
+			continue
+		}
+		attempt++
+		wait := backoff(attempt, e.cfg.Rand())
+		e.mu.Lock()
+		if e.online {
+			e.status.State = StateReconnecting
+			e.status.NextRetry = e.cfg.Now().Add(wait)
+		}
+		e.status.Attempt = attempt
+		if err != nil {
+			e.status.LastError = humanError(err)
+		}
+		e.touch()
+		e.unlock()
+		e.log.Info("client: disconnected", "err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-e.kick:
+			attempt = 0
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// humanError words a connection failure for the status line.
+func humanError(err error) string {
+	var se *shared.Error
+	if errors.As(err, &se) {
+		return se.Message
+	}
+	return "Can't reach the server (" + err.Error() + ")."
+}
+
+// RetryNow dials at once instead of waiting for the back-off: the "Retry now"
+// button, and the browser's online and visible events. After signed_out (the
+// user signed in again) or offline, it starts over. When connected, actions
+// waiting out a transient error's back-off go at once.
+func (e *Engine) RetryNow() {
+	e.mu.Lock()
+	defer e.unlock()
+	if e.status.State == StateSignedOut || e.status.State == StateUpdateRequired {
+		e.status.State = StateConnecting
+		e.touch()
+	}
+	for _, a := range e.outbox {
+		a.retryAt = time.Time{} // waiting out a transient error: go now
+	}
+	if e.sess != nil {
+		e.sess.wake()
+		return
+	}
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// SetOnline passes on navigator.onLine. Offline shows "offline" and stops
+// dialing (the current connection is dropped); online dials at once.
+func (e *Engine) SetOnline(online bool) {
+	e.mu.Lock()
+	defer e.unlock()
+	if e.online == online {
+		return
+	}
+	e.online = online
+	if !online {
+		if e.status.State != StateSignedOut && e.status.State != StateUpdateRequired {
+			e.status.State, e.status.NextRetry, e.status.CaughtUp = StateOffline, time.Time{}, false
+		}
+		if e.sess != nil {
+			e.sess.cancel(errors.New("the browser went offline"))
+		}
+	}
+	e.touch()
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// connect runs one connection to its end and reports whether it got as far
+// as the server's welcome.
+func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	conn, err := e.cfg.Transport.Dial(dctx)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	sctx, scancel := context.WithCancelCause(ctx)
+	s := &session{e: e, conn: conn, ctx: sctx, cancel: scancel, kickc: make(chan struct{}, 1),
+		start: time.Now(), listed: map[string]bool{}, lastTyping: map[string]time.Time{}}
+	s.hb.Store(int64(DefaultHeartbeat))
+	defer func() {
+		scancel(nil)
+		conn.Close()
+		e.endSession(s)
+	}()
+
+	e.mu.Lock()
+	hello := shared.Hello{Protocol: shared.ProtocolVersion, Device: e.cfg.Device,
+		ResumeToken: e.cfg.ResumeTokens.Get(), Cursors: e.cursors()}
+	e.sess = s
+	e.unlock()
+	if err := s.send(shared.TypeHello, "", hello); err != nil {
+		return false, err
+	}
+	go s.readLoop()
+	s.loop()
+	e.mu.Lock()
+	welcomed = s.welcome
+	e.mu.Unlock()
+	err = context.Cause(sctx)
+	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		err = errors.New("connection closed")
+	}
+	return welcomed, err
+}
+
+// cursors are the resume points sent in hello. Callers hold e.mu.
+func (e *Engine) cursors() map[string]int64 {
+	cur := make(map[string]int64, len(e.convs))
+	for id, c := range e.convs {
+		if !c.pending {
+			cur[id] = c.cursor()
+		}
+	}
+	return cur
+}
+
+// endSession forgets what only made sense on the connection: everything in
+// flight is queued again for the next one, requests fail, typing and
+// presence vanish.
+func (e *Engine) endSession(s *session) {
+	e.mu.Lock()
+	defer e.unlock()
+	if e.sess == s {
+		e.sess = nil
+	}
+	for _, a := range e.outbox {
+		a.inflight = false
+	}
+	for id, ch := range e.requests {
+		ch <- reply{err: errors.New("client: the connection was lost; try again")}
+		delete(e.requests, id)
+	}
+	for _, c := range e.convs {
+		c.typing, c.viewers = nil, nil
+	}
+	e.status.CaughtUp = false
+	e.touch()
+}
+
+// loop runs the session's heartbeat and send pump until the session ends.
+func (s *session) loop() {
+	tick := time.NewTicker(time.Duration(s.hb.Load()) / 4)
+	defer tick.Stop()
+	var wakeTimer *time.Timer
+	defer func() {
+		if wakeTimer != nil {
+			wakeTimer.Stop()
+		}
+	}()
+	lastPing := time.Now()
+	curHB := s.hb.Load()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-tick.C:
+			hb := time.Duration(s.hb.Load())
+			silent := time.Since(s.start) - time.Duration(s.lastIn.Load())
+			if silent > hb*5/2 {
+				s.cancel(fmt.Errorf("no answer from the server for %s", silent.Round(time.Second)))
+				return
+			}
+			if time.Since(lastPing) >= hb {
+				lastPing = time.Now()
+				if s.send(shared.TypePing, "", nil) != nil {
+					return
+				}
+			}
+		case <-s.kickc:
+			if hb := s.hb.Load(); hb != curHB { // the welcome set the interval
+				curHB = hb
+				tick.Reset(time.Duration(hb) / 4)
+			}
+			wakeAt, err := s.pump()
+			if err != nil {
+				return
+			}
+			if !wakeAt.IsZero() {
+				if wakeTimer != nil {
+					wakeTimer.Stop()
+				}
+				wakeTimer = time.AfterFunc(time.Until(wakeAt)+time.Millisecond, s.wake)
+			}
+		}
+	}
+}
+
+// pump writes the next outbox actions, when this tab is the sender and the
+// server has welcomed the connection.
+func (s *session) pump() (time.Time, error) {
+	e := s.e
+	e.mu.Lock()
+	if !e.sender || !s.welcome || e.sess != s {
+		e.mu.Unlock()
+		return time.Time{}, nil
+	}
+	as, wakeAt := e.nextToSend(time.Now())
+	frames := make([][]byte, len(as))
+	for i, a := range as {
+		frames[i] = a.envelope()
+	}
+	e.unlock()
+	for _, f := range frames {
+		if err := s.write(f); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return wakeAt, nil
+}
+
+// readLoop reads frames and hands each envelope to the engine.
+func (s *session) readLoop() {
+	for {
+		b, err := s.conn.Read(s.ctx)
+		if err != nil {
+			s.cancel(fmt.Errorf("read: %w", err))
+			return
+		}
+		s.lastIn.Store(int64(time.Since(s.start)))
+		envs, err := splitFrame(b)
+		if err != nil {
+			s.e.log.Warn("client: bad frame", "err", err)
+		}
+		if err := s.e.handle(s, envs); err != nil {
+			s.cancel(err)
+			return
+		}
+	}
+}
+
+// splitFrame decodes one server frame: one envelope, several separated by
+// newlines, or a JSON array of them. A line that does not decode is skipped
+// (and reported) so it cannot take the others down with it.
+func splitFrame(b []byte) ([]shared.Envelope, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var envs []shared.Envelope
+		if err := json.Unmarshal(b, &envs); err != nil {
+			return nil, fmt.Errorf("client: decode frame: %w", err)
+		}
+		return envs, nil
+	}
+	var envs []shared.Envelope
+	var bad error
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var env shared.Envelope
+		if err := json.Unmarshal(line, &env); err != nil {
+			bad = fmt.Errorf("client: decode envelope: %w", err)
+			continue
+		}
+		envs = append(envs, env)
+	}
+	return envs, bad
+}
