@@ -210,4 +210,3 @@ func countOf(list []string, sub string) int {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
