@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -187,9 +188,7 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, "revoke session", err)
 			return
 		}
-		for _, id := range revoked {
-			s.hub.DisconnectSession(id, errorEnvelope("", &shared.Error{Code: shared.CodeSessionRevoked, Message: "You signed out.", Fatal: true}))
-		}
+		s.disconnect(r.Context(), revoked, "You signed out.")
 	}
 	s.setCookie(w, "", time.Time{})
 	w.WriteHeader(http.StatusNoContent)
@@ -280,9 +279,7 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, "revoke sessions", err)
 			return
 		}
-		for _, id := range ids {
-			s.hub.DisconnectSession(id, errorEnvelope("", &shared.Error{Code: shared.CodeSessionRevoked, Message: "Your password was changed on another device.", Fatal: true}))
-		}
+		s.disconnect(r.Context(), ids, "Your password was changed on another device.")
 	}
 	writeJSON(w, http.StatusOK, u.User)
 }
@@ -309,4 +306,22 @@ func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
 		users = []shared.User{}
 	}
 	writeJSON(w, http.StatusOK, shared.UserPage{Users: users, Next: next})
+}
+
+// disconnect ends the live connections of revoked sessions, on every node
+// when a broker is wired, telling each why.
+func (s *Server) disconnect(ctx context.Context, sessionIDs []int64, reason string) {
+	if len(sessionIDs) == 0 {
+		return
+	}
+	if s.cfg.Revoked != nil {
+		err := s.cfg.Revoked(ctx, sessionIDs, reason)
+		if err == nil {
+			return
+		}
+		s.log.Error("broadcast session revocation", "err", err)
+	}
+	for _, id := range sessionIDs {
+		s.hub.DisconnectSession(id, errorEnvelope("", &shared.Error{Code: shared.CodeSessionRevoked, Message: reason, Fatal: true}))
+	}
 }

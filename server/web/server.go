@@ -38,6 +38,9 @@ type Config struct {
 	TokenKeys *KeyRing
 	// BatchSize caps how many messages one group commit carries.
 	BatchSize int
+	// Revoked, when set, tells every node to disconnect revoked sessions
+	// (through the broker); without it only this node's are disconnected.
+	Revoked func(ctx context.Context, sessionIDs []int64, reason string) error
 }
 
 func (c *Config) defaults() {

@@ -14,13 +14,15 @@ import (
 
 // config is what the environment sets; see README.md.
 type config struct {
-	Addr        string // NATTER_ADDR
-	DatabaseURL string // DATABASE_URL
-	DataDir     string // NATTER_DATA
-	WebDir      string // NATTER_WEB
-	BodyMax     int    // NATTER_BODY_MAX
-	Secure      bool   // NATTER_SECURE_COOKIES
-	NodeID      string // NATTER_NODE
+	Addr        string  // NATTER_ADDR
+	DatabaseURL string  // DATABASE_URL
+	DataDir     string  // NATTER_DATA
+	WebDir      string  // NATTER_WEB
+	BodyMax     int     // NATTER_BODY_MAX
+	Secure      bool    // NATTER_SECURE_COOKIES
+	NodeID      string  // NATTER_NODE
+	ActionRate  float64 // NATTER_ACTION_RATE: actions per second per connection
+	ActionBurst int     // NATTER_ACTION_BURST
 }
 
 func loadConfig() (config, error) {
@@ -37,6 +39,20 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("NATTER_BODY_MAX must be a number of characters from 1 to 100000, not %q", v)
 		}
 		c.BodyMax = n
+	}
+	if v := os.Getenv("NATTER_ACTION_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return c, fmt.Errorf("NATTER_ACTION_RATE must be a positive number of actions per second, not %q", v)
+		}
+		c.ActionRate = f
+	}
+	if v := os.Getenv("NATTER_ACTION_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("NATTER_ACTION_BURST must be a positive whole number, not %q", v)
+		}
+		c.ActionBurst = n
 	}
 	c.Secure = os.Getenv("NATTER_SECURE_COOKIES") == "1" || os.Getenv("NATTER_SECURE_COOKIES") == "true"
 	abs, err := filepath.Abs(c.DataDir)

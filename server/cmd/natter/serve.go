@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"natter/server/hub"
+	"natter/server/pgbroker"
 	"natter/server/web"
 )
 
@@ -50,13 +51,33 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
-	h := hub.New(hub.Options{Logger: log, NodeID: cfg.NodeID})
-	defer h.Close()
+	// Events travel through PostgreSQL LISTEN/NOTIFY, so nodes sharing a
+	// database deliver each other's events and the admin CLI reaches running
+	// servers; on one node it costs one NOTIFY per committed batch.
+	broker, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("event broker: %w", err)
+	}
+	h := hub.New(hub.Options{Logger: log, NodeID: cfg.NodeID, Broker: broker})
+	defer h.Close() // also closes the broker and removes this node's heartbeat
+	broker.OnControl(pgbroker.Apply(h))
+	if err := broker.Heartbeat(ctx, cfg.NodeID, func() int { return h.Stats().Connections }); err != nil {
+		return err
+	}
 	srv := web.New(web.Config{
 		WebDir:        cfg.WebDir,
 		BodyMax:       cfg.BodyMax,
 		SecureCookies: cfg.Secure,
 		TokenKeys:     keys,
+		ActionRate:    cfg.ActionRate,
+		ActionBurst:   cfg.ActionBurst,
+		Revoked: func(ctx context.Context, sessionIDs []int64, reason string) error {
+			cs := make([]pgbroker.Control, len(sessionIDs))
+			for i, id := range sessionIDs {
+				cs[i] = pgbroker.Control{Kind: pgbroker.KindDisconnectSession, SessionID: id, Reason: reason}
+			}
+			return pgbroker.Notify(ctx, st.DB, cs...)
+		},
 	}, st, h, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS pgbroker_nodes;
+DROP TABLE IF EXISTS pgbroker_spill;

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"natter/server/pglocal"
+)
+
+// run sets everything up, runs the chosen scenarios (each bounded in time,
+// each against a fresh server process) and prints the report. A scenario
+// that fails is reported as failed; the others still run.
+func run(ctx context.Context, o *options) error {
+	repo := o.repo
+	if repo == "" {
+		var err error
+		if repo, err = findRepo(); err != nil {
+			return err
+		}
+	}
+	nofile, err := raiseFileLimit(uint64(o.idleConns + o.ingestConns + o.members + 4096))
+	if err != nil {
+		logf("raise RLIMIT_NOFILE: %v (now %d)", err, nofile)
+	}
+	pgBin, _ := pglocal.FindBinaries()
+	rep := &report{
+		opts:    o,
+		started: time.Now().UTC(),
+		machine: machineInfo(pgBin),
+		command: "go run ./server/cmd/natterbench" + argString(os.Args[1:]),
+		nofile:  nofile,
+	}
+	logf("machine: %s", rep.machine)
+	root, err := workDir()
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		logf("work directory (kept): %s", root)
+	} else {
+		defer os.RemoveAll(root)
+	}
+
+	var db *database
+	var seeds seeded
+	if o.want("fanout") || o.want("ingest") || o.want("memory") {
+		logf("starting PostgreSQL in %s", root)
+		if db, err = startDatabase(ctx, root); err != nil {
+			return err
+		}
+		defer db.stop()
+		bin := o.natterBin
+		if bin == "" {
+			bin = filepath.Join(root, "natter")
+			logf("building the server")
+			if err := buildNatter(ctx, repo, bin); err != nil {
+				return err
+			}
+		}
+		t := time.Now()
+		if seeds, err = seed(ctx, o, db); err != nil {
+			return err
+		}
+		logf("seeded in %s", time.Since(t).Round(time.Millisecond))
+		rep.natterBin = bin
+	}
+	startNatter := func(ctx context.Context, name string) (*server, error) {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		return startServer(ctx, name, root, rep.natterBin, addr, []string{"serve"}, natterEnv(o, db.dsn, addr, root, repo))
+	}
+
+	phases, _ := o.fanPhases()
+	perPhase := o.duration + 2*o.drainTimeout + 5*time.Second
+	if o.want("fanout") {
+		rep.fanErr = scenario(ctx, 5*time.Minute+time.Duration(len(phases))*perPhase, func(ctx context.Context) error {
+			srv, err := startNatter(ctx, "natter-fanout")
+			if err != nil {
+				return err
+			}
+			defer srv.stop()
+			rep.fan, err = runFanout(ctx, o, fanTarget{name: "natter", srv: srv, hello: true,
+				tokens: tokens(seeds.fan), conv: seeds.fanConv, db: db, pgDir: db.cluster.Dir()}, len(seeds.fan), phases)
+			return err
+		})
+	}
+	if o.want("limit") {
+		rep.limitErr = scenario(ctx, 3*time.Minute+perPhase, func(ctx context.Context) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			addr, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			srv, err := startServer(ctx, "baseline-hub", root, self, addr, []string{baselineFlag, addr}, os.Environ())
+			if err != nil {
+				return err
+			}
+			defer srv.stop()
+			rep.limit, err = runFanout(ctx, o, fanTarget{name: "baseline", srv: srv},
+				o.members, []fanPhase{{name: "max", senders: o.maxSenders}})
+			return err
+		})
+	}
+	if o.want("ingest") {
+		rep.ingestErr = scenario(ctx, 5*time.Minute+perPhase, func(ctx context.Context) error {
+			srv, err := startNatter(ctx, "natter-ingest")
+			if err != nil {
+				return err
+			}
+			defer srv.stop()
+			senders := make([]account, len(seeds.ingestConvs))
+			for i := range senders {
+				senders[i] = seeds.ingest[2*i]
+			}
+			rep.ingest, err = runIngest(ctx, o, srv, db, senders, seeds.ingestConvs)
+			return err
+		})
+	}
+	if o.want("memory") {
+		rep.memErr = scenario(ctx, 10*time.Minute, func(ctx context.Context) error {
+			srv, err := startNatter(ctx, "natter-memory")
+			if err != nil {
+				return err
+			}
+			defer srv.stop()
+			rep.mem, err = runMemory(ctx, o, srv, seeds.idle)
+			return err
+		})
+	}
+	rep.print(os.Stdout)
+	return ctx.Err()
+}
+
+// scenario runs fn with a deadline and logs its failure.
+func scenario(ctx context.Context, bound time.Duration, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	err := fn(ctx)
+	if err != nil {
+		logf("scenario failed: %v", err)
+	}
+	return err
+}
+
+// seeded is what the scenarios need from the database.
+type seeded struct {
+	fan         []account
+	fanConv     string
+	ingest      []account // pairs: 2i sends, 2i+1 is the other member
+	ingestConvs []string
+	idle        []account
+}
+
+// seed makes every account and conversation the chosen scenarios need, each
+// scenario with accounts of its own.
+func seed(ctx context.Context, o *options, db *database) (seeded, error) {
+	var s seeded
+	sd, err := newSeeder(db.st)
+	if err != nil {
+		return s, err
+	}
+	if o.want("fanout") {
+		logf("seeding %d fan-out members", o.members)
+		if s.fan, err = sd.accounts(ctx, o.members); err != nil {
+			return s, err
+		}
+		if s.fanConv, err = sd.group(ctx, "natterbench fan-out", s.fan); err != nil {
+			return s, err
+		}
+	}
+	if o.want("ingest") {
+		logf("seeding %d ingest pairs", o.ingestConns)
+		if s.ingest, err = sd.accounts(ctx, 2*o.ingestConns); err != nil {
+			return s, err
+		}
+		if s.ingestConvs, err = sd.pairs(ctx, s.ingest); err != nil {
+			return s, err
+		}
+	}
+	if o.want("memory") {
+		logf("seeding %d idle accounts", o.idleConns)
+		if s.idle, err = sd.accounts(ctx, o.idleConns); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func tokens(as []account) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.token
+	}
+	return out
+}
+
+// natterEnv is the server's environment: ours without any NATTER_ setting,
+// plus the cluster, a loopback address, and gctrace for the heap figures.
+func natterEnv(o *options, dsn, addr, root, repo string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "NATTER_") || k == "DATABASE_URL" || k == "GODEBUG" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"DATABASE_URL="+dsn,
+		"NATTER_ADDR="+addr,
+		"NATTER_WEB="+filepath.Join(repo, "web"),
+		"NATTER_DATA="+filepath.Join(root, "data"),
+		"NATTER_ACTION_RATE="+strconv.FormatFloat(o.actionRate, 'f', -1, 64),
+		"NATTER_ACTION_BURST="+strconv.Itoa(o.actionBurst),
+		"GODEBUG=gctrace=1",
+	)
+}
+
+// findRepo walks up from the working directory to natter's go.mod.
+func findRepo() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module natter\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("natterbench: not inside the natter repository; pass -repo")
+		}
+		dir = parent
+	}
+}
+
+func argString(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteByte(' ')
+		if strings.ContainsAny(a, " \t'\"$") {
+			b.WriteString(strconv.Quote(a))
+		} else {
+			b.WriteString(a)
+		}
+	}
+	return b.String()
+}

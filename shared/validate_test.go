@@ -1,0 +1,137 @@
+package shared_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"natter/shared"
+)
+
+func TestValidateNickname(t *testing.T) {
+	tests := []struct {
+		in   string
+		code string
+	}{
+		{"ann", ""},
+		{"Zoë", ""},
+		{"a.b_c-d", ""},
+		{"42", ""},
+		{"a", shared.CodeNicknameLength},
+		{strings.Repeat("é", 33), shared.CodeNicknameLength},
+		{strings.Repeat("é", 32), ""},
+		{"-ann", shared.CodeNicknameChars},
+		{"ann smith", shared.CodeNicknameChars},
+		{"ann<b>", shared.CodeNicknameChars},
+		{"ann\u200b", shared.CodeNicknameChars},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got := ""
+			if fe := shared.ValidateNickname(tc.in); fe != nil {
+				got = fe.Code
+				if fe.Field != "nickname" || fe.Message == "" {
+					t.Fatalf("error without field or message: %+v", fe)
+				}
+			}
+			if got != tc.code {
+				t.Fatalf("code %q, want %q", got, tc.code)
+			}
+		})
+	}
+}
+
+func TestValidateEmail(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"ann@example.com", true},
+		{"ann+tag@mail.example.org", true},
+		{"ann@localhost", false},
+		{"ann", false},
+		{"", false},
+		{"Ann <ann@example.com>", false},
+		{"ann@example.com ", false},
+		{strings.Repeat("a", 250) + "@example.com", false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if ok := shared.ValidateEmail(tc.in) == nil; ok != tc.ok {
+				t.Fatalf("valid=%v, want %v", ok, tc.ok)
+			}
+		})
+	}
+}
+
+func TestValidateBodyCountsCharacters(t *testing.T) {
+	emoji := "😀"
+	if fe := shared.ValidateBody(strings.Repeat(emoji, 4000), 4000); fe != nil {
+		t.Fatalf("4000 emoji refused: %v", fe)
+	}
+	if fe := shared.ValidateBody(strings.Repeat(emoji, 4001), 4000); fe == nil || fe.Code != shared.CodeBodyTooLong {
+		t.Fatalf("4001 emoji: %v", fe)
+	}
+	if fe := shared.ValidateBody(" \n\t", 10); fe == nil || fe.Code != shared.CodeEmptyBody {
+		t.Fatalf("blank body: %v", fe)
+	}
+	if fe := shared.ValidateBody("\xff", 10); fe == nil {
+		t.Fatal("invalid UTF-8 accepted")
+	}
+}
+
+func TestUUIDv7(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for i := 0; i < 1000; i++ {
+		id := shared.NewUUIDv7()
+		if !shared.IsUUID(id) || id[14] != '7' || seen[id] {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		if id[:13] < prev[:min(13, len(prev))] {
+			t.Fatalf("ids not time-ordered: %s after %s", id, prev)
+		}
+		seen[id], prev = true, id
+	}
+	for _, bad := range []string{"", "x", strings.Repeat("0", 36), "0190a8a0-0000-7000-8000-00000000000g"} {
+		if shared.IsUUID(bad) {
+			t.Errorf("%q taken for a UUID", bad)
+		}
+	}
+}
+
+func TestConversationPaths(t *testing.T) {
+	id := shared.NewUUIDv7()
+	if got := shared.ConversationFromPath(shared.ConversationPath(id)); got != id {
+		t.Fatalf("round trip: %q", got)
+	}
+	for _, p := range []string{"/", "/c/", "/c/nope", "/c/" + id + "/x"} {
+		if got := shared.ConversationFromPath(p); got != "" {
+			t.Errorf("%q gave %q", p, got)
+		}
+	}
+}
+
+// FuzzValidators: no input panics, and what passes meets the documented
+// bounds.
+func FuzzValidators(f *testing.F) {
+	for _, s := range []string{"ann", "", "é", "a@b.co", "😀😀", "\x00", "\xff\xfe", strings.Repeat("x", 200)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if shared.ValidateNickname(s) == nil {
+			n := utf8.RuneCountInString(s)
+			if n < shared.NicknameMin || n > shared.NicknameMax {
+				t.Fatalf("nickname %q of %d characters passed", s, n)
+			}
+		}
+		if shared.ValidateEmail(s) == nil && (!strings.Contains(s, "@") || len(s) > shared.EmailMax) {
+			t.Fatalf("email %q passed", s)
+		}
+		if shared.ValidateBody(s, 100) == nil && (strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s)) {
+			t.Fatalf("body %q passed", s)
+		}
+		_ = shared.ValidateTitle(s)
+		_ = shared.ValidatePassword("password", s)
+		_ = shared.ConversationFromPath(s)
+	})
+}
