@@ -11,6 +11,7 @@ fail() { printf '\033[31mbuild.sh: %s\033[0m\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null || fail "Go is not installed (https://go.dev/dl/); Natter needs Go 1.26."
 
+STATICCHECK_VERSION=2026.2.2
 APT_UPDATED=0
 apt_install() { # apt_install <command-to-check> <package>...
   local check=$1; shift
@@ -81,6 +82,13 @@ cmd_test() {
   say "go vet (native and wasm)"
   go vet ./... || fail "go vet failed"
   GOOS=js GOARCH=wasm go vet ./wasm/... ./shared/... || fail "go vet (wasm) failed"
+
+  say "staticcheck"
+  if ! [ -x bin/staticcheck ] || ! bin/staticcheck -version | grep -q "$STATICCHECK_VERSION"; then
+    GOBIN="$ROOT/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" || fail "could not install staticcheck"
+  fi
+  bin/staticcheck ./... || fail "staticcheck found problems"
+  GOOS=js GOARCH=wasm bin/staticcheck ./wasm/... ./shared/... || fail "staticcheck (wasm) found problems"
 
   say "go test (server, store, hub, engine, browser end-to-end)"
   mkdir -p artifacts
