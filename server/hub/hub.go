@@ -376,3 +376,29 @@ func (h *Hub) sweep() {
 func (h *Hub) Kick(c *Client, env []byte) {
 	h.kick([]*Client{c}, env)
 }
+
+// clients returns a snapshot of every live connection on this node.
+func (h *Hub) clients() []*Client {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	all := make([]*Client, 0, h.conns)
+	for _, cs := range h.users {
+		all = append(all, cs...)
+	}
+	return all
+}
+
+// SendAll queues env for every connection on this node: the application
+// heartbeat goes out this way, from one ticker for all connections rather
+// than a goroutine each. A client over its bound is dropped as with Send.
+func (h *Hub) SendAll(env []byte) {
+	for _, c := range h.clients() {
+		c.Send(env)
+	}
+}
+
+// DisconnectAll sends env (why) to every connection on this node and closes
+// them, e.g. when the server shuts down; clients reconnect and resume.
+func (h *Hub) DisconnectAll(env []byte) {
+	h.kick(h.clients(), env)
+}

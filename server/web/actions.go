@@ -154,12 +154,11 @@ func (c *conn) send(ctx context.Context, env shared.Envelope) error {
 	if err := decode(env, &req); err != nil {
 		return err
 	}
-	msg, members, err := c.s.sends.send(ctx, c.user.ID, env.ID, req.ConversationID, req.Body)
+	msg, err := c.s.sends.send(ctx, c.user.ID, env.ID, req.ConversationID, req.Body)
 	if err != nil {
 		return err
 	}
-	c.reply(env.ID, shared.Ack{Message: &msg})
-	_ = members // fanned out by the batcher, once per committed batch
+	c.reply(env.ID, shared.Ack{Message: &msg}) // fan-out follows from the batcher
 	return nil
 }
 

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -11,16 +13,22 @@ import (
 )
 
 // batcher is the group commit for messages: sends from every connection
-// queue here and a few workers each take whatever has gathered and commit it
-// in one transaction. Under light load a batch is one message and costs one
-// round trip as before; under heavy load one commit carries hundreds.
-// Fan-out happens after the commit, once per batch, in seq order.
+// queue here, and one committer takes whatever has gathered and commits it
+// in one transaction. Under light load a batch is one message; under heavy
+// load one commit carries hundreds, and the batch grows exactly while the
+// previous commit is running.
+//
+// Fan-out happens after the commit, on a second goroutine fed in commit
+// order, so events of one conversation reach the hub in seq order while the
+// next batch is already committing. Each sender gets its ack first.
 type batcher struct {
 	st      *store.Store
+	hub     *hub.Hub
+	log     *slog.Logger
 	max     int
 	in      chan *sendJob
+	out     chan []shared.Message
 	metrics *metrics
-	hub     *hub.Hub
 	wg      sync.WaitGroup
 }
 
@@ -30,46 +38,41 @@ type sendJob struct {
 }
 
 type sendDone struct {
-	msg     shared.Message
-	members []int64
-	err     error
+	msg shared.Message
+	err error
 }
 
-// batchWorkers is how many batches may be in flight at once: one committing
-// while the next one gathers.
-const batchWorkers = 4
-
-func newBatcher(ctx context.Context, st *store.Store, h *hub.Hub, max int, m *metrics) *batcher {
-	b := &batcher{st: st, hub: h, max: max, in: make(chan *sendJob, max*batchWorkers), metrics: m}
-	for range batchWorkers {
-		b.wg.Add(1)
-		go b.loop(ctx)
-	}
+func newBatcher(ctx context.Context, st *store.Store, h *hub.Hub, log *slog.Logger, max int, m *metrics) *batcher {
+	b := &batcher{st: st, hub: h, log: log, max: max, in: make(chan *sendJob, max), out: make(chan []shared.Message, 64), metrics: m}
+	b.wg.Add(2)
+	go b.commit(ctx)
+	go b.publish(ctx)
 	return b
 }
 
 func (b *batcher) wait() { b.wg.Wait() }
 
 // send queues one message and waits for its commit.
-func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, []int64, error) {
+func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, error) {
 	job := &sendJob{req: store.SendRequest{UserID: userID, ActionID: actionID, ConversationID: convID, Body: body}, done: make(chan sendDone, 1)}
 	select {
 	case b.in <- job:
 	case <-ctx.Done():
-		return shared.Message{}, nil, ctx.Err()
+		return shared.Message{}, ctx.Err()
 	}
 	select {
 	case d := <-job.done:
-		return d.msg, d.members, d.err
+		return d.msg, d.err
 	case <-ctx.Done():
 		// The commit may still happen; the client's replay of the same
 		// action id will get its result.
-		return shared.Message{}, nil, ctx.Err()
+		return shared.Message{}, ctx.Err()
 	}
 }
 
-func (b *batcher) loop(ctx context.Context) {
+func (b *batcher) commit(ctx context.Context) {
 	defer b.wg.Done()
+	defer close(b.out)
 	jobs := make([]*sendJob, 0, b.max)
 	reqs := make([]store.SendRequest, 0, b.max)
 	for {
@@ -95,36 +98,51 @@ func (b *batcher) loop(ctx context.Context) {
 		start := time.Now()
 		results := b.st.SendMessages(context.WithoutCancel(ctx), reqs)
 		b.metrics.observeCommit(time.Since(start), len(reqs))
-		b.deliver(ctx, jobs, results)
+		var committed []shared.Message
+		for i, j := range jobs {
+			r := results[i]
+			if r.Err == nil {
+				// A replay is published again: a crash between commit
+				// and fan-out must not hide it, and clients merge by seq.
+				committed = append(committed, r.Message)
+			}
+			j.done <- sendDone{msg: r.Message, err: r.Err}
+		}
+		if len(committed) > 0 {
+			b.out <- committed
+		}
 	}
 }
 
-// deliver answers every job and fans the committed messages out in one
-// publish, so the broker sees one batch per commit.
-func (b *batcher) deliver(ctx context.Context, jobs []*sendJob, results []store.SendResult) {
-	members := map[string][]int64{}
-	var evs []hub.Event
-	for i, j := range jobs {
-		r := results[i]
-		if r.Err != nil {
-			j.done <- sendDone{err: r.Err}
+// publish fans committed batches out in commit order, one hub publish (one
+// broker message) per batch.
+func (b *batcher) publish(ctx context.Context) {
+	defer b.wg.Done()
+	for msgs := range b.out {
+		sort.SliceStable(msgs, func(i, j int) bool {
+			if msgs[i].ConversationID != msgs[j].ConversationID {
+				return msgs[i].ConversationID < msgs[j].ConversationID
+			}
+			return msgs[i].Seq < msgs[j].Seq
+		})
+		var convs []string
+		for i, m := range msgs {
+			if i == 0 || m.ConversationID != msgs[i-1].ConversationID {
+				convs = append(convs, m.ConversationID)
+			}
+		}
+		members, err := b.st.MembersOf(context.WithoutCancel(ctx), convs)
+		if err != nil {
+			// The messages are committed: members get them on resume.
+			b.log.Error("fan-out: members", "err", err)
 			continue
 		}
-		ids, ok := members[r.Message.ConversationID]
-		if !ok {
-			var err error
-			ids, err = b.st.MemberIDs(context.WithoutCancel(ctx), r.Message.ConversationID)
-			if err != nil {
-				ids = nil
+		evs := make([]hub.Event, 0, len(msgs))
+		for i := range msgs {
+			if ids := members[msgs[i].ConversationID]; len(ids) > 0 {
+				evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessageCreated, "", msgs[i].Seq, &msgs[i])})
 			}
-			members[r.Message.ConversationID] = ids
 		}
-		if ids != nil { // a replay is published again: a crash between commit and fan-out must not hide it, and clients merge by seq
-			evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessageCreated, "", r.Message.Seq, &r.Message)})
-		}
-		j.done <- sendDone{msg: r.Message, members: ids}
-	}
-	if len(evs) > 0 {
 		b.hub.PublishBatch(evs)
 	}
 }

@@ -87,7 +87,8 @@ type Server struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	conns  sync.WaitGroup
+	conns  sync.WaitGroup // live WebSocket handlers
+	bg     sync.WaitGroup // background loops
 }
 
 // New builds a Server. Close stops its background work.
@@ -109,16 +110,39 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		ctx:       ctx,
 		cancel:    cancel,
 	}
-	s.sends = newBatcher(ctx, st, h, cfg.BatchSize, s.metrics)
+	s.sends = newBatcher(ctx, st, h, log, cfg.BatchSize, s.metrics)
 	s.routes()
+	s.bg.Add(1)
+	go s.heartbeat()
 	return s
 }
 
-// Close disconnects every WebSocket and stops the group-commit loop.
+// heartbeat pings every connection on one ticker. With the read deadline in
+// conn.run it notices half-open connections within a few heartbeats; the
+// browser cannot answer WebSocket-level pings, so the ping is an envelope.
+func (s *Server) heartbeat() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.Heartbeat)
+	defer t.Stop()
+	ping := mustEnvelope(shared.TypePing, "", 0, nil)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.hub.SendAll(ping)
+		}
+	}
+}
+
+// Close disconnects every WebSocket (telling clients to come back) and stops
+// the background work.
 func (s *Server) Close() {
 	s.cancel()
+	s.hub.DisconnectAll(errorEnvelope("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server is restarting; reconnecting.", Fatal: true}))
 	s.conns.Wait()
 	s.sends.wait()
+	s.bg.Wait()
 }
 
 func (s *Server) routes() {

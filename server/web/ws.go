@@ -86,22 +86,16 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 		<-c.client.Done() // the hub owns the socket: it writes what is due and closes it
 	}()
-	c.run(r.Context())
+	c.run()
 }
 
-func (c *conn) run(reqCtx context.Context) {
-	ctx, cancel := context.WithCancel(reqCtx)
+// run reads the client's frames until the connection ends. It needs no
+// goroutine of its own besides the one net/http gave it: the hub closes the
+// socket when it drops the client, which ends the read, and the heartbeat is
+// sent to all connections from one ticker (see heartbeat).
+func (c *conn) run() {
+	ctx, cancel := context.WithCancel(c.s.ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-c.client.Done():
-		case <-c.s.ctx.Done():
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
-	go c.heartbeat(ctx)
-
 	idle := 3 * c.s.cfg.Heartbeat
 	helloDone := false
 	for {
@@ -140,23 +134,6 @@ func (c *conn) run(reqCtx context.Context) {
 			continue
 		}
 		c.handle(ctx, env)
-	}
-}
-
-// heartbeat pings the client; together with the read deadline in run it
-// notices half-open connections within a few heartbeats. Browsers cannot
-// answer WebSocket pings from Go, so the ping is an application message.
-func (c *conn) heartbeat(ctx context.Context) {
-	t := time.NewTicker(c.s.cfg.Heartbeat)
-	defer t.Stop()
-	ping, _ := json.Marshal(shared.Envelope{Type: shared.TypePing})
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.client.Send(ping)
-		}
 	}
 }
 

@@ -23,6 +23,7 @@ type config struct {
 	NodeID      string  // NATTER_NODE
 	ActionRate  float64 // NATTER_ACTION_RATE: actions per second per connection
 	ActionBurst int     // NATTER_ACTION_BURST
+	PprofAddr   string  // NATTER_PPROF: serve net/http/pprof here (e.g. 127.0.0.1:6060)
 }
 
 func loadConfig() (config, error) {
@@ -32,6 +33,7 @@ func loadConfig() (config, error) {
 		DataDir:     env("NATTER_DATA", ".data"),
 		WebDir:      env("NATTER_WEB", "web"),
 		NodeID:      env("NATTER_NODE", hostname()),
+		PprofAddr:   os.Getenv("NATTER_PPROF"),
 	}
 	if v := os.Getenv("NATTER_BODY_MAX"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,11 +43,21 @@ type phaseResult struct {
 	receivers  int   // connections alive at the end of the phase
 	delivered  int64 // message.created received, all connections
 	elapsed    time.Duration
-	lat        hist // send → receive, every delivery
-	ack        hist // send → ack
-	cpu        cpuUse
-	mismatched int // live receivers whose count for the phase differs from the acks
+	lat        hist    // send → receive, every delivery
+	ack        hist    // send → ack
+	cpu        cpuUse  // while sending
+	serverCPU  float64 // server CPU-seconds from the first send to the last delivery
+	mismatched int     // live receivers whose count for the phase differs from the acks
 	metrics    map[string]float64
+}
+
+// perServerCore is deliveries per second of server CPU: what one core
+// would deliver, whoever else shares the machine.
+func (r *phaseResult) perServerCore() float64 {
+	if r.serverCPU <= 0 {
+		return 0
+	}
+	return float64(r.delivered) / r.serverCPU
 }
 
 func (r *phaseResult) deliveriesPerSec() float64 {
@@ -179,9 +190,8 @@ func runFanPhase(ctx context.Context, o *options, t fanTarget, p int, ph fanPhas
 	}
 	m0 := t.srv.metrics(ctx)
 	cpu0 := sampleCPU(t.srv.pid(), t.pgDir)
-	stopPerf := func() {}
+	stopPerf := perf(o.perfDir, t.name+"-"+strings.ReplaceAll(ph.name, "/", "per"), t.srv.pid(), o.duration)
 	if ph.rate == 0 {
-		stopPerf = perf(o.perfDir, t.name+"-"+ph.name, t.srv.pid(), o.duration)
 		if o.deliveryWindow > 0 {
 			w := newDeliveryWindow(countAlive(clients), o.deliveryWindow)
 			track.window.Store(w)
@@ -228,6 +238,7 @@ func runFanPhase(ctx context.Context, o *options, t fanTarget, p int, ph fanPhas
 		track.delivered[p].Load() < r.acks*int64(countAlive(clients)) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	r.serverCPU = sampleCPU(t.srv.pid(), "").server - cpu0.server
 	track.window.Store(nil)
 	for _, s := range senders {
 		s.window.Store(nil)

@@ -26,6 +26,16 @@ type ingestResult struct {
 	metrics       map[string]float64
 }
 
+// cpuPerMsg is the server's and PostgreSQL's CPU per committed message
+// while counting, in microseconds.
+func (r *ingestResult) cpuPerMsg() (server, pg float64) {
+	if r.counted == 0 {
+		return 0, 0
+	}
+	sec := r.measured.Seconds()
+	return r.cpu.server * sec / float64(r.counted) * 1e6, r.cpu.pg * sec / float64(r.counted) * 1e6
+}
+
 func (r *ingestResult) perSec() float64 {
 	if r.measured <= 0 {
 		return 0

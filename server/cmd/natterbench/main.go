@@ -39,6 +39,7 @@ type options struct {
 	members         int
 	rates           string
 	maxSenders      int
+	pacedSenders    int
 	window          int
 	deliveryWindow  int
 	ingestConns     int
@@ -62,9 +63,10 @@ func parseFlags() *options {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of every timed phase")
 	flag.IntVar(&o.members, "members", 1000, "members (all connected) of the fan-out conversation, at most 1000")
 	flag.StringVar(&o.rates, "rates", "10,100,max", "fan-out phases: messages per second, or max for as fast as the windows allow")
-	flag.IntVar(&o.maxSenders, "senders", 16, "sending connections in the saturated fan-out phase")
+	flag.IntVar(&o.maxSenders, "senders", 64, "sending connections in the saturated fan-out phase")
+	flag.IntVar(&o.pacedSenders, "paced-senders", 0, "sending connections in the paced fan-out phases (0: as few as the action rate allows)")
 	flag.IntVar(&o.window, "window", 64, "unacked sends allowed per sending connection")
-	flag.IntVar(&o.deliveryWindow, "delivery-window", 256, "saturated fan-out: messages allowed in flight until every receiver has them (0: only the per-sender ack window)")
+	flag.IntVar(&o.deliveryWindow, "delivery-window", 1024, "saturated fan-out: messages allowed in flight until every receiver has them (0: only the per-sender ack window)")
 	flag.IntVar(&o.ingestConns, "ingest-conns", 1000, "sending connections in the ingest scenario, each in its own conversation")
 	flag.IntVar(&o.ingestWindow, "ingest-window", 4, "unacked sends per ingest connection")
 	flag.IntVar(&o.idleConns, "idle-conns", 10000, "idle connections in the memory scenario")
@@ -146,7 +148,7 @@ func (o *options) fanPhases() ([]fanPhase, error) {
 	for _, f := range strings.Split(o.rates, ",") {
 		f = strings.TrimSpace(f)
 		if f == "max" {
-			out = append(out, fanPhase{name: "max", senders: o.maxSenders})
+			out = append(out, fanPhase{name: "max", senders: min(o.maxSenders, o.members)})
 			continue
 		}
 		r, err := strconv.ParseFloat(f, 64)
@@ -154,6 +156,9 @@ func (o *options) fanPhases() ([]fanPhase, error) {
 			return nil, fmt.Errorf("-rates: %q is neither a positive rate nor max", f)
 		}
 		s := max(1, int(math.Ceil(r/(0.8*o.actionRate))))
+		if o.pacedSenders > 0 {
+			s = o.pacedSenders
+		}
 		out = append(out, fanPhase{name: f + "/s", rate: r, senders: min(s, o.members)})
 	}
 	if len(out) == 0 || len(out) > maxPhases {

@@ -111,16 +111,6 @@ func (s *server) stop() {
 	}
 }
 
-// running reports whether the process is still up.
-func (s *server) running() bool {
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
-
 func (s *server) logTail(n int) string {
 	b, _ := os.ReadFile(s.logPath)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")

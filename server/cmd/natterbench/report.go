@@ -48,15 +48,15 @@ func (r *report) print(w io.Writer) {
 		line(w, "")
 		line(w, "Fan-out phases (%s each; latency is send → receipt, over every delivery):", r.opts.duration)
 		line(w, "")
-		line(w, "| server | phase | senders | acked | errors | deliveries/s | p50 | p90 | p99 | max | ack p50 / p99 | live receivers | server CPU | PostgreSQL CPU | natterbench CPU | machine busy | msgs/commit | mean commit | envelopes/frame |")
-		line(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		line(w, "| server | phase | senders | acked | errors | deliveries/s | per server CPU-s | p50 | p90 | p99 | max | ack p50 / p99 | live receivers | server CPU | PostgreSQL CPU | natterbench CPU | machine busy | msgs/commit | mean commit | envelopes/frame |")
+		line(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, f := range []*fanResult{r.fan, r.limit} {
 			if f == nil {
 				continue
 			}
 			for _, ph := range f.phases {
-				line(w, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s / %s | %d/%d | %.2f | %.2f | %.2f | %.0f%% | %s | %s | %s |",
-					f.target, ph.name, ph.senders, ph.acks, errString(ph.errs, ph.unanswered), num(ph.deliveriesPerSec()),
+				line(w, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s | %d/%d | %.2f | %.2f | %.2f | %.0f%% | %s | %s | %s |",
+					f.target, ph.name, ph.senders, ph.acks, errString(ph.errs, ph.unanswered), num(ph.deliveriesPerSec()), num(ph.perServerCore()),
 					ms(ph.lat.quantile(0.5)), ms(ph.lat.quantile(0.9)), ms(ph.lat.quantile(0.99)), ms(ph.lat.maxDur()),
 					ms(ph.ack.quantile(0.5)), ms(ph.ack.quantile(0.99)), ph.receivers, f.members,
 					ph.cpu.server, ph.cpu.pg, ph.cpu.self, 100*ph.cpu.machine,
@@ -66,13 +66,14 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	if g := r.ingest; g != nil {
+		srvUS, pgUS := g.cpuPerMsg()
 		line(w, "")
 		line(w, "Ingest: %d connections, %d unacked sends each; rows counted over %s after a 1 s warm-up.", g.conns, g.window, g.measured.Round(time.Millisecond))
 		line(w, "")
-		line(w, "| committed/s | acked (whole run) | rows added | errors | ack p50 / p99 | server CPU | PostgreSQL CPU | natterbench CPU | machine busy | msgs/commit | mean commit |")
-		line(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-		line(w, "| %s | %d | %d | %s | %s / %s | %.2f | %.2f | %.2f | %.0f%% | %s | %s |",
-			num(g.perSec()), g.acks, g.added, errString(g.errs, g.unanswered), ms(g.ack.quantile(0.5)), ms(g.ack.quantile(0.99)),
+		line(w, "| committed/s | CPU per message: server + PostgreSQL | acked (whole run) | rows added | errors | ack p50 / p99 | server CPU | PostgreSQL CPU | natterbench CPU | machine busy | msgs/commit | mean commit |")
+		line(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		line(w, "| %s | %.0f + %.0f µs | %d | %d | %s | %s / %s | %.2f | %.2f | %.2f | %.0f%% | %s | %s |",
+			num(g.perSec()), srvUS, pgUS, g.acks, g.added, errString(g.errs, g.unanswered), ms(g.ack.quantile(0.5)), ms(g.ack.quantile(0.99)),
 			g.cpu.server, g.cpu.pg, g.cpu.self, 100*g.cpu.machine,
 			ratio(g.metrics, "natter_messages_committed_total", "natter_commit_seconds_count"),
 			meanCommit(g.metrics))

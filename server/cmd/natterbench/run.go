@@ -107,7 +107,7 @@ func run(ctx context.Context, o *options) error {
 			}
 			defer srv.stop()
 			rep.limit, err = runFanout(ctx, o, fanTarget{name: "baseline", srv: srv},
-				o.members, []fanPhase{{name: "max", senders: o.maxSenders}})
+				o.members, []fanPhase{{name: "max", senders: min(o.maxSenders, o.members)}})
 			return err
 		})
 	}

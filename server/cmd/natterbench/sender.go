@@ -21,7 +21,6 @@ type sender struct {
 	pad  string
 	buf  []byte
 
-	phase    atomic.Int32
 	sent     [maxPhases]atomic.Int64
 	acks     [maxPhases]atomic.Int64
 	inflight chan struct{} // one token per unacked send
@@ -130,7 +129,6 @@ func (s *sender) drain(deadline time.Time) int {
 
 // runMax sends as fast as the windows allow until stop closes.
 func (s *sender) runMax(phase int, stop <-chan struct{}) {
-	s.phase.Store(int32(phase))
 	for s.acquire(stop) {
 		if s.send(phase, time.Now().UnixNano()) != nil {
 			return
@@ -141,7 +139,6 @@ func (s *sender) runMax(phase int, stop <-chan struct{}) {
 // runPaced sends one message per slot; the slot's time is the stamp, so a
 // sender held back by its window shows up in the latency, not hidden by it.
 func (s *sender) runPaced(phase int, slots <-chan int64, stop <-chan struct{}) {
-	s.phase.Store(int32(phase))
 	for {
 		select {
 		case <-stop:
