@@ -1,0 +1,136 @@
+//go:build js && wasm
+
+// Command wasm is Natter's browser app: it wires the sync engine to the
+// browser (IndexedDB, online and visibility events, the sender lock, the
+// outbox channel between tabs, notifications) and hands it to the UI, whose
+// Shell component serves every route.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"natter/shared"
+	"natter/wasm/browser"
+	"natter/wasm/client"
+	"natter/wasm/ui"
+)
+
+func main() {
+	env := newEnv(context.Background())
+	shell := ui.NewShell(env)
+	for _, path := range shared.PageRoutes {
+		app.Route(path, shell)
+	}
+	app.RouteWithRegexp(shared.RouteConversationPattern, shell)
+	app.RunWhenOnBrowser()
+}
+
+// newEnv opens the local store and starts the engine. Opening IndexedDB and
+// loading the cache are local and fast; the network is never awaited, so an
+// offline start renders the cached conversations at once.
+func newEnv(ctx context.Context) *ui.Env {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	env := &ui.Env{
+		API:                     &client.API{},
+		NotifyPermission:        browser.Permission,
+		RequestNotifyPermission: browser.RequestPermission,
+	}
+
+	var store client.Storage
+	if idb, err := browser.OpenIDB(ctx); err != nil {
+		log.Warn("natter: no durable storage", "err", err)
+		store = client.NewMemoryStorage()
+		env.StorageWarning = "This browser won't let Natter save data on this device, so drafts and messages not sent yet are lost when you close the tab."
+	} else {
+		store = idb
+	}
+
+	var engine *client.Engine
+	channel := browser.OpenChannel(func() { engine.ReloadOutbox() })
+	engine = client.New(client.Config{
+		Storage:        store,
+		Transport:      &client.WebSocketTransport{URL: webSocketURL()},
+		Device:         browser.DeviceID(),
+		ResumeTokens:   browser.SessionTokens{},
+		Logger:         log,
+		OnOutboxChange: channel.Ping,
+		OnIncoming: func(m shared.Message, cv client.ConvView) {
+			notify(env, m, cv)
+		},
+	})
+	env.Engine = engine
+
+	engine.SetOnline(browser.Online())
+	engine.SetSender(false)
+	browser.AcquireSenderLock(func() { engine.SetSender(true) })
+	engine.Start(ctx)
+	browser.OnOnline(engine.SetOnline)
+	browser.OnVisibility(func(visible bool) {
+		if visible {
+			engine.RetryNow() // a phone may have slept through a disconnect
+			return
+		}
+		engine.Flush() // a hidden tab may be killed without warning
+	})
+	browser.OnNotificationClick(func(path string) {
+		app.Window().Call("goappNav", path)
+	})
+
+	env.AfterSignIn = func(u shared.User) {
+		if cached := engine.State().Me; cached.ID != 0 && cached.ID != u.ID {
+			// Another account's data is on this device: start clean.
+			engine.Stop()
+			if err := engine.Reset(); err != nil {
+				log.Warn("natter: reset after account switch", "err", err)
+			}
+			app.Window().Get("location").Call("assign", shared.RouteHome)
+			return
+		}
+		engine.RetryNow()
+	}
+	env.AfterSignOut = func() {
+		engine.Stop()
+		if err := engine.Reset(); err != nil {
+			log.Warn("natter: reset after sign-out", "err", err)
+		}
+		// A fresh page: nothing of the previous user stays in memory.
+		app.Window().Get("location").Call("assign", shared.RouteSignIn)
+	}
+	return env
+}
+
+// notify shows a local notification for a message from someone else when
+// its conversation is not on screen: the tab is hidden or another page is
+// open. The tag collapses a conversation's notifications into one.
+func notify(env *ui.Env, m shared.Message, cv client.ConvView) {
+	if browser.Visible() && env.OnScreen() == cv.ID {
+		return
+	}
+	conv := ui.Title(cv.Conversation, env.Engine.State().Me.ID)
+	title := conv
+	switch {
+	case m.Sender != "" && len(cv.Members) > 2:
+		title = m.Sender + " in " + conv
+	case m.Sender != "":
+		title = m.Sender
+	}
+	body := m.Body
+	if r := []rune(body); len(r) > 160 {
+		body = string(r[:159]) + "…"
+	}
+	browser.Notify(title, body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+}
+
+// webSocketURL is the server's WebSocket endpoint on this page's origin.
+func webSocketURL() string {
+	u := app.Window().URL()
+	scheme := "ws"
+	if u.Scheme == "https" {
+		scheme = "wss"
+	}
+	return scheme + "://" + u.Host + shared.PathWebSocket
+}

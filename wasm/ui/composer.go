@@ -1,0 +1,190 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"natter/shared"
+)
+
+// composerMaxHeight caps the textarea's growth, in CSS pixels.
+const composerMaxHeight = 200
+
+// Composer is the message box. Enter sends, Shift+Enter starts a new line.
+// The draft is saved as you type and comes back after a reload. It is never
+// disabled: without a connection messages queue in the outbox.
+//
+// The textarea is uncontrolled: its DOM value is the truth and the component
+// only writes it to restore a draft or to clear it after sending, so a
+// re-render can never move the caret or drop a keystroke.
+type Composer struct {
+	app.Compo
+	Env     *Env
+	ConvID  string
+	BodyMax int
+	Title   string
+
+	text  string
+	err   string
+	shown string // counter and error as last rendered
+}
+
+// OnMount restores the draft.
+func (c *Composer) OnMount(ctx app.Context) {
+	c.text = c.Env.Engine.Draft(c.ConvID)
+	c.shown = c.viewKey()
+	ctx.Defer(func(app.Context) {
+		if el := app.Window().GetElementByID("composer"); el.Truthy() {
+			el.Set("value", c.text)
+			autosize(el)
+		}
+	})
+}
+
+func (c *Composer) limit() int {
+	if c.BodyMax > 0 {
+		return c.BodyMax
+	}
+	return shared.DefaultBodyMax
+}
+
+// counter returns the "characters left" text once the message nears the
+// limit, and whether it is over.
+func (c *Composer) counter() (string, bool) {
+	n, max := utf8.RuneCountInString(c.text), c.limit()
+	left := max - n
+	switch {
+	case left < 0:
+		return fmt.Sprintf("%s over the limit", thousands(-left)), true
+	case left <= max/10 || left <= 100:
+		return fmt.Sprintf("%s left", thousands(left)), false
+	}
+	return "", false
+}
+
+// viewKey is everything the render shows that depends on the text.
+func (c *Composer) viewKey() string {
+	s, _ := c.counter()
+	return s + "\x00" + c.err
+}
+
+func (c *Composer) onInput(ctx app.Context, e app.Event) {
+	el := ctx.JSSrc()
+	c.text = el.Get("value").String()
+	if c.text != "" && strings.Trim(c.text, "\r\n") == "" {
+		// Only the newline of an Enter that sent the last message.
+		c.text = ""
+		el.Set("value", "")
+	}
+	autosize(el)
+	c.Env.Engine.SetDraft(c.ConvID, c.text)
+	if c.text != "" {
+		c.Env.Engine.Typing(c.ConvID) // the engine throttles it
+	}
+	if c.err != "" && utf8.RuneCountInString(c.text) <= c.limit() {
+		c.err = ""
+	}
+	if k := c.viewKey(); k != c.shown {
+		c.shown = k
+		return
+	}
+	ctx.PreventUpdate() // nothing visible changed: skip the redraw
+}
+
+func (c *Composer) onKey(ctx app.Context, e app.Event) {
+	if e.Get("key").String() != "Enter" || e.Get("shiftKey").Truthy() || e.Get("isComposing").Truthy() {
+		ctx.PreventUpdate()
+		return
+	}
+	e.PreventDefault()
+	c.send(ctx)
+}
+
+func (c *Composer) onSubmit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	c.send(ctx)
+	focusID(ctx, "composer")
+}
+
+func (c *Composer) send(ctx app.Context) {
+	el := app.Window().GetElementByID("composer")
+	if el.Truthy() {
+		c.text = el.Get("value").String()
+	}
+	sent := c.text
+	// Leading blank lines are never meant: they are the Enter of the last
+	// message arriving after the box was cleared.
+	body := shared.NormalizeBody(strings.TrimLeft(sent, "\r\n"))
+	if fe := shared.ValidateBody(body, c.limit()); fe != nil {
+		if fe.Code != shared.CodeEmptyBody {
+			c.err = fe.Message
+		}
+		c.shown = c.viewKey()
+		return
+	}
+	if _, err := c.Env.Engine.Send(c.ConvID, body); err != nil {
+		c.err = "Couldn't queue the message: " + err.Error()
+		c.shown = c.viewKey()
+		return
+	}
+	// Send waits for the outbox write, and the user may have typed on
+	// meanwhile: remove only what was sent and keep the rest.
+	rest := ""
+	if el.Truthy() {
+		if cur := el.Get("value").String(); strings.HasPrefix(cur, sent) {
+			rest = cur[len(sent):]
+		} else if cur != sent {
+			rest = cur
+		}
+		rest = strings.TrimLeft(rest, "\r\n") // the Enter's own newline, if it got through
+		el.Set("value", rest)
+		autosize(el)
+	}
+	c.text, c.err = rest, ""
+	c.shown = c.viewKey()
+	c.Env.Engine.SetDraft(c.ConvID, rest)
+}
+
+// Render draws the composer.
+func (c *Composer) Render() app.UI {
+	count, over := c.counter()
+	placeholder := "Message"
+	if c.Title != "" {
+		placeholder = "Message " + c.Title
+	}
+	return app.Form().ID("composer-form").Class("composer").NoValidate(true).OnSubmit(c.onSubmit).Body(
+		app.Label().For("composer").Class("visually-hidden").Text("Message"),
+		app.Div().Class("composer-box", when(c.err != "", "has-error")).Body(
+			app.Textarea().ID("composer").Class("composer-input").Rows(1).
+				Placeholder(placeholder).
+				Attr("autocomplete", "off").
+				Attr("enterkeyhint", "send").
+				Aria("invalid", boolAttr(c.err != "")).
+				Aria("describedby", "composer-error composer-counter composer-hint").
+				OnInput(c.onInput).OnKeyDown(c.onKey),
+			app.Button().ID("send").Type("submit").Class("send-btn").Aria("label", "Send").Title("Send (Enter)").
+				Body(icon("send")),
+		),
+		app.Div().Class("composer-foot").Body(
+			fieldError("composer-error", c.err),
+			app.Span().ID("composer-hint").Class("visually-hidden").Text("Enter sends, Shift+Enter adds a line."),
+			app.Span().ID("composer-counter").Class("counter", when(over, "is-over")).Text(count),
+		),
+	)
+}
+
+// autosize grows the textarea with its content up to a cap. Setting the
+// style through the CSSOM is allowed under the strict CSP; style attributes
+// are not.
+func autosize(el app.Value) {
+	style := el.Get("style")
+	style.Set("height", "auto")
+	h := el.Get("scrollHeight").Int()
+	if h > composerMaxHeight {
+		h = composerMaxHeight
+	}
+	style.Set("height", fmt.Sprintf("%dpx", h))
+}

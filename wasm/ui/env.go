@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"sync/atomic"
+
+	"natter/shared"
+	"natter/wasm/client"
+)
+
+// Notification permission values, as the browser's Notification.permission
+// reports them, plus "unsupported" for browsers without notifications.
+const (
+	PermissionDefault     = "default"
+	PermissionGranted     = "granted"
+	PermissionDenied      = "denied"
+	PermissionUnsupported = "unsupported"
+)
+
+// Env is what the components need from outside: the sync engine, the account
+// API and a few browser capabilities. main fills it once; every page shares
+// it. Function fields may be nil, in which case the feature is hidden.
+type Env struct {
+	Engine *client.Engine
+	API    *client.API
+
+	// StorageWarning is set when durable storage could not be opened at all
+	// and the engine runs in memory: the user must know that closing the tab
+	// loses what is not sent yet.
+	StorageWarning string
+
+	// NotifyPermission reports the notification permission right now.
+	NotifyPermission func() string
+	// RequestNotifyPermission asks the user and blocks until they answer, so
+	// the UI only calls it from a click and inside ctx.Async.
+	RequestNotifyPermission func() string
+
+	// AfterSignIn runs after this device signed in or registered, so the
+	// engine can connect with the new session cookie.
+	AfterSignIn func(shared.User)
+	// AfterSignOut runs after the session ended, so the engine can forget the
+	// user's cached data before someone else signs in on this device.
+	AfterSignOut func()
+
+	onScreen atomic.Value // string: the conversation shown, "" for none
+	user     shared.User  // who the server says is signed in, until the engine knows
+}
+
+// OnScreen returns the id of the conversation the user is looking at, or ""
+// when no conversation page is shown. main's notification logic reads it
+// from the engine's goroutine: a message to the conversation on screen in a
+// visible tab needs no notification.
+func (e *Env) OnScreen() string {
+	s, _ := e.onScreen.Load().(string)
+	return s
+}
+
+func (e *Env) setOnScreen(id string) { e.onScreen.Store(id) }
+
+// notifyPermission is NotifyPermission with the nil case handled.
+func (e *Env) notifyPermission() string {
+	if e.NotifyPermission == nil {
+		return PermissionUnsupported
+	}
+	return e.NotifyPermission()
+}

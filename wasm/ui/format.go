@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// clock formats a time of day the short way people read it in a chat.
+func clock(t time.Time) string { return t.Local().Format("15:04") }
+
+// sameDay reports whether a and b fall on the same local calendar day.
+func sameDay(a, b time.Time) bool {
+	a, b = a.Local(), b.Local()
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}
+
+// startOfDay returns local midnight of t's day.
+func startOfDay(t time.Time) time.Time {
+	t = t.Local()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
+}
+
+// daysBetween counts calendar days from a's day to b's day.
+func daysBetween(a, b time.Time) int {
+	return int(startOfDay(b).Sub(startOfDay(a)).Hours()/24 + 0.5)
+}
+
+// listTime is the compact time on the conversation list: the clock today,
+// "Yesterday", the weekday within a week, then the date.
+func listTime(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	switch d := daysBetween(t, now); {
+	case d <= 0:
+		return clock(t)
+	case d == 1:
+		return "Yesterday"
+	case d < 7:
+		return t.Local().Format("Mon")
+	case t.Local().Year() == now.Local().Year():
+		return t.Local().Format("Jan 2")
+	default:
+		return t.Local().Format("Jan 2, 2006")
+	}
+}
+
+// dayLabel names the day separator above the first message of a day.
+func dayLabel(t, now time.Time) string {
+	switch d := daysBetween(t, now); {
+	case d == 0:
+		return "Today"
+	case d == 1:
+		return "Yesterday"
+	case d > 1 && d < 7:
+		return t.Local().Format("Monday")
+	case t.Local().Year() == now.Local().Year():
+		return t.Local().Format("Monday, January 2")
+	default:
+		return t.Local().Format("January 2, 2006")
+	}
+}
+
+// seenTime is the time next to "Seen by": the clock today, otherwise the
+// short date and the clock.
+func seenTime(t, now time.Time) string {
+	if sameDay(t, now) {
+		return clock(t)
+	}
+	return listTime(t, now) + " " + clock(t)
+}
+
+// fullTime is the tooltip of a message time: unambiguous date and time.
+func fullTime(t time.Time) string { return t.Local().Format("Monday, January 2, 2006 at 15:04") }
+
+// initials returns the one or two letters an avatar shows.
+func initials(name string) string {
+	var out []rune
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '_' || r == '-' || unicode.IsSpace(r) }) {
+		r, _ := utf8.DecodeRuneInString(part)
+		out = append(out, unicode.ToUpper(r))
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// avatarColors is how many avatar palettes app.css defines (data-c="0".."7").
+const avatarColors = 8
+
+// avatarColor picks a stable palette for a person, so someone keeps their
+// color on every screen. CSS classes do the coloring: the CSP forbids inline
+// styles.
+func avatarColor(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprint(h.Sum32() % avatarColors)
+}
+
+// plural formats a count with its noun: "1 member", "3 members".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// joinNames lists names for a sentence: "a", "a and b", "a, b and c".
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	default:
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+}
+
+// typingLine is the typing indicator's sentence.
+func typingLine(names []string) string {
+	switch n := len(names); {
+	case n == 0:
+		return ""
+	case n == 1:
+		return names[0] + " is typing…"
+	case n <= 3:
+		return joinNames(names) + " are typing…"
+	default:
+		return fmt.Sprintf("%d people are typing…", n)
+	}
+}
+
+// preview shortens a message body to one line for the conversation list.
+func preview(body string, max int) string {
+	body = strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(body) <= max {
+		return body
+	}
+	r := []rune(body)
+	return strings.TrimSpace(string(r[:max-1])) + "…"
+}
+
+// thousands formats n with a thin separator every three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,135 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"natter/shared"
+	"natter/wasm/client"
+)
+
+// row draws one row of the message list.
+func (c *MessageList) row(r listRow) app.UI {
+	switch r.Kind {
+	case rowDay:
+		return app.Li().Class("day-sep").Body(app.Span().Text(r.Day))
+	case rowSeen:
+		li := app.Li().Class("seen-by").Body(
+			app.Span().Class("seen-text").Text("Seen by "+joinNames(r.Names)),
+			app.If(!r.At.IsZero(), func() app.UI {
+				return app.Time().Class("seen-time").DateTime(r.At.UTC().Format(time.RFC3339)).
+					Title("%s", fullTime(r.At)).Text(" · " + seenTime(r.At, time.Now()))
+			}),
+		)
+		if r.Newest {
+			li = li.ID("seen-by")
+		}
+		return li
+	case rowGhosts:
+		ghosts := make([]app.UI, 0, len(r.Names))
+		for _, n := range r.Names {
+			ghosts = append(ghosts, avatar(n, n, "avatar-xs"))
+		}
+		return app.Li().Class("ghosts-at").Title("%s", joinNames(r.Names)+" reading here").Body(
+			app.Span().Class("visually-hidden").Text(joinNames(r.Names)+" reading here"),
+			app.Span().Class("ghost-faces").Body(ghosts...),
+		)
+	}
+	return c.msg(r)
+}
+
+// msg draws a message: the sender at the start of a group, the body
+// as text with safe links, the time, and for own messages the delivery state
+// with Retry and Discard when it failed.
+func (c *MessageList) msg(r listRow) app.UI {
+	m := r.Msg
+	state := string(m.State)
+	if state == "" {
+		state = string(client.MsgSent)
+	}
+	li := app.Li().
+		Class(cls("msg",
+			when(r.Own, "own"), when(!r.Own, "other"),
+			when(r.First, "is-first"), when(r.Last, "is-last"),
+			when(m.Kind == shared.KindSystem, "system"),
+			when(r.LatestOwn, "is-latest-own"),
+			"state-"+state)).
+		DataSet("seq", m.Seq).
+		DataSet("state", state)
+	if m.ActionID != "" {
+		li = li.DataSet("action-id", m.ActionID)
+	}
+	if m.Seq > 0 {
+		li = li.ID("msg-" + itoa(m.Seq))
+	}
+	t := msgTime(m)
+	if m.Kind == shared.KindSystem {
+		return li.Body(app.Div().Class("system-text").Body(bodyNodes(m.Body)...),
+			app.Time().Class("msg-time").DateTime(t.UTC().Format(time.RFC3339)).Text(clock(t)))
+	}
+
+	var body []app.UI
+	switch {
+	case m.DeletedAt != nil:
+		body = []app.UI{app.Em().Class("muted").Text("Message deleted")}
+	default:
+		body = bodyNodes(m.Body)
+	}
+	return li.Body(
+		app.If(r.First && !r.Own, func() app.UI {
+			return app.Div().Class("msg-head").Body(
+				avatar(m.Sender, m.Sender, "avatar-sm"),
+				app.Span().Class("msg-sender").Text(m.Sender),
+			)
+		}),
+		app.Div().Class("bubble").Body(
+			app.Div().Class("msg-body").Body(body...),
+			app.Div().Class("msg-meta").Body(
+				app.If(m.EditedAt != nil, func() app.UI { return app.Span().Class("msg-edited").Text("edited") }),
+				app.If(!t.IsZero(), func() app.UI {
+					return app.Time().Class("msg-time").DateTime(t.UTC().Format(time.RFC3339)).
+						Title("%s", fullTime(t)).Text(clock(t))
+				}),
+				app.If(r.Own, func() app.UI { return msgState(m.State) }),
+			),
+		),
+		app.If(m.State == client.MsgFailed, func() app.UI { return c.failedBar(m) }),
+	)
+}
+
+// msgState is the delivery state of an own message: an icon and a word.
+func msgState(s client.MsgState) app.UI {
+	var ic, label string
+	switch s {
+	case client.MsgQueued:
+		ic, label = "clock", "Queued"
+	case client.MsgSending:
+		ic, label = "sending", "Sending…"
+	case client.MsgFailed:
+		ic, label = "alert", "Not sent"
+	default:
+		ic, label = "check", "Sent"
+	}
+	return app.Span().Class("msg-state").Title("%s", label).Body(icon(ic), app.Span().Class("msg-state-label").Text(label))
+}
+
+// failedBar explains why a message was refused and offers Retry and Discard.
+func (c *MessageList) failedBar(m client.MsgView) app.UI {
+	reason := m.Error
+	if reason == "" {
+		reason = "The server refused it."
+	}
+	id := m.ActionID
+	return app.Div().Class("msg-failed").Role("alert").Body(
+		app.Span().Class("msg-failed-reason").Text("Not sent: "+reason),
+		app.Div().Class("msg-failed-actions").Body(
+			app.Button().Type("button").Class("btn", "btn-small", "btn-secondary", "retry").
+				DataSet("action-id", id).Text("Retry").
+				OnClick(func(ctx app.Context, e app.Event) { c.Env.Engine.Retry(id) }, app.EventScope("retry", id)),
+			app.Button().Type("button").Class("btn", "btn-small", "btn-ghost", "discard").
+				DataSet("action-id", id).Text("Discard").
+				OnClick(func(ctx app.Context, e app.Event) { c.Env.Engine.Discard(id) }, app.EventScope("discard", id)),
+		),
+	)
+}

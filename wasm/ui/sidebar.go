@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"natter/shared"
+	"natter/wasm/client"
+)
+
+// sidebar is the conversation list: the whole screen on the dashboard of a
+// phone, the left column on wide screens.
+func (s *Shell) sidebar(me shared.User) app.UI {
+	active := s.activeConversation()
+	convs := s.st.Conversations
+	now := time.Now()
+	items := make([]app.UI, 0, len(convs))
+	for _, c := range convs {
+		items = append(items, convItem(c, me.ID, c.ID == active, now))
+	}
+	perm := s.Env.notifyPermission()
+	return app.Aside().Class("sidebar").Aria("label", "Conversations").Body(
+		app.Header().Class("side-head").Body(
+			app.A().Class("brand").Href(shared.RouteHome).Body(logo("brand-logo"), app.Span().Text("Natter")),
+			app.A().ID("profile-link").Class("profile-link").Href(shared.RouteProfile).
+				Aria("label", "Profile: "+me.Nickname).Title("%s", "Profile: "+me.Nickname).
+				Body(avatar(me.Nickname, me.Nickname, "avatar-sm")),
+		),
+		app.Div().Class("side-actions").Body(
+			app.A().ID("new-conversation").Class("btn", "btn-primary", "btn-block").Href(shared.RouteNew).
+				Body(icon("plus"), app.Span().Text("New conversation")),
+			app.If(perm == PermissionDefault && s.Env.RequestNotifyPermission != nil, func() app.UI {
+				return app.Button().ID("enable-notifications").Type("button").Class("btn", "btn-secondary", "btn-small", "btn-block").
+					Aria("busy", boolAttr(s.notifyReq)).OnClick(s.enableNotifications).
+					Body(icon("bell"), app.Span().Text("Enable notifications"))
+			}),
+		),
+		app.Nav().Class("conv-nav").Aria("label", "Your conversations").Body(
+			app.If(len(items) == 0, func() app.UI {
+				return app.P().Class("side-empty muted").Text("No conversations yet.")
+			}),
+			app.Ul().ID("conv-list").Class("conv-list").Body(items...),
+		),
+	)
+}
+
+// enableNotifications asks for permission. The request blocks until the user
+// answers, so it runs outside the UI goroutine.
+func (s *Shell) enableNotifications(ctx app.Context, e app.Event) {
+	if s.notifyReq {
+		return
+	}
+	s.notifyReq = true
+	ctx.Async(func() {
+		s.Env.RequestNotifyPermission()
+		ctx.Dispatch(func(ctx app.Context) { s.notifyReq = false })
+	})
+}
+
+// convItem is one row of the conversation list.
+func convItem(c client.ConvView, meID int64, active bool, now time.Time) app.UI {
+	var at time.Time
+	switch {
+	case c.LastAt != nil:
+		at = *c.LastAt
+	case c.Preview != nil:
+		at = c.Preview.CreatedAt
+	default:
+		at = c.CreatedAt
+	}
+	title := Title(c.Conversation, meID)
+	unread := ""
+	if c.Unread > 0 {
+		unread = thousands(int(c.Unread))
+		if c.Unread > 99 {
+			unread = "99+"
+		}
+	}
+	a := app.A().
+		Class(cls("conv-item", when(c.Unread > 0, "is-unread"), when(active, "is-active"), when(c.ClosedAt != nil, "is-closed"))).
+		DataSet("id", c.ID).
+		Href(shared.ConversationPath(c.ID))
+	if active {
+		a = a.Aria("current", "page")
+	}
+	return app.Li().Body(a.Body(
+		avatar(title, convAvatarKey(c, meID), ""),
+		app.Div().Class("conv-main").Body(
+			app.Div().Class("conv-line").Body(
+				app.Span().Class("conv-title").Text(title),
+				app.If(c.ClosedAt != nil, func() app.UI {
+					return app.Span().Class("conv-flag").Title("Closed").Body(icon("lock"))
+				}),
+				app.Time().Class("conv-time").DateTime(at.UTC().Format(time.RFC3339)).Text(listTime(at, now)),
+			),
+			app.Div().Class("conv-line").Body(
+				convPreview(c, meID),
+				app.If(unread != "", func() app.UI {
+					return app.Span().Class("badge", "badge-unread").Aria("label", unread+" unread").Text(unread)
+				}),
+			),
+		),
+	))
+}
+
+// convPreview is the second line of a list row: what happened last.
+func convPreview(c client.ConvView, meID int64) app.UI {
+	switch {
+	case c.Failed != "":
+		return app.Span().Class("conv-preview", "is-failed").Text("Couldn't create: " + c.Failed)
+	case len(c.Typing) > 0:
+		return app.Span().Class("conv-preview", "is-typing").Text(typingLine(c.Typing))
+	case c.Pending && c.Preview == nil:
+		return app.Span().Class("conv-preview", "is-pending").Body(icon("clock"), app.Text("Waiting to be created"))
+	case c.Preview == nil:
+		return app.Span().Class("conv-preview", "muted").Text("No messages yet")
+	}
+	p := c.Preview
+	who := p.Sender
+	if p.SenderID == meID {
+		who = "You"
+	}
+	if p.Kind == shared.KindSystem || who == "" {
+		return app.Span().Class("conv-preview", "is-system").Text(preview(p.Body, 90))
+	}
+	return app.Span().Class("conv-preview").Body(
+		app.Span().Class("conv-preview-who").Text(who+": "),
+		app.Text(preview(p.Body, 90)),
+	)
+}
+
+// convAvatarKey colors a conversation like the other person when there is
+// just one, so the same face keeps its color everywhere.
+func convAvatarKey(c client.ConvView, meID int64) string {
+	if !c.Named && len(c.Members) == 2 {
+		for _, m := range c.Members {
+			if m.UserID != meID {
+				return m.Nickname
+			}
+		}
+	}
+	return c.ID
+}
+
+// avatar is a colored circle with initials.
+func avatar(name, colorKey, class string) app.UI {
+	return app.Span().Class("avatar", class).DataSet("c", avatarColor(colorKey)).Aria("hidden", "true").Text(initials(name))
+}
