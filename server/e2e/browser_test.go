@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,9 @@ type Browser struct {
 	Ctx    context.Context
 	cancel context.CancelFunc
 	name   string
+
+	mu      sync.Mutex
+	console []string
 }
 
 // MustBrowser starts a headless Chromium with a fresh profile.
@@ -79,7 +83,27 @@ func MustBrowser(tb testing.TB, name string) *Browser {
 	}
 	b := &Browser{Ctx: ctx, name: name, cancel: func() { cancel(); acancel() }}
 	tb.Cleanup(b.cancel)
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, string(m.Type)+": "+m.Text)
+			if len(b.console) > 40 {
+				b.console = b.console[len(b.console)-40:]
+			}
+			b.mu.Unlock()
+		}
+	}()
 	return b
+}
+
+// Console returns the page's latest console messages, for failure reports.
+func (b *Browser) Console() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.console, "\n")
 }
 
 // Run runs actions with a deadline, failing the test with what was being
@@ -96,7 +120,7 @@ func (b *Browser) Run(tb testing.TB, what string, actions ...chromedp.Action[chr
 		if len(html) > 3000 {
 			html = html[:3000] + "…"
 		}
-		tb.Fatalf("e2e %s: %s: %v\nbody: %s", b.name, what, err, html)
+		tb.Fatalf("e2e %s: %s: %v\nbody: %s\nconsole:\n%s", b.name, what, err, html, b.Console())
 	}
 }
 

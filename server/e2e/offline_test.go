@@ -78,9 +78,6 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 		send("too late"),
 		WaitJS(countJS("too late", "queued")+" === 1"),
 	)
-	if _, err := srv.Store.CloseConversation(context.Background(), bob.ID, shared.NewUUIDv7(), doomed.ID); err != nil {
-		t.Fatal(err)
-	}
 
 	A.Run(t, "reload while offline keeps the queue",
 		chromedp.Navigate(srv.URL+shared.ConversationPath(chat.ID)),
@@ -97,6 +94,10 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 	)
 
 	srv.Start(t)
+	// Bob closes "Doomed" while A is still offline with a message queued there.
+	if _, err := srv.Store.CloseConversation(context.Background(), bob.ID, shared.NewUUIDv7(), doomed.ID); err != nil {
+		t.Fatal(err)
+	}
 	A.Offline(t, false)
 	B.Run(t, "B gets the three messages once each",
 		WaitJS(countJS("offline 3", "")+" === 1"),

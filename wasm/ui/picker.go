@@ -60,7 +60,7 @@ func (p *userPicker) onKey(ctx app.Context, e app.Event) {
 	}
 	e.PreventDefault()
 	for _, u := range p.results {
-		if !p.exclude(u.ID) {
+		if !p.excluded(u.ID) {
 			p.choose(ctx, u)
 			return
 		}
@@ -162,7 +162,7 @@ func (p *userPicker) render(convs []client.ConvView, meID int64, errMsg string) 
 	}
 	items := make([]app.UI, 0, len(list))
 	for _, u := range list {
-		if p.exclude(u.ID) {
+		if p.excluded(u.ID) {
 			continue
 		}
 		u := u
@@ -203,4 +203,10 @@ func (p *userPicker) render(convs []client.ConvView, meID int64, errMsg string) 
 				Text(when(!p.busy, "More results") + when(p.busy, "Loading…"))
 		}),
 	)
+}
+
+// excluded reports whether a person is not to be offered. go-app renders a
+// component once before OnMount runs init, so exclude may still be nil.
+func (p *userPicker) excluded(id int64) bool {
+	return p.exclude != nil && p.exclude(id)
 }
