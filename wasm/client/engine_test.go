@@ -316,3 +316,19 @@ func TestCacheKeepsNewestPageAndResumesFromIt(t *testing.T) {
 		t.Errorf("HasOlder %v cursor %d, want true 300", v.HasOlder, cur)
 	}
 }
+
+func TestSetMeIsCachedForTheNextStart(t *testing.T) {
+	st := NewMemoryStorage()
+	e := mustOfflineEngine(t, st)
+	e.SetMe(shared.User{ID: 7, Nickname: "annie"})
+	e.SetMe(shared.User{ID: 99, Nickname: "intruder"}) // another account's data is ignored
+	if got := e.State().Me.Nickname; got != "annie" {
+		t.Fatalf("state: %q", got)
+	}
+	e.Flush()
+	again := New(Config{Storage: st})
+	again.load(context.Background())
+	if got := again.State().Me.Nickname; got != "annie" {
+		t.Fatalf("after reload: %q", got)
+	}
+}

@@ -393,3 +393,18 @@ func splitFrame(b []byte) ([]shared.Envelope, error) {
 	}
 	return envs, bad
 }
+
+// SetMe replaces the signed-in user after the profile changed over HTTP, so
+// the cache (and the next offline start) shows the new nickname at once
+// instead of after the next welcome.
+func (e *Engine) SetMe(u shared.User) {
+	e.mu.Lock()
+	defer e.unlock()
+	if u.ID == 0 || (e.me.ID != 0 && u.ID != e.me.ID) {
+		return
+	}
+	e.me = u
+	e.dirty.meta = true
+	e.scheduleFlush()
+	e.touch()
+}

@@ -136,6 +136,7 @@ func (c *Profile) submit(ctx app.Context, e app.Event) {
 				return
 			}
 			c.Me = u
+			c.Env.Engine.SetMe(u)
 			c.nickname, c.email = u.Nickname, u.Email
 			c.newPassword, c.currentPassword = "", ""
 			clearInput("profile-new-password")
