@@ -33,7 +33,7 @@ func TestAccounts(t *testing.T) {
 		Click("#signup-submit"),
 		Visible("#new-conversation"),
 		WaitJS(`location.pathname === "/"`),
-		WaitJS(`document.querySelector("#conn-status") && document.querySelector("#conn-status").dataset.state === "connected"`),
+		WaitJS(`document.querySelector("#conn-status") && (document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`),
 	)
 	b.Shots(t, "dashboard-empty")
 
@@ -58,7 +58,7 @@ func TestAccounts(t *testing.T) {
 	b.Run(t, "reload stays signed in",
 		chromedp.Reload(),
 		Visible("#profile-nickname"),
-		WaitJS(`document.querySelector("#profile-nickname").value === "Newbie"`),
+		WaitJS(`(document.querySelector("#profile-nickname")||{}).value === "Newbie"`),
 	)
 
 	b.Run(t, "sign out",
@@ -82,7 +82,7 @@ func TestAccounts(t *testing.T) {
 	b.Run(t, "deep link offline",
 		chromedp.Navigate(deep),
 		Visible("#conn-status"),
-		WaitJS(`document.querySelector("#conn-status").dataset.state === "offline"`),
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "offline"`),
 	)
 	b.Shots(t, "offline-deep-link")
 }

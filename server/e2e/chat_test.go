@@ -20,7 +20,7 @@ func signIn(t *testing.T, b *Browser, srv *webtest.Server, u shared.User) {
 		TypeInto("#signin-password", "correct horse battery"),
 		Click("#signin-submit"),
 		Visible("#new-conversation"),
-		WaitJS(`document.querySelector("#conn-status").dataset.state === "connected"`),
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`),
 	)
 }
 

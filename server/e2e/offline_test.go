@@ -57,10 +57,10 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 	B.Run(t, "B opens the chat", chromedp.Navigate(srv.URL+shared.ConversationPath(chat.ID)), Visible("#composer"))
 
 	srv.Stop(t)
-	A.Run(t, "A sees the connection drop", WaitJS(`["reconnecting","offline"].includes(document.querySelector("#conn-status").dataset.state)`))
+	A.Run(t, "A sees the connection drop", WaitJS(`["reconnecting","offline"].includes((document.querySelector("#conn-status")||{dataset:{}}).dataset.state)`))
 	A.Shots(t, "reconnecting")
 	A.Offline(t, true)
-	A.Run(t, "A is offline", WaitJS(`document.querySelector("#conn-status").dataset.state === "offline"`))
+	A.Run(t, "A is offline", WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "offline"`))
 	for i := 1; i <= 3; i++ {
 		A.Run(t, fmt.Sprintf("queue message %d", i), send(fmt.Sprintf("offline %d", i)),
 			WaitJS(countJS(fmt.Sprintf("offline %d", i), "queued")+" === 1"))
@@ -90,7 +90,7 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 	}
 	A.Run(t, "and keeps the draft",
 		Click(fmt.Sprintf(`.conv-item[data-id=%q]`, other.ID)),
-		WaitJS(`document.querySelector("#composer").value === "half-written thought"`),
+		WaitJS(`(document.querySelector("#composer")||{}).value === "half-written thought"`),
 	)
 
 	srv.Start(t)
@@ -106,8 +106,8 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 	if n := countOf(got, "offline 1") + countOf(got, "offline 2") + countOf(got, "offline 3"); n != 3 || !inOrder(got, "offline 1", "offline 2", "offline 3") {
 		t.Fatalf("B sees %q", got)
 	}
-	A.Run(t, "A's draft is still a draft", WaitJS(`document.querySelector("#conn-status").dataset.state === "connected"`),
-		WaitJS(`document.querySelector("#composer").value === "half-written thought"`))
+	A.Run(t, "A's draft is still a draft", WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`),
+		WaitJS(`(document.querySelector("#composer")||{}).value === "half-written thought"`))
 	A.Run(t, "the message to the closed conversation failed, with the reason",
 		Click(fmt.Sprintf(`.conv-item[data-id=%q]`, doomed.ID)),
 		WaitJS(countJS("too late", "failed")+" === 1"),
@@ -168,10 +168,10 @@ func TestResumeAfterServerRestart(t *testing.T) {
 	A := MustBrowser(t, "ann")
 	signIn(t, A, srv, ann)
 	A.Run(t, "open", chromedp.Navigate(srv.URL+shared.ConversationPath(chat.ID)), Visible("#composer"),
-		WaitJS(`document.querySelector("#conn-status").dataset.state === "connected"`))
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`))
 	srv.Restart(t)
 	A.Run(t, "A resumes by itself",
-		WaitJS(`document.querySelector("#conn-status").dataset.state === "connected"`),
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`),
 		send("after the restart"),
 		WaitJS(countJS("after the restart", "sent")+" === 1"),
 	)
