@@ -11,7 +11,7 @@ fail() { printf '\033[31mbuild.sh: %s\033[0m\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null || fail "Go is not installed (https://go.dev/dl/); Natter needs Go 1.26."
 
-STATICCHECK_VERSION=2026.2.2
+STATICCHECK_VERSION=v0.8.2 # staticcheck 2026.2.2
 APT_UPDATED=0
 apt_install() { # apt_install <command-to-check> <package>...
   local check=$1; shift
@@ -84,7 +84,7 @@ cmd_test() {
   GOOS=js GOARCH=wasm go vet ./wasm/... ./shared/... || fail "go vet (wasm) failed"
 
   say "staticcheck"
-  if ! [ -x bin/staticcheck ] || ! bin/staticcheck -version | grep -q "$STATICCHECK_VERSION"; then
+  if ! [ -x bin/staticcheck ] || ! bin/staticcheck -version | grep -q "(${STATICCHECK_VERSION#v})"; then
     GOBIN="$ROOT/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" || fail "could not install staticcheck"
   fi
   bin/staticcheck ./... || fail "staticcheck found problems"

@@ -19,8 +19,7 @@ func AcquireSenderLock(onAcquired func()) bool {
 		go onAcquired()
 		return false
 	}
-	var cb js.Func
-	cb = js.FuncOf(func(js.Value, []js.Value) any {
+	cb := js.FuncOf(func(js.Value, []js.Value) any {
 		go onAcquired()
 		// A promise that never settles keeps the lock for the tab's life.
 		return global.Get("Promise").New(js.FuncOf(func(js.Value, []js.Value) any { return nil }))
