@@ -38,7 +38,14 @@ func (c *Composer) OnMount(ctx app.Context) {
 	c.shown = c.viewKey()
 	ctx.Defer(func(app.Context) {
 		if el := app.Window().GetElementByID("composer"); el.Truthy() {
-			el.Set("value", c.text)
+			// Someone quick may have typed between the box appearing and
+			// this restore: their keystrokes win over an older draft.
+			if typed := el.Get("value").String(); typed != "" && typed != c.text {
+				c.text = typed
+				c.Env.Engine.SetDraft(c.ConvID, typed)
+			} else {
+				el.Set("value", c.text)
+			}
 			autosize(el)
 		}
 	})
