@@ -73,6 +73,9 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			m.Seq = env.Seq
 		}
 		c, isNew := e.mergeMessage(m)
+		if c != nil && c.typing != nil {
+			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
+		}
 		if c != nil && isNew && s.caught && m.SenderID != e.me.ID {
 			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})

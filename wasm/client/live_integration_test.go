@@ -42,6 +42,9 @@ func TestLiveChatBetweenTwoEngines(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.wait(t, "bob's answer", func() bool { return len(a.Messages(conv)) == 2 })
+	if v, _ := a.Conversation(conv); len(v.Typing) != 0 {
+		t.Errorf("bob still shows as typing after his message arrived: %v", v.Typing)
+	}
 	if v, _ := a.Conversation(conv); v.Unread != 1 {
 		t.Errorf("ann's unread = %d, want 1", v.Unread)
 	}
