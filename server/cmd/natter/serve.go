@@ -40,6 +40,13 @@ func serve(cfg config) error {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
+	if cfg.DatabaseURL == "" {
+		release, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	st, stop, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err

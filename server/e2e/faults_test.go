@@ -1,0 +1,601 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"natter/server/pgtest"
+	"natter/server/webtest"
+	"natter/shared"
+	"natter/wasm/client"
+)
+
+// Fault test sizes: 4 users x 2 conversations x 150 messages = 1200.
+const (
+	faultPerStream = 150              // messages each (user, conversation) stream sends
+	faultQueueCap  = 40               // a user stops typing while this many actions are queued
+	faultWait      = 30 * time.Second // bounds every single wait of the test
+)
+
+// TestFaultsNothingLostNothingTwice drives four sync engines against the real
+// `natter serve` binary and its own PostgreSQL while the server is killed
+// (SIGKILL, SIGTERM), PostgreSQL crashes and a client reloads mid-queue, then
+// counts in the database: every message sent is stored exactly once, seqs
+// are gap-free, and every engine shows exactly the database's list
+// (DESIGN.md invariants 1, 2 and 4).
+func TestFaultsNothingLostNothingTwice(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	bin := mustBuildNatter(t)
+	cluster, dsn := pgtest.MustOwnCluster(t)
+	srv := mustNatterProc(t, bin, dsn)
+	api := &webtest.Server{URL: srv.url, WSURL: "ws://" + srv.addr + shared.PathWebSocket} // its HTTP helpers need only the URLs
+
+	b := newBell()
+	peers := make([]*faultPeer, 4)
+	for i, nick := range []string{"ann", "bob", "cat", "dan"} {
+		u, h := api.MustSignUp(t, nick)
+		h.Set("Origin", srv.url)
+		peers[i] = &faultPeer{User: u, header: h, wsURL: api.WSURL, st: client.NewMemoryStorage(), bell: b}
+		peers[i].start()
+	}
+	t.Cleanup(func() {
+		for _, p := range peers {
+			p.stop()
+		}
+	})
+	ann, bob, cat, dan := peers[0], peers[1], peers[2], peers[3]
+	group := mustCreate(t, ann, "faults", bob.User, cat.User, dan.User)
+	annBob := mustCreate(t, ann, "", bob.User)
+	catDan := mustCreate(t, cat, "", dan.User)
+	member := map[*faultPeer][]string{ann: {group, annBob}, bob: {group, annBob}, cat: {group, catDan}, dan: {group, catDan}}
+	for _, p := range peers {
+		must(t, waitBell(ctx, b, p.Nickname+" holds its conversations", func() bool {
+			for _, c := range member[p] {
+				if v, ok := p.engine().Conversation(c); !ok || v.Pending {
+					return false
+				}
+			}
+			return true
+		}))
+	}
+
+	// Two typing streams per user, one per conversation, released phase by
+	// phase; each waits while its user's outbox is full, as a person would
+	// wait for a spinner.
+	var allow atomic.Int64
+	var sentTotal atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	streams := 0
+	for _, p := range peers {
+		for _, c := range member[p] {
+			streams++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range faultPerStream {
+					if err := waitBell(ctx, b, p.Nickname+" may type", func() bool {
+						return int64(i) < allow.Load() && len(p.engine().State().Outbox) < faultQueueCap
+					}); err != nil {
+						if ctx.Err() == nil || !t.Failed() {
+							t.Errorf("%s: stream %s stopped at %d: %v", p.Nickname, c, i, err)
+						}
+						return
+					}
+					if err := p.send(c, fmt.Sprintf("%s to %s #%d", p.Nickname, c[len(c)-6:], i)); err != nil {
+						t.Errorf("%s: send: %v", p.Nickname, err)
+						return
+					}
+					sentTotal.Add(1)
+				}
+			}()
+		}
+	}
+	queued := func() (n, inFlight int) {
+		for _, p := range peers {
+			ob := p.engine().State().Outbox
+			n += len(ob)
+			inFlight += countState(ob, client.MsgSending)
+		}
+		return n, inFlight
+	}
+	acked := func() int64 { n, _ := queued(); return sentTotal.Load() - int64(n) }
+
+	faults := []string{"kill", "pgcrash", "kill", "term", "kill", "reload", "kill"}
+	counts := map[string]int{}
+	hit := 0 // actions in flight at the moment of a fault
+	phase := int64(faultPerStream) / int64(len(faults)+1)
+	for k, f := range faults {
+		// Traffic between faults: the server must ack new messages before
+		// the next fault, which proves it recovered from the previous one.
+		before := acked()
+		allow.Store(int64(k)*phase + phase/2)
+		b.ring()
+		must(t, waitBell(ctx, b, fmt.Sprintf("traffic before fault %d (%s)", k+1, f), func() bool { return acked() >= before+20 }))
+		allow.Store(int64(k+1) * phase)
+		b.ring()
+		victim := peers[k%len(peers)]
+		must(t, waitBell(ctx, b, "actions in flight", func() bool {
+			if f == "reload" {
+				return countState(victim.engine().State().Outbox, client.MsgSending) > 0
+			}
+			n, inFlight := queued()
+			return inFlight > 0 || (n == 0 && sentTotal.Load() == allow.Load()*int64(streams))
+		}))
+		_, inFlight := queued()
+		hit += inFlight
+		switch f {
+		case "kill":
+			srv.signal(t, syscall.SIGKILL)
+			srv.start(t)
+		case "term":
+			if code := srv.signal(t, syscall.SIGTERM); code != 0 {
+				t.Errorf("natter serve exited with %d after SIGTERM, want 0", code)
+			}
+			srv.start(t)
+		case "pgcrash":
+			rctx, rcancel := context.WithTimeout(ctx, faultWait)
+			err := cluster.Restart(rctx, true)
+			rcancel()
+			if err != nil {
+				t.Fatalf("crash-restart PostgreSQL: %v", err)
+			}
+		case "reload":
+			victim.reload(t)
+		}
+		counts[f]++
+		t.Logf("fault %d: %s with %d actions in flight", k+1, f, inFlight)
+	}
+	allow.Store(faultPerStream)
+	b.ring()
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	must(t, waitBell(ctx, b, "every outbox empty", func() bool {
+		for _, p := range peers {
+			for _, a := range p.engine().State().Outbox {
+				if a.State == client.MsgFailed {
+					t.Fatalf("%s: action %s (%s) failed: %s", p.Nickname, a.ID, a.Type, a.Error)
+				}
+			}
+		}
+		n, _ := queued()
+		return n == 0
+	}))
+
+	db := mustFaultRows(ctx, t, dsn)
+	var sent []faultSent
+	for _, p := range peers {
+		sent = append(sent, p.sentMsgs()...)
+	}
+	lost, doubled, extra, gaps := db.check(t, sent)
+	for _, p := range peers {
+		for _, c := range member[p] {
+			checkView(ctx, t, b, p, c, db.byConv[c], db.lastSeq[c])
+		}
+	}
+	t.Logf("faults: %d SIGKILL, %d PostgreSQL crash restart, %d SIGTERM, %d client reload (%d actions in flight at them); "+
+		"%d messages sent through them; stored %d, lost %d, doubled %d, extra %d, seq gaps %d; %d engines show exactly the database's lists",
+		counts["kill"], counts["pgcrash"], counts["term"], counts["reload"], hit, len(sent), len(db.rows), lost, doubled, extra, gaps, len(peers))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countState(ob []client.ActionView, st client.MsgState) int {
+	n := 0
+	for _, a := range ob {
+		if a.State == st {
+			n++
+		}
+	}
+	return n
+}
+
+// mustCreate creates a conversation through p's engine and waits for the ack.
+func mustCreate(t *testing.T, p *faultPeer, title string, others ...shared.User) string {
+	t.Helper()
+	id, err := p.engine().CreateConversation(title, others)
+	if err != nil {
+		t.Fatalf("create conversation: %v", err)
+	}
+	must(t, waitBell(context.Background(), p.bell, "conversation created", func() bool {
+		v, ok := p.engine().Conversation(id)
+		return ok && !v.Pending && len(p.engine().State().Outbox) == 0
+	}))
+	return id
+}
+
+// checkView waits until p's engine holds conv up to the database's last seq,
+// loads older pages as a scrolling user would, and compares the list it
+// shows with the database's, message by message.
+func checkView(ctx context.Context, t *testing.T, b *bell, p *faultPeer, conv string, rows []faultRow, last int64) {
+	t.Helper()
+	e := p.engine()
+	must(t, waitBell(ctx, b, p.Nickname+" caught up with "+conv, func() bool {
+		v, ok := e.Conversation(conv)
+		return e.State().Status.CaughtUp && ok && v.LastSeq == last
+	}))
+	for pages := 0; ; pages++ {
+		if v, _ := e.Conversation(conv); !v.HasOlder {
+			break
+		}
+		if pages > int(last)/client.HistoryPage+1 {
+			t.Fatalf("%s: LoadOlder of %s never ends", p.Nickname, conv)
+		}
+		if err := e.LoadOlder(ctx, conv); err != nil {
+			t.Fatalf("%s: load older of %s: %v", p.Nickname, conv, err)
+		}
+	}
+	ms := e.Messages(conv)
+	if len(ms) != len(rows) {
+		t.Errorf("%s shows %d messages in %s, the database holds %d", p.Nickname, len(ms), conv, len(rows))
+	}
+	for i := range min(len(ms), len(rows)) {
+		m, r := ms[i], rows[i]
+		if m.Seq != r.seq || m.ActionID != r.action || m.Body != r.body || m.State != client.MsgSent {
+			t.Errorf("%s: %s row %d shows seq %d %q (%s, action %s), the database has seq %d %q (action %s)",
+				p.Nickname, conv, i, m.Seq, m.Body, m.State, m.ActionID, r.seq, r.body, r.action)
+			return
+		}
+	}
+}
+
+// bell wakes every waiter at once: engines ring it on each state change,
+// the test when it releases more typing.
+type bell struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newBell() *bell { return &bell{ch: make(chan struct{})} }
+
+func (b *bell) ring() {
+	b.mu.Lock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+	b.mu.Unlock()
+}
+
+func (b *bell) c() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+// waitBell re-checks cond after every ring until it holds, for at most
+// faultWait.
+func waitBell(ctx context.Context, b *bell, what string, cond func() bool) error {
+	deadline := time.NewTimer(faultWait)
+	defer deadline.Stop()
+	for {
+		ch := b.c()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return fmt.Errorf("waited %s for %s", faultWait, what)
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		}
+	}
+}
+
+// faultSent is one message a stream sent: the action id Send returned.
+type faultSent struct {
+	sender         int64
+	id, conv, body string
+}
+
+// faultPeer is one user's tab: its durable storage outlives the engines that
+// a reload replaces.
+type faultPeer struct {
+	shared.User
+	header http.Header
+	wsURL  string
+	st     *client.MemoryStorage
+	bell   *bell
+
+	mu    sync.RWMutex // held for writing while the tab reloads
+	eng   *client.Engine
+	unsub func()
+	sent  []faultSent
+}
+
+func (p *faultPeer) start() {
+	e := client.New(client.Config{Storage: p.st, Device: "faults", Rand: func() float64 { return 0.05 },
+		Transport: &client.WebSocketTransport{URL: p.wsURL, Header: p.header}})
+	p.unsub = e.Subscribe(p.bell.ring)
+	e.Start(context.Background())
+	p.eng = e
+}
+
+func (p *faultPeer) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eng != nil {
+		p.unsub()
+		p.eng.Stop()
+		p.eng = nil
+	}
+}
+
+func (p *faultPeer) engine() *client.Engine {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.eng
+}
+
+func (p *faultPeer) send(conv, body string) error {
+	p.mu.Lock() // the UI accepts no input while the tab reloads
+	defer p.mu.Unlock()
+	id, err := p.eng.Send(conv, body)
+	if err == nil {
+		p.sent = append(p.sent, faultSent{sender: p.ID, id: id, conv: conv, body: body})
+	}
+	return err
+}
+
+func (p *faultPeer) sentMsgs() []faultSent {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return append([]faultSent(nil), p.sent...)
+}
+
+// reload stops the engine mid-queue, as closing the tab does, and starts a
+// new one on the same storage; the new one must hold the same outbox.
+func (p *faultPeer) reload(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	p.unsub()
+	p.eng.Stop()
+	was := p.eng.State().Outbox
+	p.start()
+	now := p.eng.State().Outbox
+	p.mu.Unlock()
+	if len(now) != len(was) {
+		t.Errorf("%s: the outbox held %d actions when the tab closed, %d after the reload", p.Nickname, len(was), len(now))
+	}
+	for i := range min(len(now), len(was)) {
+		if now[i].ID != was[i].ID {
+			t.Errorf("%s: outbox entry %d was %s before the reload, %s after", p.Nickname, i, was[i].ID, now[i].ID)
+		}
+	}
+}
+
+// mustBuildNatter builds the server binary once for the test.
+func mustBuildNatter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "natter")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = "/usr/local/go/bin/go"
+	}
+	out, err := exec.Command(goTool, "build", "-o", bin, "natter/server/cmd/natter").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build natter: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// natterProc is `natter serve` as a subprocess on a fixed loopback port.
+type natterProc struct {
+	bin, dsn, addr, url, logPath string
+	cmd                          *exec.Cmd
+	exited                       chan struct{}
+	starts                       int
+}
+
+func mustNatterProc(t *testing.T, bin, dsn string) *natterProc {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := &natterProc{bin: bin, dsn: dsn, addr: addr, url: "http://" + addr, logPath: filepath.Join(t.TempDir(), "natter.log")}
+	t.Cleanup(func() {
+		if p.cmd != nil && !p.done() {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("natter serve output (tail of %s):\n%s", p.logPath, p.tail(60))
+		}
+	})
+	p.start(t)
+	return p
+}
+
+func (p *natterProc) done() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// start runs natter serve and waits until /healthz answers 200.
+func (p *natterProc) start(t *testing.T) {
+	t.Helper()
+	p.starts++
+	log, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("natter log: %v", err)
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "=== start %d ===\n", p.starts)
+	cmd := exec.Command(p.bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+p.dsn, "NATTER_ADDR="+p.addr, "NATTER_WEB="+webtest.WebDir(),
+		"NATTER_ACTION_RATE=1000", "NATTER_ACTION_BURST=5000", "NATTER_NODE=faults", "NATTER_PPROF=")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start natter serve: %v", err)
+	}
+	p.cmd, p.exited = cmd, make(chan struct{})
+	go func() { cmd.Wait(); close(p.exited) }()
+	hc := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(faultWait)
+	for {
+		if res, err := hc.Get(p.url + shared.PathHealth); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("natter serve (start %d) exited: %v\n%s", p.starts, cmd.ProcessState, p.tail(40))
+		case <-deadline:
+			t.Fatalf("natter serve (start %d) not healthy after %s\n%s", p.starts, faultWait, p.tail(40))
+		case <-tick.C:
+		}
+	}
+}
+
+// signal sends sig and waits for the process to end; it returns the exit
+// code (-1 when killed by a signal).
+func (p *natterProc) signal(t *testing.T, sig syscall.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal natter serve: %v", err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(faultWait):
+		p.cmd.Process.Kill()
+		<-p.exited
+		t.Fatalf("natter serve ignored %v for %s\n%s", sig, faultWait, p.tail(40))
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *natterProc) tail(n int) string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// faultRow is one row of messages.
+type faultRow struct {
+	conv, action, body string
+	seq, sender        int64
+}
+
+// faultDB is what the database holds after the run.
+type faultDB struct {
+	rows    []faultRow
+	byConv  map[string][]faultRow // in seq order
+	lastSeq map[string]int64      // conversations.last_seq
+}
+
+func mustFaultRows(ctx context.Context, t *testing.T, dsn string) *faultDB {
+	t.Helper()
+	db := pgtest.Open(t, dsn)
+	res := &faultDB{byConv: map[string][]faultRow{}, lastSeq: map[string]int64{}}
+	rs, err := db.QueryContext(ctx, `SELECT conversation_id::text, seq, coalesce(sender_id, 0), coalesce(action_id::text, ''), body
+		FROM messages ORDER BY conversation_id, seq`)
+	if err != nil {
+		t.Fatalf("query messages: %v", err)
+	}
+	for rs.Next() {
+		var r faultRow
+		if err := rs.Scan(&r.conv, &r.seq, &r.sender, &r.action, &r.body); err != nil {
+			t.Fatalf("scan message: %v", err)
+		}
+		res.rows = append(res.rows, r)
+		res.byConv[r.conv] = append(res.byConv[r.conv], r)
+	}
+	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+		t.Fatalf("read messages: %v", err)
+	}
+	cs, err := db.QueryContext(ctx, `SELECT id::text, last_seq FROM conversations`)
+	if err != nil {
+		t.Fatalf("query conversations: %v", err)
+	}
+	defer cs.Close()
+	for cs.Next() {
+		var id string
+		var last int64
+		if err := cs.Scan(&id, &last); err != nil {
+			t.Fatalf("scan conversation: %v", err)
+		}
+		res.lastSeq[id] = last
+	}
+	return res
+}
+
+// check counts, for every message sent, its rows; rows nobody sent; and per
+// conversation, seqs that are not exactly 1..last_seq.
+func (d *faultDB) check(t *testing.T, sent []faultSent) (lost, doubled, extra, gaps int) {
+	t.Helper()
+	byAction := map[string][]faultRow{}
+	byBody := map[string]int{}
+	for _, r := range d.rows {
+		byAction[r.action] = append(byAction[r.action], r)
+		byBody[r.body]++
+	}
+	ids := map[string]bool{}
+	for _, s := range sent {
+		ids[s.id] = true
+		rows := byAction[s.id]
+		switch {
+		case len(rows) == 0:
+			lost++
+			t.Errorf("lost: %q (action %s, conversation %s) is not in the database", s.body, s.id, s.conv)
+		case len(rows) > 1 || byBody[s.body] > 1:
+			doubled++
+			t.Errorf("doubled: %q (action %s) is stored %d times under its id, %d times by body", s.body, s.id, len(rows), byBody[s.body])
+		case rows[0].conv != s.conv || rows[0].sender != s.sender || rows[0].body != s.body:
+			t.Errorf("action %s stored as %+v, sent as %+v", s.id, rows[0], s)
+		}
+	}
+	for _, r := range d.rows {
+		if !ids[r.action] {
+			extra++
+			t.Errorf("extra row nobody sent: %+v", r)
+		}
+	}
+	for conv, last := range d.lastSeq {
+		rows := d.byConv[conv]
+		for i, r := range rows {
+			if r.seq != int64(i+1) {
+				gaps++
+				t.Errorf("conversation %s: row %d has seq %d", conv, i, r.seq)
+				break
+			}
+		}
+		if int64(len(rows)) != last {
+			gaps++
+			t.Errorf("conversation %s: %d messages, last_seq %d", conv, len(rows), last)
+		}
+	}
+	return lost, doubled, extra, gaps
+}

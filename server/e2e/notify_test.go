@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/uptrace/bun"
+
+	"natter/server/webtest"
+	"natter/shared"
+)
+
+// notificationRecorder runs before the app in every document of a tab. It
+// records each notification the page asks for, through the service worker
+// registration or the Notification constructor, in window.__natterNotes,
+// and still passes the call on, so the originals keep working. Headless
+// Chromium shows nothing, so this is how a test sees them.
+const notificationRecorder = `(() => {
+	if (window.__natterNotes) return;
+	const notes = window.__natterNotes = [];
+	const rec = (via, title, o) => {
+		o = o || {};
+		const n = {via, title: String(title), body: String(o.body || ""), tag: String(o.tag || ""),
+			path: String((o.data && o.data.path) || ""), status: "pending"};
+		notes.push(n);
+		return n;
+	};
+	if (window.ServiceWorkerRegistration) {
+		const show = ServiceWorkerRegistration.prototype.showNotification;
+		ServiceWorkerRegistration.prototype.showNotification = function (title, o) {
+			const n = rec("sw", title, o);
+			const p = show.apply(this, arguments);
+			p.then(() => { n.status = "shown"; }, e => { n.status = "error: " + e; });
+			return p;
+		};
+	}
+	if (window.Notification) {
+		window.Notification = new Proxy(window.Notification, {
+			construct(target, args) {
+				const n = rec("page", args[0], args[1]);
+				const made = Reflect.construct(target, args);
+				made.addEventListener("show", () => { n.status = "shown"; });
+				made.addEventListener("error", e => { n.status = "error: " + e.type; });
+				window.__natterLastNotification = made;
+				return made;
+			},
+		});
+	}
+})()`
+
+// note is one notification the recorder saw.
+type note struct {
+	Via    string `json:"via"`
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+	Tag    string `json:"tag"`
+	Path   string `json:"path"`
+	Status string `json:"status"`
+}
+
+// recordNotifications installs notificationRecorder in b's tab for every
+// page it loads from now on.
+func recordNotifications(tb testing.TB, b *Browser) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: notificationRecorder}); err != nil {
+		tb.Fatalf("e2e: install the notification recorder: %v", err)
+	}
+}
+
+// grantNotifications answers the permission prompt for origin, as a user
+// clicking Allow would.
+func grantNotifications(tb testing.TB, b *Browser, origin string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"},
+		Setting:    cdpbrowser.PermissionSettingGranted,
+		Origin:     origin,
+	}); err != nil {
+		tb.Fatalf("e2e: grant notifications: %v", err)
+	}
+}
+
+// notesJS is the recorded notifications, as JSON-friendly objects.
+const notesJS = `(window.__natterNotes || [])`
+
+// notesFor is a JavaScript expression counting the recorded notifications
+// tagged for a conversation.
+func notesFor(convID string) string {
+	return fmt.Sprintf(`%s.filter(n => n.tag === %q).length`, notesJS, "conv-"+convID)
+}
+
+// WaitJSHidden waits for a JavaScript expression in a hidden tab, which gets
+// no animation frames: it polls on a timer instead.
+func WaitJSHidden(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second),
+			chromedp.WithPollingInterval(100*time.Millisecond))(ctx, t)
+		return err
+	})
+}
+
+// TestNotifications: Bob enables notifications from the button. A message
+// from Ann in a conversation Bob is not looking at notifies him once, tagged
+// for that conversation and linking to it; nothing notifies him of the
+// conversation on screen, of his own messages from another device, or of a
+// muted conversation. When his tab is hidden, even the conversation on
+// screen notifies.
+func TestNotifications(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, annHeader := srv.MustSignUp(t, "ann")
+	bob, bobHeader := srv.MustSignUp(t, "bob")
+	plans := mustConv(t, srv, ann, "Plans", bob)
+	gossip := mustConv(t, srv, ann, "Gossip", bob)
+	quiet := mustConv(t, srv, ann, "Quiet", bob)
+	if err := srv.Store.RunInTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE conversation_members SET muted = true WHERE conversation_id = ? AND user_id = ?`, quiet.ID, bob.ID)
+		return err
+	}); err != nil {
+		t.Fatalf("mute: %v", err)
+	}
+
+	B := MustBrowser(t, "bob")
+	recordNotifications(t, B)
+	signIn(t, B, srv, bob)
+	B.Run(t, "the button is there while nobody has asked",
+		Visible("#enable-notifications"),
+		WaitJS(`Notification.permission === "default"`))
+	grantNotifications(t, B, srv.URL)
+	B.Run(t, "enable notifications",
+		Click("#enable-notifications"),
+		WaitJS(`Notification.permission === "granted"`),
+		chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")),
+	)
+	B.Run(t, "Bob looks at Gossip",
+		chromedp.Navigate(srv.URL+shared.ConversationPath(gossip.ID)),
+		Visible("#composer"),
+		WaitJS(`navigator.serviceWorker.controller !== null`),
+		WaitJS(connState+` === "connected"`),
+	)
+
+	annWS := srv.MustConnect(t, annHeader, nil)
+	bobPhone := srv.MustConnect(t, bobHeader, nil)
+	say := func(w *webtest.WS, convID, body string) {
+		t.Helper()
+		w.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: convID, Body: body})
+	}
+
+	say(annWS, gossip.ID, "on screen")
+	B.Run(t, "Bob sees Ann's message on screen", WaitJS(countJS("on screen", "sent")+" === 1"))
+	say(bobPhone, plans.ID, "from my phone")
+	say(annWS, quiet.ID, "shh")
+	say(annWS, plans.ID, "are you there?")
+	// The messages arrive in this order on one connection, so once the last
+	// one notified, the others had their chance to.
+	B.Run(t, "a message in another conversation notifies", WaitJS(notesFor(plans.ID)+" >= 1"))
+	notes := Eval[[]note](t, B, notesJS)
+	if len(notes) != 1 {
+		t.Fatalf("want one notification, got %+v", notes)
+	}
+	n := notes[0]
+	if n.Tag != "conv-"+plans.ID || n.Path != shared.ConversationPath(plans.ID) || n.Body != "are you there?" || !contains(n.Title, ann.Nickname) {
+		t.Fatalf("notification %+v: want tag conv-%s, path %s, body %q, title naming %s",
+			n, plans.ID, shared.ConversationPath(plans.ID), "are you there?", ann.Nickname)
+	}
+	B.Run(t, "the browser showed it", WaitJS(notesJS+`.every(n => n.status === "shown")`))
+
+	say(annWS, plans.ID, "hello?")
+	B.Run(t, "the next one in that conversation has the same tag, so they collapse",
+		WaitJS(notesFor(plans.ID)+" === 2"))
+
+	// Another tab in Bob's window comes to the front, hiding his Gossip.
+	other := mustTab(t, B, "bob-other-tab", chromedp.WithNewWindow(false))
+	_ = other
+	B.Run(t, "Bob's app tab is hidden", WaitJSHidden(`document.visibilityState === "hidden"`))
+	say(annWS, gossip.ID, "while you were away")
+	B.Run(t, "the conversation on screen notifies when the tab is hidden",
+		WaitJSHidden(notesFor(gossip.ID)+" === 1"))
+	if got := Eval[[]note](t, B, notesJS); len(got) != 3 || true {
+		t.Fatalf("want three notifications, got %+v", got)
+	}
+}
