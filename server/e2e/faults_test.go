@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -48,7 +49,7 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 	for i, nick := range []string{"ann", "bob", "cat", "dan"} {
 		u, h := api.MustSignUp(t, nick)
 		h.Set("Origin", srv.url)
-		peers[i] = &faultPeer{User: u, header: h, wsURL: api.WSURL, st: client.NewMemoryStorage(), bell: b}
+		peers[i] = &faultPeer{User: u, header: h, wsURL: api.WSURL, st: client.NewMemoryStorage(), bell: b, writes: map[string][]time.Time{}}
 		peers[i].start()
 	}
 	t.Cleanup(func() {
@@ -183,14 +184,18 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 		sent = append(sent, p.sentMsgs()...)
 	}
 	lost, doubled, extra, gaps := db.check(t, sent)
+	replayed := 0
+	for _, p := range peers {
+		replayed += db.replayed(p)
+	}
 	for _, p := range peers {
 		for _, c := range member[p] {
 			checkView(ctx, t, b, p, c, db.byConv[c], db.lastSeq[c])
 		}
 	}
 	t.Logf("faults: %d SIGKILL, %d PostgreSQL crash restart, %d SIGTERM, %d client reload (%d actions in flight at them); "+
-		"%d messages sent through them; stored %d, lost %d, doubled %d, extra %d, seq gaps %d; %d engines show exactly the database's lists",
-		counts["kill"], counts["pgcrash"], counts["term"], counts["reload"], hit, len(sent), len(db.rows), lost, doubled, extra, gaps, len(peers))
+		"%d messages sent through them (%d sent again after the server had applied them); stored %d, lost %d, doubled %d, extra %d, seq gaps %d; %d engines show exactly the database's lists",
+		counts["kill"], counts["pgcrash"], counts["term"], counts["reload"], hit, len(sent), replayed, len(db.rows), lost, doubled, extra, gaps, len(peers))
 }
 
 func must(t *testing.T, err error) {
@@ -320,11 +325,38 @@ type faultPeer struct {
 	eng   *client.Engine
 	unsub func()
 	sent  []faultSent
+
+	wmu    sync.Mutex             // not mu: the engine writes while a reload holds mu
+	writes map[string][]time.Time // message.send action id -> when each copy went on the wire
+}
+
+// Dial wraps the engine's connections so the test sees every action it
+// writes, and so which ones it sent more than once.
+func (p *faultPeer) Dial(ctx context.Context) (client.Conn, error) {
+	c, err := (&client.WebSocketTransport{URL: p.wsURL, Header: p.header}).Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &faultConn{Conn: c, p: p}, nil
+}
+
+type faultConn struct {
+	client.Conn
+	p *faultPeer
+}
+
+func (c *faultConn) Write(ctx context.Context, frame []byte) error {
+	var env shared.Envelope
+	if json.Unmarshal(frame, &env) == nil && env.Type == shared.TypeMessageSend {
+		c.p.wmu.Lock()
+		c.p.writes[env.ID] = append(c.p.writes[env.ID], time.Now())
+		c.p.wmu.Unlock()
+	}
+	return c.Conn.Write(ctx, frame)
 }
 
 func (p *faultPeer) start() {
-	e := client.New(client.Config{Storage: p.st, Device: "faults", Rand: func() float64 { return 0.05 },
-		Transport: &client.WebSocketTransport{URL: p.wsURL, Header: p.header}})
+	e := client.New(client.Config{Storage: p.st, Transport: p, Device: "faults", Rand: func() float64 { return 0.05 }})
 	p.unsub = e.Subscribe(p.bell.ring)
 	e.Start(context.Background())
 	p.eng = e
@@ -514,12 +546,29 @@ type faultDB struct {
 	rows    []faultRow
 	byConv  map[string][]faultRow // in seq order
 	lastSeq map[string]int64      // conversations.last_seq
+	// appliedAt is when the transaction that applied each action began.
+	appliedAt map[string]time.Time
+}
+
+// replayed counts the messages p wrote again after the server had applied
+// them: their ack was lost with the connection, and the server had to
+// answer the copy with the original result instead of storing it again.
+func (d *faultDB) replayed(p *faultPeer) int {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	n := 0
+	for id, ws := range p.writes {
+		if at, ok := d.appliedAt[id]; ok && len(ws) > 1 && at.Before(ws[len(ws)-1]) {
+			n++
+		}
+	}
+	return n
 }
 
 func mustFaultRows(ctx context.Context, t *testing.T, dsn string) *faultDB {
 	t.Helper()
 	db := pgtest.Open(t, dsn)
-	res := &faultDB{byConv: map[string][]faultRow{}, lastSeq: map[string]int64{}}
+	res := &faultDB{byConv: map[string][]faultRow{}, lastSeq: map[string]int64{}, appliedAt: map[string]time.Time{}}
 	rs, err := db.QueryContext(ctx, `SELECT conversation_id::text, seq, coalesce(sender_id, 0), coalesce(action_id::text, ''), body
 		FROM messages ORDER BY conversation_id, seq`)
 	if err != nil {
@@ -535,6 +584,21 @@ func mustFaultRows(ctx context.Context, t *testing.T, dsn string) *faultDB {
 	}
 	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 		t.Fatalf("read messages: %v", err)
+	}
+	as, err := db.QueryContext(ctx, `SELECT action_id::text, created_at FROM applied_actions`)
+	if err != nil {
+		t.Fatalf("query applied actions: %v", err)
+	}
+	for as.Next() {
+		var id string
+		var at time.Time
+		if err := as.Scan(&id, &at); err != nil {
+			t.Fatalf("scan applied action: %v", err)
+		}
+		res.appliedAt[id] = at
+	}
+	if err := errors.Join(as.Err(), as.Close()); err != nil {
+		t.Fatalf("read applied actions: %v", err)
 	}
 	cs, err := db.QueryContext(ctx, `SELECT id::text, last_seq FROM conversations`)
 	if err != nil {

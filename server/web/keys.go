@@ -68,3 +68,24 @@ func keyID(name string) uint32 {
 	n, _ := strconv.ParseUint(strings.TrimPrefix(name, resumeKeyName), 10, 32)
 	return uint32(n)
 }
+
+// KeepKeyRingFresh reloads the ring every interval until ctx ends, so a
+// long-running server rotates and retires keys on schedule like a restarted
+// one, and picks up keys another node added.
+func KeepKeyRingFresh(ctx context.Context, st *store.Store, kr *KeyRing, interval time.Duration, onErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			fresh, err := LoadKeyRing(ctx, st, now)
+			if err != nil {
+				onErr(err)
+				continue
+			}
+			kr.replace(fresh)
+		}
+	}
+}

@@ -155,3 +155,13 @@ func (k *KeyRing) Open(token string) (ResumeClaims, error) {
 	}
 	return c, nil
 }
+
+// replace takes over another ring's keys, in place, so holders of k see them.
+func (k *KeyRing) replace(other *KeyRing) {
+	other.mu.RLock()
+	keys := append([]ringKey(nil), other.keys...)
+	other.mu.RUnlock()
+	k.mu.Lock()
+	k.keys = keys
+	k.mu.Unlock()
+}

@@ -59,6 +59,7 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
+	go web.KeepKeyRingFresh(ctx, st, keys, time.Hour, func(err error) { log.Error("resume keys", "err", err) })
 	// Events travel through PostgreSQL LISTEN/NOTIFY, so nodes sharing a
 	// database deliver each other's events and the admin CLI reaches running
 	// servers; on one node it costs one NOTIFY per committed batch.
