@@ -78,6 +78,7 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 	// wait for a spinner.
 	var allow atomic.Int64
 	var sentTotal atomic.Int64
+	var streamFailed atomic.Bool
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	streams := 0
@@ -94,13 +95,16 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 						if ctx.Err() == nil || !t.Failed() {
 							t.Errorf("%s: stream %s stopped at %d: %v", p.Nickname, c, i, err)
 						}
+						streamFailed.Store(true)
 						return
 					}
 					if err := p.send(c, fmt.Sprintf("%s to %s #%d", p.Nickname, c[len(c)-6:], i)); err != nil {
 						t.Errorf("%s: send: %v", p.Nickname, err)
+						streamFailed.Store(true)
 						return
 					}
 					sentTotal.Add(1)
+					b.ring()
 				}
 			}()
 		}
@@ -114,6 +118,37 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 		return n, inFlight
 	}
 	acked := func() int64 { n, _ := queued(); return sentTotal.Load() - int64(n) }
+
+	// drained waits until everything released so far is sent and acked.
+	drained := func() error {
+		return waitBell(ctx, b, "every outbox empty", func() bool {
+			for _, p := range peers {
+				for _, a := range p.engine().State().Outbox {
+					if a.State == client.MsgFailed {
+						t.Fatalf("%s: action %s (%s) failed: %s", p.Nickname, a.ID, a.Type, a.Error)
+					}
+				}
+			}
+			n, _ := queued()
+			return n == 0 && sentTotal.Load() == allow.Load()*int64(streams)
+		})
+	}
+	// viewsEqual counts the engines that show exactly the database's list
+	// in each of their conversations.
+	viewsEqual := func(when string, db *faultDB) int {
+		n := 0
+		for _, p := range peers {
+			ok := true
+			for _, c := range member[p] {
+				ok = checkView(ctx, t, b, when, p, c, db.byConv[c], db.lastSeq[c]) && ok
+			}
+			if ok {
+				n++
+			}
+		}
+		return n
+	}
+	liveViews, reconnects := -1, 0
 
 	faults := []string{"kill", "pgcrash", "kill", "term", "kill", "reload", "kill"}
 	counts := map[string]int{}
@@ -148,12 +183,18 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 			}
 			srv.start(t)
 		case "pgcrash":
+			dials := dialCount(peers)
 			rctx, rcancel := context.WithTimeout(ctx, faultWait)
 			err := cluster.Restart(rctx, true)
 			rcancel()
 			if err != nil {
 				t.Fatalf("crash-restart PostgreSQL: %v", err)
 			}
+			// The connections outlive the database's crash, so the engines
+			// must converge live, without the replay of a reconnect.
+			must(t, drained())
+			liveViews = viewsEqual("after the PostgreSQL crash", mustFaultRows(ctx, t, dsn))
+			reconnects = dialCount(peers) - dials
 		case "reload":
 			victim.reload(t)
 		}
@@ -163,21 +204,10 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 	allow.Store(faultPerStream)
 	b.ring()
 	wg.Wait()
-	if t.Failed() {
+	if streamFailed.Load() {
 		t.FailNow()
 	}
-	must(t, waitBell(ctx, b, "every outbox empty", func() bool {
-		for _, p := range peers {
-			for _, a := range p.engine().State().Outbox {
-				if a.State == client.MsgFailed {
-					t.Fatalf("%s: action %s (%s) failed: %s", p.Nickname, a.ID, a.Type, a.Error)
-				}
-			}
-		}
-		n, _ := queued()
-		return n == 0
-	}))
-
+	must(t, drained())
 	db := mustFaultRows(ctx, t, dsn)
 	var sent []faultSent
 	for _, p := range peers {
@@ -188,14 +218,12 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 	for _, p := range peers {
 		replayed += db.replayed(p)
 	}
-	for _, p := range peers {
-		for _, c := range member[p] {
-			checkView(ctx, t, b, p, c, db.byConv[c], db.lastSeq[c])
-		}
-	}
+	views := viewsEqual("at the end", db)
 	t.Logf("faults: %d SIGKILL, %d PostgreSQL crash restart, %d SIGTERM, %d client reload (%d actions in flight at them); "+
-		"%d messages sent through them (%d sent again after the server had applied them); stored %d, lost %d, doubled %d, extra %d, seq gaps %d; %d engines show exactly the database's lists",
-		counts["kill"], counts["pgcrash"], counts["term"], counts["reload"], hit, len(sent), replayed, len(db.rows), lost, doubled, extra, gaps, len(peers))
+		"%d messages sent through them (%d sent again after the server had applied them); stored %d, lost %d, doubled %d, extra %d, seq gaps %d; "+
+		"%d of %d engines show exactly the database's lists (%d of them live after the PostgreSQL crash, %d reconnects)",
+		counts["kill"], counts["pgcrash"], counts["term"], counts["reload"], hit, len(sent), replayed, len(db.rows), lost, doubled, extra, gaps,
+		views, len(peers), liveViews, reconnects)
 }
 
 func must(t *testing.T, err error) {
@@ -203,6 +231,14 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func dialCount(peers []*faultPeer) int {
+	n := 0
+	for _, p := range peers {
+		n += int(p.dials.Load())
+	}
+	return n
 }
 
 func countState(ob []client.ActionView, st client.MsgState) int {
@@ -232,7 +268,7 @@ func mustCreate(t *testing.T, p *faultPeer, title string, others ...shared.User)
 // checkView waits until p's engine holds conv up to the database's last seq,
 // loads older pages as a scrolling user would, and compares the list it
 // shows with the database's, message by message.
-func checkView(ctx context.Context, t *testing.T, b *bell, p *faultPeer, conv string, rows []faultRow, last int64) {
+func checkView(ctx context.Context, t *testing.T, b *bell, when string, p *faultPeer, conv string, rows []faultRow, last int64) bool {
 	t.Helper()
 	e := p.engine()
 	must(t, waitBell(ctx, b, p.Nickname+" caught up with "+conv, func() bool {
@@ -251,17 +287,19 @@ func checkView(ctx context.Context, t *testing.T, b *bell, p *faultPeer, conv st
 		}
 	}
 	ms := e.Messages(conv)
-	if len(ms) != len(rows) {
-		t.Errorf("%s shows %d messages in %s, the database holds %d", p.Nickname, len(ms), conv, len(rows))
+	ok := len(ms) == len(rows)
+	if !ok {
+		t.Errorf("%s: %s shows %d messages in %s, the database holds %d", when, p.Nickname, len(ms), conv, len(rows))
 	}
 	for i := range min(len(ms), len(rows)) {
 		m, r := ms[i], rows[i]
 		if m.Seq != r.seq || m.ActionID != r.action || m.Body != r.body || m.State != client.MsgSent {
-			t.Errorf("%s: %s row %d shows seq %d %q (%s, action %s), the database has seq %d %q (action %s)",
-				p.Nickname, conv, i, m.Seq, m.Body, m.State, m.ActionID, r.seq, r.body, r.action)
-			return
+			t.Errorf("%s: %s: %s row %d shows seq %d %q (%s, action %s), the database has seq %d %q (action %s)",
+				when, p.Nickname, conv, i, m.Seq, m.Body, m.State, m.ActionID, r.seq, r.body, r.action)
+			return false
 		}
 	}
+	return ok
 }
 
 // bell wakes every waiter at once: engines ring it on each state change,
@@ -326,6 +364,7 @@ type faultPeer struct {
 	unsub func()
 	sent  []faultSent
 
+	dials  atomic.Int64
 	wmu    sync.Mutex             // not mu: the engine writes while a reload holds mu
 	writes map[string][]time.Time // message.send action id -> when each copy went on the wire
 }
@@ -337,6 +376,7 @@ func (p *faultPeer) Dial(ctx context.Context) (client.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.dials.Add(1)
 	return &faultConn{Conn: c, p: p}, nil
 }
 

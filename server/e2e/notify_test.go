@@ -8,6 +8,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/uptrace/bun"
 
@@ -99,6 +100,35 @@ func notesFor(convID string) string {
 	return fmt.Sprintf(`%s.filter(n => n.tag === %q).length`, notesJS, "conv-"+convID)
 }
 
+// swEval evaluates a JavaScript expression (awaiting a promise) in the
+// service worker that controls b's page.
+func swEval(tb testing.TB, b *Browser, expr string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		tb.Fatalf("e2e: list targets: %v", err)
+	}
+	var id target.ID
+	for _, ti := range targets {
+		if ti.Type == "service_worker" {
+			id = ti.TargetID
+		}
+	}
+	if id == "" {
+		tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+	}
+	// Detach on cancel: closing the worker's target would stop it.
+	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	defer swCancel()
+	wctx, wcancel := context.WithTimeout(sw, 15*time.Second)
+	defer wcancel()
+	if err := chromedp.Do(wctx, chromedp.Evaluate[chromedp.Void](expr, chromedp.EvalAwaitPromise)); err != nil {
+		tb.Fatalf("e2e: in the service worker: %v", err)
+	}
+}
+
 // WaitJSHidden waits for a JavaScript expression in a hidden tab, which gets
 // no animation frames: it polls on a timer instead.
 func WaitJSHidden(expr string) chromedp.Action[chromedp.Void] {
@@ -113,8 +143,10 @@ func WaitJSHidden(expr string) chromedp.Action[chromedp.Void] {
 // from Ann in a conversation Bob is not looking at notifies him once, tagged
 // for that conversation and linking to it; nothing notifies him of the
 // conversation on screen, of his own messages from another device, or of a
-// muted conversation. When his tab is hidden, even the conversation on
-// screen notifies.
+// muted conversation. A conversation Ann starts with him notifies too. The
+// notification's deep link opens its conversation, and when his tab is
+// hidden, even the conversation on screen notifies, unless another of his
+// tabs shows it; with two tabs, one notification, not two.
 func TestNotifications(t *testing.T) {
 	srv := webtest.MustServer(t)
 	ann, annHeader := srv.MustSignUp(t, "ann")
@@ -178,14 +210,52 @@ func TestNotifications(t *testing.T) {
 	B.Run(t, "the next one in that conversation has the same tag, so they collapse",
 		WaitJS(notesFor(plans.ID)+" === 2"))
 
-	// Another tab in Bob's window comes to the front, hiding his Gossip.
-	other := mustTab(t, B, "bob-other-tab", chromedp.WithNewWindow(false))
-	_ = other
+	surprise := shared.NewUUIDv7()
+	annWS.MustAck(t, shared.TypeConversationCreate, shared.ConversationCreate{ID: surprise, Title: "Surprise", MemberIDs: []int64{bob.ID}})
+	B.Run(t, "a conversation Ann starts with Bob notifies him",
+		WaitText("#conv-list", "Surprise"),
+		WaitJS(notesFor(surprise)+" === 1"))
+	if got := Eval[[]note](t, B, notesJS+`.filter(n => n.tag === "conv-`+surprise+`")`); got[0].Path != shared.ConversationPath(surprise) {
+		t.Fatalf("new conversation notification %+v: want path %s", got[0], shared.ConversationPath(surprise))
+	}
+
+	// A click on a notification: the service worker's notificationclick
+	// focuses the tab and posts the path to it. Headless Chromium cannot
+	// click a notification, so the worker posts what its handler would.
+	swEval(t, B, fmt.Sprintf(`self.clients.matchAll({type: "window"}).then(cs =>
+		cs.forEach(c => c.postMessage({goapp: {type: "notification", path: %q}})))`, shared.ConversationPath(plans.ID)))
+	B.Run(t, "the deep link opens the conversation",
+		WaitJS(`location.pathname === "`+shared.ConversationPath(plans.ID)+`"`),
+		WaitText("#messages", "are you there?"))
+
+	// Another tab in Bob's window comes to the front, hiding his Plans.
+	front := mustTab(t, B, "bob-front-tab", chromedp.WithNewWindow(false))
+	recordNotifications(t, front)
 	B.Run(t, "Bob's app tab is hidden", WaitJSHidden(`document.visibilityState === "hidden"`))
-	say(annWS, gossip.ID, "while you were away")
+	say(annWS, plans.ID, "while you were away")
 	B.Run(t, "the conversation on screen notifies when the tab is hidden",
-		WaitJSHidden(notesFor(gossip.ID)+" === 1"))
-	if got := Eval[[]note](t, B, notesJS); len(got) != 3 {
-		t.Fatalf("want three notifications, got %+v", got)
+		WaitJSHidden(notesFor(plans.ID)+" === 3"))
+	if got := Eval[[]note](t, B, notesJS); len(got) != 4 {
+		t.Fatalf("want four notifications, got %+v", got)
+	}
+
+	// Bob opens Plans in the front tab too: he sees it there, so neither
+	// tab notifies about it, and a message elsewhere notifies once, not
+	// once per tab. The tab that holds the sender lock (the first one)
+	// speaks for both.
+	front.Run(t, "the front tab opens Plans",
+		chromedp.Navigate(srv.URL+shared.ConversationPath(plans.ID)),
+		Visible("#composer"),
+		WaitJS(connState+` === "connected"`))
+	say(annWS, plans.ID, "I see you")
+	front.Run(t, "the front tab shows it", WaitJS(countJS("I see you", "sent")+" === 1"))
+	say(annWS, gossip.ID, "over here")
+	B.Run(t, "a message elsewhere notifies", WaitJSHidden(notesFor(gossip.ID)+" === 1"))
+	front.Shots(t, "notify-front-tab")
+	if got := Eval[[]note](t, B, notesJS); len(got) != 5 {
+		t.Fatalf("the hidden tab: want five notifications, got %+v", got)
+	}
+	if got := Eval[[]note](t, front, notesJS); len(got) != 0 {
+		t.Fatalf("the front tab notified too: %+v", got)
 	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,24 +15,30 @@ import (
 )
 
 // batcher is the group commit for messages: sends from every connection
-// queue here, and one committer takes whatever has gathered and commits it
-// in one transaction. Under light load a batch is one message; under heavy
-// load one commit carries hundreds, and the batch grows exactly while the
-// previous commit is running.
+// queue here, and a committer takes whatever has gathered and commits it in
+// one transaction. Under light load a batch is one message; under heavy load
+// one commit carries hundreds, and the batch grows exactly while the previous
+// commit is running.
 //
-// Fan-out happens after the commit, on a second goroutine fed in commit
-// order, so events of one conversation reach the hub in seq order while the
-// next batch is already committing. Each sender gets its ack first.
+// There are a few committers, and each conversation always goes to the same
+// one (by a hash of its id): PostgreSQL can work on several batches at once,
+// yet batches of one conversation never race for its row lock, and each
+// committer's fan-out goroutine publishes its batches in commit order, so the
+// events of one conversation reach the hub in seq order. Each sender gets its
+// ack first.
 type batcher struct {
 	st      *store.Store
 	hub     *hub.Hub
 	log     *slog.Logger
 	max     int
-	in      chan *sendJob
-	out     chan []shared.Message
+	lanes   []chan *sendJob
 	metrics *metrics
 	wg      sync.WaitGroup
 }
+
+// commitLanes is how many committers run: enough to keep PostgreSQL busy on
+// a small machine while one batch waits for its commit to be flushed.
+const commitLanes = 3
 
 type sendJob struct {
 	req  store.SendRequest
@@ -43,11 +51,22 @@ type sendDone struct {
 }
 
 func newBatcher(ctx context.Context, st *store.Store, h *hub.Hub, log *slog.Logger, max int, m *metrics) *batcher {
-	b := &batcher{st: st, hub: h, log: log, max: max, in: make(chan *sendJob, max), out: make(chan []shared.Message, 64), metrics: m}
-	b.wg.Add(2)
-	go b.commit(ctx)
-	go b.publish(ctx)
+	b := &batcher{st: st, hub: h, log: log, max: max, metrics: m}
+	for range commitLanes {
+		in, out := make(chan *sendJob, max), make(chan []shared.Message, 64)
+		b.lanes = append(b.lanes, in)
+		b.wg.Add(2)
+		go b.commit(ctx, in, out)
+		go b.publish(ctx, out)
+	}
 	return b
+}
+
+// lane picks the committer of a conversation.
+func (b *batcher) lane(convID string) chan *sendJob {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(convID)))
+	return b.lanes[h.Sum32()%uint32(len(b.lanes))]
 }
 
 func (b *batcher) wait() { b.wg.Wait() }
@@ -56,7 +75,7 @@ func (b *batcher) wait() { b.wg.Wait() }
 func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, error) {
 	job := &sendJob{req: store.SendRequest{UserID: userID, ActionID: actionID, ConversationID: convID, Body: body}, done: make(chan sendDone, 1)}
 	select {
-	case b.in <- job:
+	case b.lane(convID) <- job:
 	case <-ctx.Done():
 		return shared.Message{}, ctx.Err()
 	}
@@ -70,9 +89,9 @@ func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body
 	}
 }
 
-func (b *batcher) commit(ctx context.Context) {
+func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []shared.Message) {
 	defer b.wg.Done()
-	defer close(b.out)
+	defer close(out)
 	jobs := make([]*sendJob, 0, b.max)
 	reqs := make([]store.SendRequest, 0, b.max)
 	for {
@@ -80,13 +99,13 @@ func (b *batcher) commit(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case j := <-b.in:
+		case j := <-in:
 			jobs = append(jobs, j)
 		}
 	gather:
 		for len(jobs) < b.max {
 			select {
-			case j := <-b.in:
+			case j := <-in:
 				jobs = append(jobs, j)
 			default:
 				break gather
@@ -109,16 +128,16 @@ func (b *batcher) commit(ctx context.Context) {
 			j.done <- sendDone{msg: r.Message, err: r.Err}
 		}
 		if len(committed) > 0 {
-			b.out <- committed
+			out <- committed
 		}
 	}
 }
 
-// publish fans committed batches out in commit order, one hub publish (one
-// broker message) per batch.
-func (b *batcher) publish(ctx context.Context) {
+// publish fans one committer's batches out in commit order, one hub publish
+// (one broker message) per batch.
+func (b *batcher) publish(ctx context.Context, out <-chan []shared.Message) {
 	defer b.wg.Done()
-	for msgs := range b.out {
+	for msgs := range out {
 		sort.SliceStable(msgs, func(i, j int) bool {
 			if msgs[i].ConversationID != msgs[j].ConversationID {
 				return msgs[i].ConversationID < msgs[j].ConversationID

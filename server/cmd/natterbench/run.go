@@ -210,7 +210,7 @@ func natterEnv(o *options, dsn, addr, root, repo string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "NATTER_") || k == "DATABASE_URL" || k == "GODEBUG" {
+		if (strings.HasPrefix(k, "NATTER_") && k != "NATTER_PPROF") || k == "DATABASE_URL" || k == "GODEBUG" {
 			continue
 		}
 		env = append(env, kv)
