@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,8 @@ func TestFaultsNothingLostNothingTwice(t *testing.T) {
 	for i, nick := range []string{"ann", "bob", "cat", "dan"} {
 		u, h := api.MustSignUp(t, nick)
 		h.Set("Origin", srv.url)
-		peers[i] = &faultPeer{User: u, header: h, wsURL: api.WSURL, st: client.NewMemoryStorage(), bell: b, writes: map[string][]time.Time{}}
+		peers[i] = &faultPeer{User: u, header: h, wsURL: api.WSURL, st: client.NewMemoryStorage(), bell: b,
+			writes: map[string][]time.Time{}, got: map[string][]string{}}
 		peers[i].start()
 	}
 	t.Cleanup(func() {
@@ -287,19 +289,39 @@ func checkView(ctx context.Context, t *testing.T, b *bell, when string, p *fault
 		}
 	}
 	ms := e.Messages(conv)
-	ok := len(ms) == len(rows)
-	if !ok {
-		t.Errorf("%s: %s shows %d messages in %s, the database holds %d", when, p.Nickname, len(ms), conv, len(rows))
+	shown := map[int64]int{}
+	for i, m := range ms {
+		shown[m.Seq]++
+		if i > 0 && m.Seq <= ms[i-1].Seq {
+			t.Errorf("%s: %s: %s row %d has seq %d after %d", when, p.Nickname, conv, i, m.Seq, ms[i-1].Seq)
+			return false
+		}
 	}
-	for i := range min(len(ms), len(rows)) {
-		m, r := ms[i], rows[i]
+	var missing []string
+	ok := len(ms) == len(rows)
+	for _, r := range rows {
+		if shown[r.seq] == 0 {
+			ok = false
+			p.wmu.Lock()
+			how := p.got[fmt.Sprintf("%s/%d", conv, r.seq)]
+			p.wmu.Unlock()
+			missing = append(missing, fmt.Sprintf("seq %d from user %d reached it as %v", r.seq, r.sender, how))
+		}
+	}
+	if !ok {
+		t.Errorf("%s: %s (connection %d) shows %d messages in %s, the database holds %d; missing %d: %s",
+			when, p.Nickname, p.dials.Load(), len(ms), conv, len(rows), len(missing), strings.Join(missing[:min(len(missing), 8)], "; "))
+		return false
+	}
+	for i, m := range ms {
+		r := rows[i]
 		if m.Seq != r.seq || m.ActionID != r.action || m.Body != r.body || m.State != client.MsgSent {
 			t.Errorf("%s: %s: %s row %d shows seq %d %q (%s, action %s), the database has seq %d %q (action %s)",
 				when, p.Nickname, conv, i, m.Seq, m.Body, m.State, m.ActionID, r.seq, r.body, r.action)
 			return false
 		}
 	}
-	return ok
+	return true
 }
 
 // bell wakes every waiter at once: engines ring it on each state change,
@@ -367,6 +389,7 @@ type faultPeer struct {
 	dials  atomic.Int64
 	wmu    sync.Mutex             // not mu: the engine writes while a reload holds mu
 	writes map[string][]time.Time // message.send action id -> when each copy went on the wire
+	got    map[string][]string    // "conv/seq" -> how it reached the engine (see faultConn.Read)
 }
 
 // Dial wraps the engine's connections so the test sees every action it
@@ -376,13 +399,48 @@ func (p *faultPeer) Dial(ctx context.Context) (client.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.dials.Add(1)
-	return &faultConn{Conn: c, p: p}, nil
+	return &faultConn{Conn: c, p: p, dial: p.dials.Add(1)}, nil
 }
 
 type faultConn struct {
 	client.Conn
-	p *faultPeer
+	p    *faultPeer
+	dial int64
+}
+
+// Read notes every message that reaches the engine, as an event ("e3":
+// on connection 3) or an ack ("a3"), so a message missing from a view can
+// be told apart: never sent by the server, or dropped by the engine.
+func (c *faultConn) Read(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Read(ctx)
+	if err != nil {
+		return b, err
+	}
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		var env shared.Envelope
+		var m struct {
+			shared.Message
+			Ack *shared.Message `json:"message"`
+		}
+		if json.Unmarshal(line, &env) != nil || json.Unmarshal(env.Data, &m) != nil {
+			continue
+		}
+		how, msg := "e", m.Message
+		switch {
+		case env.Type == shared.TypeAck && m.Ack != nil:
+			how, msg = "a", *m.Ack
+		case env.Type != shared.TypeMessageCreated:
+			continue
+		}
+		if msg.Seq == 0 {
+			msg.Seq = env.Seq
+		}
+		k := fmt.Sprintf("%s/%d", msg.ConversationID, msg.Seq)
+		c.p.wmu.Lock()
+		c.p.got[k] = append(c.p.got[k], fmt.Sprintf("%s%d", how, c.dial))
+		c.p.wmu.Unlock()
+	}
+	return b, nil
 }
 
 func (c *faultConn) Write(ctx context.Context, frame []byte) error {
@@ -566,13 +624,37 @@ func (p *natterProc) signal(t *testing.T, sig syscall.Signal) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
+// tail returns the last n lines of the server's output, with runs of
+// lines that log the same message folded into one, so that hundreds of
+// "action failed" lines during an outage do not hide what came before.
 func (p *natterProc) tail(n int) string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {
 		return err.Error()
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	var out []string
+	prev, same := "", 0
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		msg := line
+		if i := strings.Index(line, " msg="); i >= 0 {
+			msg = line[i:]
+			if j := strings.Index(msg, "\" "); j >= 0 {
+				msg = msg[:j]
+			}
+		}
+		if msg == prev {
+			same++
+			continue
+		}
+		if same > 0 {
+			out = append(out, fmt.Sprintf("    (%d more like the line above)", same))
+		}
+		out, prev, same = append(out, line), msg, 0
+	}
+	if same > 0 {
+		out = append(out, fmt.Sprintf("    (%d more like the line above)", same))
+	}
+	return strings.Join(out[max(0, len(out)-n):], "\n")
 }
 
 // faultRow is one row of messages.

@@ -11,9 +11,10 @@ import (
 // Client is one live connection. Its writer goroutine owns the Conn; everyone
 // else only appends to its queue, which never blocks on the socket.
 //
-// The queue is a mutex-guarded slice plus a one-slot wake channel rather than
-// a big buffered channel: it can be bounded in bytes, batched, have ephemeral
-// items evicted from the middle, and it holds no memory while idle. Its
+// The queue is a mutex-guarded slice rather than a big buffered channel: it
+// can be bounded in bytes, batched, have ephemeral items evicted from the
+// middle, and it holds no memory while idle; the writer goroutine, too,
+// exists only while there is something to write. The queue's
 // backing arrays come from a pool and usually travel whole to the writer as
 // the next batch, then back to the pool, so steady traffic allocates nothing.
 type Client struct {
@@ -23,22 +24,22 @@ type Client struct {
 	conn      Conn
 	ctx       context.Context // cancelled when the client dies, aborting a blocked write
 	cancel    context.CancelFunc
-	wake      chan struct{} // one slot: the queue went from empty to non-empty
 	done      chan struct{} // closed when the writer has closed the Conn
 
 	writeStart atomic.Int64 // hub clock when the current write began, 0 when not writing
 	gone       atomic.Bool  // removed from the hub's index; presence must not take it back
 	tracked    bool         // counted in hub.writers
 
-	mu    sync.Mutex
-	q     *items // pending envelopes are q.s[head:]; nil while empty
-	head  int
-	bytes int // sum of len over pending envelopes
-	neph  int // pending ephemeral envelopes
-	state state
-	err   error
-	space chan struct{} // made by SendWait, closed by the writer when it frees space
-	limit *time.Timer   // bounds draining: kills the client if the last envelope takes too long
+	mu      sync.Mutex
+	writing bool   // a writer goroutine is running; idle clients have none
+	q       *items // pending envelopes are q.s[head:]; nil while empty
+	head    int
+	bytes   int // sum of len over pending envelopes
+	neph    int // pending ephemeral envelopes
+	state   state
+	err     error
+	space   chan struct{} // made by SendWait, closed by the writer when it frees space
+	limit   *time.Timer   // bounds draining: kills the client if the last envelope takes too long
 
 	viewing *conversation // guarded by hub.presence.mu
 }
@@ -85,7 +86,6 @@ func newClient(h *Hub, userID, sessionID int64, conn Conn) *Client {
 		userID:    userID,
 		sessionID: sessionID,
 		conn:      conn,
-		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -148,11 +148,8 @@ func (c *Client) SendWait(ctx context.Context, env []byte) error {
 			return err
 		}
 		if c.bytes == 0 || c.bytes+len(env) <= limit {
-			wasEmpty := c.pushLocked(env, false)
+			c.pushLocked(env, false)
 			c.mu.Unlock()
-			if wasEmpty {
-				c.signal()
-			}
 			return nil
 		}
 		if c.space == nil {
@@ -195,16 +192,13 @@ func (c *Client) enqueue(b []byte, eph bool) (ok, overflow bool) {
 			return false, true
 		}
 	}
-	wasEmpty := c.pushLocked(b, eph)
+	c.pushLocked(b, eph)
 	c.mu.Unlock()
-	if wasEmpty {
-		c.signal()
-	}
 	return true, false
 }
 
 // pushLocked appends to the queue and reports whether it was empty, in which
-// case the writer may be asleep and needs a signal.
+// case it starts a writer.
 func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 	if c.q == nil {
 		c.q, c.head = getItems(), 0
@@ -223,13 +217,20 @@ func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 	if eph {
 		c.neph++
 	}
+	if wasEmpty {
+		c.wakeLocked()
+	}
 	return wasEmpty
 }
 
-func (c *Client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// wakeLocked makes sure a writer will look at the queue: it starts one when
+// none is running. A running writer needs no nudge, because it only leaves
+// after seeing the queue empty under c.mu. Idle connections keep no writer
+// goroutine, which is much of what an idle connection would otherwise cost.
+func (c *Client) wakeLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.run()
 	}
 }
 
@@ -262,7 +263,7 @@ func (c *Client) dieLocked(cause error) {
 		close(c.space)
 		c.space = nil
 	}
-	c.signal() // the writer sleeps on wake only
+	c.wakeLocked() // a writer must run to close the Conn and signal Done
 }
 
 func (c *Client) dropQueueLocked() {
@@ -314,7 +315,6 @@ func (c *Client) closeWith(env []byte, cause error) {
 	// looks, so it gets its own deadline for the write in flight and the last one.
 	c.limit = time.AfterFunc(c.hub.opt.WriteTimeout, func() { c.hub.timedOut(c) })
 	c.mu.Unlock()
-	c.signal()
 }
 
 func (c *Client) queued() int {

@@ -195,7 +195,8 @@ func (h *Hub) Close() {
 	})
 }
 
-// Attach registers a live connection and starts its writer goroutine. The
+// Attach registers a live connection; its writer goroutine runs whenever
+// something is queued. The
 // caller must call Detach when the connection ends (idempotent) and should
 // wait for Done before returning from the HTTP handler, so the final frames
 // and the close reach the socket. Attach on a closed hub returns a client that
@@ -213,9 +214,8 @@ func (h *Hub) Attach(userID, sessionID int64, conn Conn) *Client {
 	h.mu.Unlock()
 	if closed {
 		c.gone.Store(true)
-		c.kill(ErrClosed)
+		c.kill(ErrClosed) // starts the writer that closes the Conn
 	}
-	go c.run()
 	return c
 }
 

@@ -5,16 +5,19 @@ import (
 	"fmt"
 )
 
-// run is the writer goroutine: take a batch, write it, repeat; sleep while
-// the queue is empty. It is the only goroutine that touches the Conn.
+// run is the writer goroutine: take a batch, write it, repeat. It leaves
+// when the queue is empty (the next envelope starts a new one), and when the
+// client ends it closes the Conn. It is the only goroutine that touches the
+// Conn: a new writer starts only after the last one decided to leave, under
+// c.mu.
 func (c *Client) run() {
-	defer c.finish()
 	for {
 		batch, st := c.take()
 		if st == dead {
 			// Whoever marked the client dead cancels ctx after its
 			// bookkeeping; waiting for that keeps Done last.
 			<-c.ctx.Done()
+			c.finish()
 			return
 		}
 		if batch != nil {
@@ -22,15 +25,31 @@ func (c *Client) run() {
 			putItems(batch)
 			if err != nil {
 				c.failed(err)
+				c.finish()
 				return
 			}
 			continue
 		}
 		if st == draining {
-			return // the last envelope is out
+			c.finish() // the last envelope is out
+			return
 		}
-		<-c.wake // dieLocked signals too
+		if c.idle() {
+			return
+		}
 	}
+}
+
+// idle retires the writer when there is nothing to write and the client is
+// live; it reports false when something arrived meanwhile.
+func (c *Client) idle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == live && (c.q == nil || c.head == len(c.q.s)) {
+		c.writing = false
+		return true
+	}
+	return false
 }
 
 // take removes the next frame's worth of envelopes from the queue and
