@@ -10,6 +10,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -49,6 +51,21 @@ func newEnv(ctx context.Context) *ui.Env {
 		store = idb
 	}
 
+	screens := browser.OpenScreens()
+	env.OnScreenChange = screens.Show
+	var speaker atomic.Bool // this tab holds the sender lock, so it notifies for all tabs
+	notes := make(chan func(), 64)
+	go func() { // one at a time, in arrival order: each may wait on the browser
+		for show := range notes {
+			show()
+		}
+	}()
+	later := func(show func()) {
+		select {
+		case notes <- show:
+		default: // a flood: they collapse per conversation anyway
+		}
+	}
 	var engine *client.Engine
 	channel := browser.OpenChannel(func() { engine.ReloadOutbox() })
 	engine = client.New(client.Config{
@@ -59,17 +76,28 @@ func newEnv(ctx context.Context) *ui.Env {
 		Logger:         log,
 		OnOutboxChange: channel.Ping,
 		OnIncoming: func(m shared.Message, cv client.ConvView) {
-			notify(env, m, cv)
+			if speaker.Load() {
+				later(func() { notify(env, screens, m, cv) })
+			}
 		},
 	})
 	env.Engine = engine
+	watchNewConversations(env, engine, func(cv client.ConvView) {
+		if speaker.Load() {
+			later(func() { notifyNewConversation(env, screens, cv) })
+		}
+	})
 
 	engine.SetOnline(browser.Online())
 	engine.SetSender(false)
-	browser.AcquireSenderLock(func() { engine.SetSender(true) })
+	browser.AcquireSenderLock(func() {
+		speaker.Store(true)
+		engine.SetSender(true)
+	})
 	engine.Start(ctx)
 	browser.OnOnline(engine.SetOnline)
 	browser.OnVisibility(func(visible bool) {
+		screens.Show(env.OnScreen())
 		if visible {
 			engine.RetryNow() // a phone may have slept through a disconnect
 			return
@@ -104,10 +132,13 @@ func newEnv(ctx context.Context) *ui.Env {
 }
 
 // notify shows a local notification for a message from someone else when
-// its conversation is not on screen: the tab is hidden or another page is
-// open. The tag collapses a conversation's notifications into one.
-func notify(env *ui.Env, m shared.Message, cv client.ConvView) {
-	if browser.Visible() && env.OnScreen() == cv.ID {
+// its conversation is not on screen in any tab: each tab is hidden or shows
+// another page. Only the tab holding the sender lock calls it, so the user
+// gets one notification however many tabs are open. The tag collapses a
+// conversation's notifications into one. It may block while it asks the
+// browser which tabs are alive.
+func notify(env *ui.Env, screens *browser.Screens, m shared.Message, cv client.ConvView) {
+	if screens.Shown(cv.ID) {
 		return
 	}
 	conv := ui.Title(cv.Conversation, env.Engine.State().Me.ID)
@@ -123,6 +154,53 @@ func notify(env *ui.Env, m shared.Message, cv client.ConvView) {
 		body = string(r[:159]) + "…"
 	}
 	browser.Notify(title, body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+}
+
+// watchNewConversations calls fn for a conversation someone else starts
+// with the user, or adds them to, while the tab is live: OnIncoming covers
+// messages only, and a new conversation may have none yet. Conversations
+// that come from the cache or from a replay after a reconnect are only
+// remembered, as replayed messages are; muted ones are skipped.
+func watchNewConversations(env *ui.Env, engine *client.Engine, fn func(client.ConvView)) {
+	var mu sync.Mutex
+	known := map[string]bool{}
+	wasLive := false
+	engine.Subscribe(func() {
+		st := engine.State()
+		live := st.Status.State == client.StateConnected && st.Status.CaughtUp
+		var fresh []client.ConvView
+		mu.Lock()
+		now := make(map[string]bool, len(st.Conversations))
+		for _, cv := range st.Conversations {
+			now[cv.ID] = true
+			if known[cv.ID] || !wasLive || !live || cv.Pending || cv.CreatedBy == st.Me.ID {
+				continue
+			}
+			if mem := cv.Member(st.Me.ID); mem == nil || mem.Muted {
+				continue
+			}
+			fresh = append(fresh, cv)
+		}
+		known, wasLive = now, live
+		mu.Unlock()
+		for _, cv := range fresh {
+			fn(cv)
+		}
+	})
+}
+
+// notifyNewConversation says who started the conversation, under the same
+// tag and deep link as its messages, unless a tab shows it. It may block
+// like notify.
+func notifyNewConversation(env *ui.Env, screens *browser.Screens, cv client.ConvView) {
+	if screens.Shown(cv.ID) {
+		return
+	}
+	body := "You were added to this conversation"
+	if by := cv.Member(cv.CreatedBy); by != nil && cv.LastSeq == 0 {
+		body = by.Nickname + " started a conversation with you"
+	}
+	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
 }
 
 // webSocketURL is the server's WebSocket endpoint on this page's origin.

@@ -41,6 +41,11 @@ type Env struct {
 	// user's cached data before someone else signs in on this device.
 	AfterSignOut func()
 
+	// OnScreenChange runs when the conversation on screen changes ("" for
+	// none), so main can tell the user's other tabs what this one shows. It
+	// runs on the UI goroutine, in order, and must not block.
+	OnScreenChange func(convID string)
+
 	onScreen atomic.Value // string: the conversation shown, "" for none
 	user     shared.User  // who the server says is signed in, until the engine knows
 }
@@ -54,7 +59,12 @@ func (e *Env) OnScreen() string {
 	return s
 }
 
-func (e *Env) setOnScreen(id string) { e.onScreen.Store(id) }
+func (e *Env) setOnScreen(id string) {
+	e.onScreen.Store(id)
+	if e.OnScreenChange != nil {
+		e.OnScreenChange(id)
+	}
+}
 
 // notifyPermission is NotifyPermission with the nil case handled.
 func (e *Env) notifyPermission() string {
