@@ -82,6 +82,10 @@ func TestTwoPeopleChat(t *testing.T) {
 	if rel := Eval[string](t, B, `(document.querySelector('#messages a[href="https://example.com/x"]') || {}).rel || ""`); rel == "" {
 		t.Fatalf("the link is not clickable with rel=noopener")
 	}
+	A.Run(t, "A asks who has seen her first message",
+		Click(`.msg.own .seen-info`),
+		WaitText("#seen-details", bob.Nickname),
+	)
 	A.Shots(t, "conversation")
 	B.Shots(t, "conversation-bob")
 

@@ -5,6 +5,7 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 // Icon paths (24x24, stroked with currentColor). They are constants written
 // here, never user input, so rendering them with app.Raw is safe.
 var iconPaths = map[string]string{
+	"eye":     `<path d="M2.5 12S6 5.5 12 5.5 21.5 12 21.5 12 18 18.5 12 18.5 2.5 12 2.5 12z"/><circle cx="12" cy="12" r="3"/>`,
 	"clock":   `<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/>`,
 	"check":   `<path d="M5 12.5l4.5 4.5L19 7.5"/>`,
 	"alert":   `<circle cx="12" cy="12" r="9"/><path d="M12 7.5v5.5M12 16.5v.01"/>`,

@@ -44,6 +44,10 @@ type MessageList struct {
 	lastKey      string
 	viewSeq      int
 	visFn        app.Func
+
+	detailSeq int64          // the message whose "seen by" details are open
+	detail    *shared.SeenBy // its answer, once it came
+	detailErr string
 }
 
 // OnMount starts at the newest message and listens for the tab becoming

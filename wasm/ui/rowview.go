@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -92,10 +93,70 @@ func (c *MessageList) msg(r listRow) app.UI {
 						Title("%s", fullTime(t)).Text(clock(t))
 				}),
 				app.If(r.Own, func() app.UI { return msgState(m.State) }),
+				app.If(m.Seq > 0, func() app.UI {
+					seq := m.Seq
+					return app.Button().Type("button").Class("seen-info").
+						Aria("label", "Who has seen this message").Aria("expanded", c.detailSeq == seq).
+						Title("Who has seen this").
+						OnClick(func(ctx app.Context, e app.Event) { c.toggleSeen(ctx, seq) }, app.EventScope(itoa(seq))).
+						Body(icon("eye"))
+				}),
 			),
 		),
+		app.If(m.Seq > 0 && c.detailSeq == m.Seq, func() app.UI { return c.seenDetails() }),
 		app.If(m.State == client.MsgFailed, func() app.UI { return c.failedBar(m) }),
 	)
+}
+
+// toggleSeen opens (asking the server) or closes the "seen by" details of a
+// message: who saw it and when, for any message, not only the last one.
+func (c *MessageList) toggleSeen(ctx app.Context, seq int64) {
+	if c.detailSeq == seq {
+		c.detailSeq, c.detail, c.detailErr = 0, nil, ""
+		return
+	}
+	c.detailSeq, c.detail, c.detailErr = seq, nil, ""
+	eng, conv := c.Env.Engine, c.ConvID
+	ctx.Async(func() {
+		sb, err := eng.SeenBy(ctx, conv, seq)
+		ctx.Dispatch(func(ctx app.Context) {
+			if c.detailSeq != seq {
+				return
+			}
+			if err != nil {
+				c.detailErr = "Can't tell right now: " + err.Error()
+				if errors.Is(err, client.ErrOffline) {
+					c.detailErr = "Who has seen this is known once you are back online."
+				}
+				return
+			}
+			c.detail = &sb
+		})
+	})
+}
+
+// seenDetails lists who saw the open message and when.
+func (c *MessageList) seenDetails() app.UI {
+	var body app.UI
+	switch {
+	case c.detailErr != "":
+		body = app.P().Class("seen-details-note").Text(c.detailErr)
+	case c.detail == nil:
+		body = app.P().Class("seen-details-note").Text("Asking the server…")
+	case len(c.detail.Seen) == 0:
+		body = app.P().Class("seen-details-note").Text("Not seen by anyone yet.")
+	default:
+		items := make([]app.UI, 0, len(c.detail.Seen))
+		for _, s := range c.detail.Seen {
+			items = append(items, app.Li().Body(
+				app.Span().Class("seen-name").Text(s.Nickname),
+				app.Time().Class("seen-when").DateTime(s.At.UTC().Format(time.RFC3339)).Text(fullTime(s.At.Local())),
+			))
+		}
+		body = app.Ul().Class("seen-list").Body(items...)
+	}
+	return app.Div().ID("seen-details").Class("seen-details").Role("status").Body(
+		app.Span().Class("seen-details-title").Text("Seen by"), body)
 }
 
 // msgState is the delivery state of an own message: an icon and a word.
