@@ -238,6 +238,9 @@ func (c *conn) ephemeral(ctx context.Context, env shared.Envelope) {
 			c.viewing = ""
 			return
 		}
+		if p.Seq < 0 || p.Offset < 0 || p.Offset > 1000 {
+			return // an offset is thousandths of the anchor message's height
+		}
 		conv, err := c.s.store.Conversation(ctx, c.user.ID, p.ConversationID)
 		if err != nil {
 			return
