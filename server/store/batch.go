@@ -28,6 +28,11 @@ type SendRequest struct {
 type SendResult struct {
 	Message shared.Message
 	Err     error
+	// Members are the conversation's members as of the commit, for the
+	// fan-out: read in the same transaction, so no read after the commit can
+	// fail and leave a committed message unannounced. Nil for a replay and
+	// for the one-by-one fallback; the caller then looks them up itself.
+	Members []int64
 }
 
 // sendItem is a request that passed validation; idx is its place in the
@@ -296,8 +301,12 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 	if err != nil {
 		return nil, fmt.Errorf("save results: %w", err)
 	}
+	fanout, err := membersOf(ctx, tx, upConvs)
+	if err != nil {
+		return nil, err
+	}
 	for i, it := range accepted {
-		out[it.idx] = SendResult{Message: msgs[i]}
+		out[it.idx] = SendResult{Message: msgs[i], Members: fanout[it.conv]}
 	}
 	return out, nil
 }
@@ -413,4 +422,23 @@ func advanceSenders(ctx context.Context, tx bun.Tx, convs []string, senders, seq
 		return fmt.Errorf("advance sender cursors: %w", err)
 	}
 	return nil
+}
+
+// membersOf reads the member ids of conversations, in one query; db may be
+// the committing transaction.
+func membersOf(ctx context.Context, db bun.IDB, convIDs []string) (map[string][]int64, error) {
+	var rows []struct {
+		ConversationID string `bun:"conversation_id"`
+		UserID         int64  `bun:"user_id"`
+	}
+	err := db.NewRaw(`SELECT conversation_id, user_id FROM conversation_members
+		WHERE conversation_id = ANY(?::uuid[]) ORDER BY conversation_id, user_id`, pgdialect.Array(convIDs)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("members of: %w", err)
+	}
+	out := make(map[string][]int64, len(convIDs))
+	for _, r := range rows {
+		out[r.ConversationID] = append(out[r.ConversationID], r.UserID)
+	}
+	return out, nil
 }

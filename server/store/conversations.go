@@ -394,20 +394,11 @@ func (s *Store) CloseConversation(ctx context.Context, userID int64, actionID, c
 }
 
 // MembersOf returns the member ids of several conversations in one query,
-// for fanning out a committed batch of messages.
+// for fanning out what the one-by-one send path committed.
 func (s *Store) MembersOf(ctx context.Context, convIDs []string) (map[string][]int64, error) {
-	var rows []struct {
-		ConversationID string `bun:"conversation_id"`
-		UserID         int64  `bun:"user_id"`
-	}
-	err := s.DB.NewRaw(`SELECT conversation_id, user_id FROM conversation_members
-		WHERE conversation_id = ANY(?::uuid[]) ORDER BY conversation_id, user_id`, pgdialect.Array(convIDs)).Scan(ctx, &rows)
+	m, err := membersOf(ctx, s.DB, convIDs)
 	if err != nil {
-		return nil, fmt.Errorf("store: members of: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	out := make(map[string][]int64, len(convIDs))
-	for _, r := range rows {
-		out[r.ConversationID] = append(out[r.ConversationID], r.UserID)
-	}
-	return out, nil
+	return m, nil
 }

@@ -203,11 +203,13 @@ func (c *conn) seen(ctx context.Context, env shared.Envelope) error {
 	}
 	c.reply(env.ID, shared.Ack{Seen: &seen})
 	if moved {
-		members, err := c.s.store.MemberIDs(ctx, req.ConversationID)
-		if err == nil {
-			c.s.hub.Publish(hub.Event{UserIDs: members,
-				Payload: mustEnvelope(shared.TypeSeenMoved, "", 0, shared.SeenMoved{ConversationID: req.ConversationID, Seen: seen})})
-		}
+		var members []int64
+		retry(ctx, c.s.log, "seen: members", func(ctx context.Context) (err error) {
+			members, err = c.s.store.MemberIDs(ctx, req.ConversationID)
+			return err
+		})
+		c.s.hub.Publish(hub.Event{UserIDs: members,
+			Payload: mustEnvelope(shared.TypeSeenMoved, "", 0, shared.SeenMoved{ConversationID: req.ConversationID, Seen: seen})})
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ type sendDone struct {
 func newBatcher(ctx context.Context, st *store.Store, h *hub.Hub, log *slog.Logger, max int, m *metrics) *batcher {
 	b := &batcher{st: st, hub: h, log: log, max: max, metrics: m}
 	for range commitLanes {
-		in, out := make(chan *sendJob, max), make(chan []shared.Message, 64)
+		in, out := make(chan *sendJob, max), make(chan []store.SendResult, 64)
 		b.lanes = append(b.lanes, in)
 		b.wg.Add(2)
 		go b.commit(ctx, in, out)
@@ -89,7 +89,7 @@ func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body
 	}
 }
 
-func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []shared.Message) {
+func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []store.SendResult) {
 	defer b.wg.Done()
 	defer close(out)
 	jobs := make([]*sendJob, 0, b.max)
@@ -117,13 +117,13 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []s
 		start := time.Now()
 		results := b.st.SendMessages(context.WithoutCancel(ctx), reqs)
 		b.metrics.observeCommit(time.Since(start), len(reqs))
-		var committed []shared.Message
+		var committed []store.SendResult
 		for i, j := range jobs {
 			r := results[i]
 			if r.Err == nil {
 				// A replay is published again: a crash between commit
 				// and fan-out must not hide it, and clients merge by seq.
-				committed = append(committed, r.Message)
+				committed = append(committed, r)
 			}
 			j.done <- sendDone{msg: r.Message, err: r.Err}
 		}
@@ -134,34 +134,62 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []s
 }
 
 // publish fans one committer's batches out in commit order, one hub publish
-// (one broker message) per batch.
-func (b *batcher) publish(ctx context.Context, out <-chan []shared.Message) {
+// (one broker message) per batch. The members come from the committing
+// transaction; only replays and the one-by-one fallback need a lookup, which
+// is retried until it works: a committed message must reach the members who
+// are connected now, who will not resume (and so not catch up) on their own.
+func (b *batcher) publish(ctx context.Context, out <-chan []store.SendResult) {
 	defer b.wg.Done()
-	for msgs := range out {
-		sort.SliceStable(msgs, func(i, j int) bool {
-			if msgs[i].ConversationID != msgs[j].ConversationID {
-				return msgs[i].ConversationID < msgs[j].ConversationID
+	for rs := range out {
+		sort.SliceStable(rs, func(i, j int) bool {
+			if rs[i].Message.ConversationID != rs[j].Message.ConversationID {
+				return rs[i].Message.ConversationID < rs[j].Message.ConversationID
 			}
-			return msgs[i].Seq < msgs[j].Seq
+			return rs[i].Message.Seq < rs[j].Message.Seq
 		})
-		var convs []string
-		for i, m := range msgs {
-			if i == 0 || m.ConversationID != msgs[i-1].ConversationID {
-				convs = append(convs, m.ConversationID)
+		var missing []string
+		for i, r := range rs {
+			if r.Members == nil && (i == 0 || r.Message.ConversationID != rs[i-1].Message.ConversationID) {
+				missing = append(missing, r.Message.ConversationID)
 			}
 		}
-		members, err := b.st.MembersOf(context.WithoutCancel(ctx), convs)
-		if err != nil {
-			// The messages are committed: members get them on resume.
-			b.log.Error("fan-out: members", "err", err)
-			continue
+		var looked map[string][]int64
+		if len(missing) > 0 {
+			retry(ctx, b.log, "fan-out: members", func(ctx context.Context) (err error) {
+				looked, err = b.st.MembersOf(ctx, missing)
+				return err
+			})
 		}
-		evs := make([]hub.Event, 0, len(msgs))
-		for i := range msgs {
-			if ids := members[msgs[i].ConversationID]; len(ids) > 0 {
-				evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessageCreated, "", msgs[i].Seq, &msgs[i])})
+		evs := make([]hub.Event, 0, len(rs))
+		for i := range rs {
+			ids := rs[i].Members
+			if ids == nil {
+				ids = looked[rs[i].Message.ConversationID]
+			}
+			if len(ids) > 0 {
+				evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessageCreated, "", rs[i].Message.Seq, &rs[i].Message)})
 			}
 		}
 		b.hub.PublishBatch(evs)
+	}
+}
+
+// retry runs fn until it succeeds or ctx ends, backing off from 50 ms to 5 s:
+// for reads whose failure would lose a live event (PostgreSQL restarting).
+func retry(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) {
+	wait := 50 * time.Millisecond
+	for {
+		err := fn(context.WithoutCancel(ctx))
+		if err == nil {
+			return
+		}
+		log.Warn(what+": retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			log.Error(what+": gave up at shutdown; members catch up on resume", "err", err)
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
 	}
 }
