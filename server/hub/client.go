@@ -30,16 +30,19 @@ type Client struct {
 	gone       atomic.Bool  // removed from the hub's index; presence must not take it back
 	tracked    bool         // counted in hub.writers
 
-	mu      sync.Mutex
-	writing bool   // a writer goroutine is running; idle clients have none
-	q       *items // pending envelopes are q.s[head:]; nil while empty
-	head    int
-	bytes   int // sum of len over pending envelopes
-	neph    int // pending ephemeral envelopes
-	state   state
-	err     error
-	space   chan struct{} // made by SendWait, closed by the writer when it frees space
-	limit   *time.Timer   // bounds draining: kills the client if the last envelope takes too long
+	wake chan struct{} // one slot: wakes a writer lingering on an empty queue
+
+	mu       sync.Mutex
+	writing  bool   // a writer goroutine is running; idle clients have none
+	lingered bool   // the writer waits on wake for more before leaving
+	q        *items // pending envelopes are q.s[head:]; nil while empty
+	head     int
+	bytes    int // sum of len over pending envelopes
+	neph     int // pending ephemeral envelopes
+	state    state
+	err      error
+	space    chan struct{} // made by SendWait, closed by the writer when it frees space
+	limit    *time.Timer   // bounds draining: kills the client if the last envelope takes too long
 
 	viewing *conversation // guarded by hub.presence.mu
 }
@@ -86,6 +89,7 @@ func newClient(h *Hub, userID, sessionID int64, conn Conn) *Client {
 		userID:    userID,
 		sessionID: sessionID,
 		conn:      conn,
+		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -224,13 +228,21 @@ func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 }
 
 // wakeLocked makes sure a writer will look at the queue: it starts one when
-// none is running. A running writer needs no nudge, because it only leaves
-// after seeing the queue empty under c.mu. Idle connections keep no writer
-// goroutine, which is much of what an idle connection would otherwise cost.
+// none is running and wakes one that lingers on an empty queue. A writer
+// leaves after Linger without traffic, so idle connections keep no writer
+// goroutine, while busy ones do not pay a goroutine start (and its stack
+// growth) per message.
 func (c *Client) wakeLocked() {
-	if !c.writing {
+	switch {
+	case !c.writing:
 		c.writing = true
 		go c.run()
+	case c.lingered:
+		c.lingered = false
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // run is the writer goroutine: take a batch, write it, repeat. It leaves
@@ -40,16 +41,42 @@ func (c *Client) run() {
 	}
 }
 
-// idle retires the writer when there is nothing to write and the client is
-// live; it reports false when something arrived meanwhile.
+// Linger is how long a writer waits on an empty queue before it leaves.
+const Linger = 5 * time.Second
+
+// idle waits up to Linger for more to write and then retires the writer,
+// when the queue is still empty and the client live; it reports false when
+// something arrived (or the client ended) meanwhile.
 func (c *Client) idle() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state == live && (c.q == nil || c.head == len(c.q.s)) {
-		c.writing = false
-		return true
+	if !c.emptyLiveLocked() {
+		c.mu.Unlock()
+		return false
 	}
-	return false
+	c.lingered = true
+	c.mu.Unlock()
+	t := time.NewTimer(Linger)
+	defer t.Stop()
+	select {
+	case <-c.wake:
+		return false
+	case <-t.C:
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.emptyLiveLocked() {
+		return false
+	}
+	c.lingered, c.writing = false, false
+	select { // a wake sent after the timer fired is stale now
+	case <-c.wake:
+	default:
+	}
+	return true
+}
+
+func (c *Client) emptyLiveLocked() bool {
+	return c.state == live && (c.q == nil || c.head == len(c.q.s))
 }
 
 // take removes the next frame's worth of envelopes from the queue and
