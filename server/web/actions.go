@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"natter/server/hub"
@@ -128,7 +129,11 @@ func (c *conn) replyErr(id string, err error) {
 		c.reply(id, &shared.Error{Code: fe.Code, Message: fe.Message, Field: fe.Field})
 		return
 	}
-	c.s.log.Error("ws: action failed", "user", c.user.ID, "action", id, "err", err)
+	level := slog.LevelError
+	if errors.Is(err, context.Canceled) {
+		level = slog.LevelDebug // the connection or the server is closing: the client retries
+	}
+	c.s.log.Log(context.Background(), level, "ws: action failed", "user", c.user.ID, "action", id, "err", err)
 	c.reply(id, &shared.Error{Code: shared.CodeInternal, Message: "The server could not apply this right now; it will be retried."})
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,7 +57,9 @@ func (c *conn) hello(ctx context.Context, env shared.Envelope) bool {
 	}
 	c.client.Send(mustEnvelope(shared.TypeWelcome, env.ID, 0, w))
 	if err := c.replay(ctx, h.Cursors); err != nil {
-		c.s.log.Error("ws: replay", "user", c.user.ID, "err", err)
+		if !errors.Is(err, context.Canceled) {
+			c.s.log.Error("ws: replay", "user", c.user.ID, "err", err)
+		}
 		c.fatal("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server could not load your conversations. Reconnecting."})
 		return false
 	}
