@@ -73,6 +73,11 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			m.Seq = env.Seq
 		}
 		c, isNew := e.mergeMessage(m)
+		if c != nil {
+			// Even when already held (its ack came first): a lost
+			// event just below it still leaves a hole.
+			e.fillHole(s, c)
+		}
 		if c != nil && c.typing != nil {
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}

@@ -40,6 +40,9 @@ type session struct {
 
 	lastPos    shared.ReadPosition  // guarded by e.mu
 	lastTyping map[string]time.Time // guarded by e.mu
+
+	filling map[string]bool // conversations with a hole fill in flight; guarded by e.mu
+	asked   map[string]gap  // the last hole asked for per conversation; guarded by e.mu
 }
 
 func (s *session) wake() {
@@ -206,7 +209,8 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 	}
 	sctx, scancel := context.WithCancelCause(ctx)
 	s := &session{e: e, conn: conn, ctx: sctx, cancel: scancel, kickc: make(chan struct{}, 1),
-		start: time.Now(), listed: map[string]bool{}, lastTyping: map[string]time.Time{}}
+		start: time.Now(), listed: map[string]bool{}, lastTyping: map[string]time.Time{},
+		filling: map[string]bool{}, asked: map[string]gap{}}
 	s.hb.Store(int64(DefaultHeartbeat))
 	defer func() {
 		scancel(nil)
