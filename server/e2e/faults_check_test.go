@@ -99,7 +99,9 @@ type faultDB struct {
 	rows    []faultRow
 	byConv  map[string][]faultRow // in seq order
 	lastSeq map[string]int64      // conversations.last_seq
-	// appliedAt is when the transaction that applied each action began.
+	// appliedAt is when the transaction that applied each action began: a
+	// message's created_at (a send is its own idempotency record), or the
+	// applied_actions row of any other kind.
 	appliedAt map[string]time.Time
 }
 
@@ -138,7 +140,7 @@ func mustFaultRows(ctx context.Context, t *testing.T, dsn string) *faultDB {
 	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 		t.Fatalf("read messages: %v", err)
 	}
-	as, err := db.QueryContext(ctx, `SELECT action_id::text, created_at FROM applied_actions`)
+	as, err := db.QueryContext(ctx, `SELECT action_id::text, created_at FROM messages WHERE action_id IS NOT NULL UNION ALL SELECT action_id::text, created_at FROM applied_actions`)
 	if err != nil {
 		t.Fatalf("query applied actions: %v", err)
 	}

@@ -30,6 +30,12 @@ import (
 //
 // Locks are always taken in the order claim, conversation row, member rows,
 // which keeps concurrent actions free of deadlocks.
+//
+// message.send is the exception, for load: the message row is its own
+// record (unique on sender and action id) and SendMessages looks it up
+// after taking the conversation lock; see sendBatch. An action id is still
+// one action: a send refuses an id found here, and claim refuses an id
+// found in messages.
 
 // maxAttempts bounds the retries of a transaction that lost a race.
 const maxAttempts = 3
@@ -44,15 +50,28 @@ func cleanActionID(id string) (string, error) {
 }
 
 // claim inserts the applied_actions row for an action with a placeholder
-// result; false means the action was applied already.
+// result; false means the action was applied already. A message.send keeps
+// no row here (its message is its record, see SendMessages), so the same
+// statement looks for a message sent under the id, which makes the id
+// taken by another kind of action.
 func claim(ctx context.Context, db bun.IDB, userID int64, actionID, kind string) (bool, error) {
-	res, err := db.NewRaw(`INSERT INTO applied_actions (user_id, action_id, kind, result)
-		VALUES (?, ?, ?, 'null') ON CONFLICT DO NOTHING`, userID, actionID, kind).Exec(ctx)
+	var row struct {
+		Claimed bool `bun:"claimed"`
+		Sent    bool `bun:"sent"`
+	}
+	err := db.NewRaw(`WITH c AS (
+			INSERT INTO applied_actions (user_id, action_id, kind, result)
+			VALUES (?, ?, ?, 'null') ON CONFLICT DO NOTHING RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM c) AS claimed,
+			EXISTS (SELECT 1 FROM messages WHERE sender_id = ? AND action_id = ?::uuid) AS sent`,
+		userID, actionID, kind, userID, actionID).Scan(ctx, &row)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if row.Claimed && row.Sent {
+		return false, errKindUsed(shared.TypeMessageSend)
+	}
+	return row.Claimed, nil
 }
 
 // storedResult reads the result of an applied action into out.
@@ -69,9 +88,15 @@ func storedResult(ctx context.Context, db bun.IDB, userID int64, actionID, kind 
 	return decodeResult(row.Kind, row.Result, kind, out)
 }
 
+// errKindUsed refuses an action id already used by an action of another
+// kind.
+func errKindUsed(kind string) error {
+	return domainErr(shared.CodeInvalid, fmt.Sprintf("This action id was already used for a %s action.", kind))
+}
+
 func decodeResult(gotKind string, result []byte, kind string, out any) error {
 	if gotKind != kind {
-		return domainErr(shared.CodeInvalid, fmt.Sprintf("This action id was already used for a %s action.", gotKind))
+		return errKindUsed(gotKind)
 	}
 	if err := json.Unmarshal(result, out); err != nil {
 		return fmt.Errorf("decode stored %s result: %w", kind, err)
@@ -94,14 +119,6 @@ func saveResult(ctx context.Context, db bun.IDB, userID int64, actionID string, 
 // transaction, and returns the result of its first application.
 func once[T any](ctx context.Context, s *Store, userID int64, actionID, kind string,
 	apply func(ctx context.Context, tx bun.Tx) (T, error)) (T, error) {
-	return onceWith(ctx, s, userID, actionID, kind, false, apply)
-}
-
-// onceWith is once; with selfSaved, apply stores the result in the claimed
-// row itself (as SendMessage does, in the statement that inserts the
-// message, to hold the conversation lock one round trip less).
-func onceWith[T any](ctx context.Context, s *Store, userID int64, actionID, kind string, selfSaved bool,
-	apply func(ctx context.Context, tx bun.Tx) (T, error)) (T, error) {
 	var zero T
 	actionID, err := cleanActionID(actionID)
 	if err != nil {
@@ -122,9 +139,6 @@ func onceWith[T any](ctx context.Context, s *Store, userID int64, actionID, kind
 				return err
 			}
 			out = res
-			if selfSaved {
-				return nil
-			}
 			return saveResult(ctx, tx, userID, actionID, res)
 		})
 		if err == nil {

@@ -1,12 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -30,8 +27,8 @@ type SendResult struct {
 	Err     error
 	// Members are the conversation's members as of the commit, for the
 	// fan-out: read in the same transaction, so no read after the commit can
-	// fail and leave a committed message unannounced. Nil for a replay and
-	// for the one-by-one fallback; the caller then looks them up itself.
+	// fail and leave a committed message unannounced. Nil for a replay;
+	// the caller then looks them up itself.
 	Members []int64
 }
 
@@ -53,15 +50,18 @@ type actionKey struct {
 // SendMessages applies many message.send actions, from any users to any
 // conversations, in one transaction: group commit for load. Each
 // conversation's lock is taken once and its seq advanced once by the number
-// of messages it gets; claims, inserts and results are multi-row
-// statements, so a batch costs about eight round trips whatever its size.
+// of messages it gets; lookups and writes are multi-row statements, so a
+// batch costs four statements whatever its size.
 //
-// Items fail on their own (invalid body, not a member, closed) without
-// failing the others. The same user and action id twice in one batch is
-// applied once and both get its result. Messages of one conversation get
-// seqs in batch order. If the transaction fails as a whole (a deadlock
-// with another batch, a lost connection), every item is retried alone
-// through SendMessage. Results are in input order.
+// The message row is the idempotency record of a send (the unique index
+// messages_sender_action on sender and action id), so a send writes no
+// applied_actions row. Items fail on their own (invalid body, not a
+// member, closed) without failing the others. The same user and action id
+// twice in one batch is applied once and both get its result. Messages of
+// one conversation get seqs in batch order. If the transaction fails as a
+// whole (a deadlock with another batch, a lost connection, a duplicate
+// action id racing into another conversation), every item is retried
+// alone. Results are in input order.
 func (s *Store) SendMessages(ctx context.Context, batch []SendRequest) []SendResult {
 	results := make([]SendResult, len(batch))
 	var items []sendItem
@@ -82,20 +82,14 @@ func (s *Store) SendMessages(ctx context.Context, batch []SendRequest) []SendRes
 		items = append(items, it)
 	}
 	if len(items) > 0 {
-		var out map[int]SendResult
-		err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			var err error
-			out, err = sendBatch(ctx, tx, items)
-			return err
-		})
+		out, err := s.runSend(ctx, items)
 		if err == nil {
 			for i, r := range out {
 				results[i] = r
 			}
 		} else {
 			for _, it := range items {
-				m, err := s.SendMessage(ctx, it.userID, it.action, it.conv, it.body)
-				results[it.idx] = SendResult{Message: m, Err: err}
+				results[it.idx] = s.sendAlone(ctx, it)
 			}
 		}
 	}
@@ -103,6 +97,34 @@ func (s *Store) SendMessages(ctx context.Context, batch []SendRequest) []SendRes
 		results[i] = results[l]
 	}
 	return results
+}
+
+// runSend runs sendBatch in a transaction of its own.
+func (s *Store) runSend(ctx context.Context, items []sendItem) (map[int]SendResult, error) {
+	var out map[int]SendResult
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = sendBatch(ctx, tx, items)
+		return err
+	})
+	return out, err
+}
+
+// sendAlone sends one item in its own transaction, retrying the races a
+// fresh transaction resolves: a unique violation on (sender, action id)
+// means the same action committed meanwhile in another conversation, and
+// the retry finds it and answers with it.
+func (s *Store) sendAlone(ctx context.Context, it sendItem) SendResult {
+	for attempt := 1; ; attempt++ {
+		out, err := s.runSend(ctx, []sendItem{it})
+		if err == nil {
+			return out[it.idx]
+		}
+		if retryable(err) && attempt < maxAttempts && ctx.Err() == nil {
+			continue
+		}
+		return SendResult{Err: fmt.Errorf("store: %s: %w", shared.TypeMessageSend, err)}
+	}
 }
 
 func (s *Store) prepareSend(i int, r SendRequest) (sendItem, error) {
@@ -121,53 +143,31 @@ func (s *Store) prepareSend(i int, r SendRequest) (sendItem, error) {
 	return sendItem{idx: i, userID: r.UserID, action: action, conv: conv, body: body}, nil
 }
 
-// sendBatch is the body of the SendMessages transaction. Locks are taken in
-// the order of once (claims, then conversations) and each kind sorted, so
-// batches running together do not deadlock.
+// sendBatch is the body of the SendMessages transaction:
+//
+//  1. lock the conversations, in id order so that batches running together
+//     do not deadlock;
+//  2. in a new statement, whose snapshot sees every commit that happened
+//     before the locks were granted, find the items already applied (their
+//     message row, in whatever conversation), the action ids used by
+//     another kind of action, and the senders' memberships;
+//  3. advance each conversation once, insert the messages numbered in batch
+//     order and move the senders' read cursors, in one statement;
+//  4. read the members for the fan-out.
+//
+// A concurrent duplicate into the same conversation waits for its lock and
+// then finds the stored message in step 2. One into another conversation
+// (a buggy or hostile client) is not serialised by the lock: its insert
+// waits on the unique index messages_sender_action for the first
+// transaction and fails with a unique violation if that one committed,
+// which rolls back this transaction with its seq advance; the retry finds
+// the stored message in step 2. So there is never a second row nor a gap.
 func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendResult, error) {
 	out := make(map[int]SendResult, len(items))
 
-	// 1. Claim every action; the ones already applied are replays.
-	sorted := slices.Clone(items)
-	slices.SortFunc(sorted, func(a, b sendItem) int {
-		return cmp.Or(cmp.Compare(a.userID, b.userID), strings.Compare(a.action, b.action))
-	})
-	users, actions := actionArrays(sorted)
-	var claimed []struct {
-		UserID   int64  `bun:"user_id"`
-		ActionID string `bun:"action_id"`
-	}
-	err := tx.NewRaw(`INSERT INTO applied_actions (user_id, action_id, kind, result)
-		SELECT u, a, ?, 'null' FROM unnest(?::bigint[], ?::uuid[]) AS t(u, a)
-		ON CONFLICT DO NOTHING RETURNING user_id, action_id`,
-		shared.TypeMessageSend, pgdialect.Array(users), pgdialect.Array(actions)).Scan(ctx, &claimed)
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	isClaimed := make(map[actionKey]bool, len(claimed))
-	for _, c := range claimed {
-		isClaimed[actionKey{c.UserID, c.ActionID}] = true
-	}
-	var fresh, replays []sendItem
+	// 1. Lock the conversations.
+	convIDs := make([]string, 0, len(items))
 	for _, it := range items {
-		if isClaimed[actionKey{it.userID, it.action}] {
-			fresh = append(fresh, it)
-		} else {
-			replays = append(replays, it)
-		}
-	}
-	if err := replayResults(ctx, tx, replays, out); err != nil {
-		return nil, err
-	}
-	if len(fresh) == 0 {
-		return out, nil
-	}
-
-	// 2. Lock the conversations in id order, then read membership in a new
-	// statement, whose snapshot sees every change that committed before
-	// the locks were granted.
-	convIDs := make([]string, 0, len(fresh))
-	for _, it := range fresh {
 		convIDs = append(convIDs, it.conv)
 	}
 	slices.Sort(convIDs)
@@ -176,7 +176,7 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 		ID     string `bun:"id"`
 		Closed bool   `bun:"closed"`
 	}
-	err = tx.NewRaw(`SELECT id, closed_at IS NOT NULL AS closed FROM conversations
+	err := tx.NewRaw(`SELECT id, closed_at IS NOT NULL AS closed FROM conversations
 		WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`, pgdialect.Array(convIDs)).Scan(ctx, &convs)
 	if err != nil {
 		return nil, fmt.Errorf("lock conversations: %w", err)
@@ -185,123 +185,57 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 	for _, c := range convs {
 		closed[c.ID] = c.Closed
 	}
-	pairConvs := make([]string, len(fresh))
-	pairUsers := make([]int64, len(fresh))
-	for i, it := range fresh {
-		pairConvs[i], pairUsers[i] = it.conv, it.userID
-	}
-	var members []struct {
-		ConversationID string `bun:"conversation_id"`
-		UserID         int64  `bun:"user_id"`
-		Nickname       string `bun:"nickname"`
-	}
-	err = tx.NewRaw(`SELECT DISTINCT m.conversation_id, m.user_id, u.nickname
-		FROM unnest(?::uuid[], ?::bigint[]) AS p(c, u)
-		JOIN conversation_members m ON m.conversation_id = p.c AND m.user_id = p.u
-		JOIN users u ON u.id = m.user_id`, pgdialect.Array(pairConvs), pgdialect.Array(pairUsers)).Scan(ctx, &members)
-	if err != nil {
-		return nil, fmt.Errorf("check members: %w", err)
-	}
-	type memberKey struct {
-		conv   string
-		userID int64
-	}
-	nick := make(map[memberKey]string, len(members))
-	for _, m := range members {
-		nick[memberKey{m.ConversationID, m.UserID}] = m.Nickname
-	}
 
-	// 3. Sort out the refused items and give back their claims.
-	var accepted, refused []sendItem
-	for _, it := range fresh {
+	// 2. Replays, reused ids and memberships.
+	found, err := lookupSends(ctx, tx, items)
+	if err != nil {
+		return nil, err
+	}
+	var accepted []sendItem
+	var nicks []string
+	for i, it := range items {
+		f := found[i]
 		c, exists := closed[it.conv]
-		_, member := nick[memberKey{it.conv, it.userID}]
 		switch {
-		case !exists || !member:
+		case f.ID != nil:
+			out[it.idx] = SendResult{Message: f.message()}
+		case f.PriorKind != nil:
+			var m shared.Message
+			if err := decodeResult(*f.PriorKind, f.PriorResult, shared.TypeMessageSend, &m); err != nil {
+				if !isDomain(err) {
+					return nil, err
+				}
+				out[it.idx] = SendResult{Err: err}
+			} else {
+				out[it.idx] = SendResult{Message: m} // recorded before messages were their own record
+			}
+		case !exists || f.Member == nil:
 			out[it.idx] = SendResult{Err: notFound()}
 		case c:
 			out[it.idx] = SendResult{Err: errClosed()}
 		default:
 			accepted = append(accepted, it)
-			continue
-		}
-		refused = append(refused, it)
-	}
-	if len(refused) > 0 {
-		users, actions := actionArrays(refused)
-		_, err := tx.NewRaw(`DELETE FROM applied_actions a USING unnest(?::bigint[], ?::uuid[]) AS t(u, id)
-			WHERE a.user_id = t.u AND a.action_id = t.id`, pgdialect.Array(users), pgdialect.Array(actions)).Exec(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("release claims: %w", err)
+			nicks = append(nicks, *f.Member)
 		}
 	}
 	if len(accepted) == 0 {
 		return out, nil
 	}
 
-	// 4. Advance each conversation once and number its messages in order.
-	counts := map[string]int64{}
-	for _, it := range accepted {
-		counts[it.conv]++
-	}
-	upConvs := make([]string, 0, len(counts))
-	upCounts := make([]int64, 0, len(counts))
-	for _, id := range convIDs {
-		if n := counts[id]; n > 0 {
-			upConvs, upCounts = append(upConvs, id), append(upCounts, n)
-		}
-	}
-	var advanced []struct {
-		ID            string    `bun:"id"`
-		LastSeq       int64     `bun:"last_seq"`
-		LastMessageAt time.Time `bun:"last_message_at"`
-	}
-	err = tx.NewRaw(`UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = clock_timestamp()
-		FROM unnest(?::uuid[], ?::bigint[]) AS v(id, n) WHERE c.id = v.id
-		RETURNING c.id, c.last_seq, c.last_message_at`, pgdialect.Array(upConvs), pgdialect.Array(upCounts)).Scan(ctx, &advanced)
+	// 3. Seqs, messages and the senders' cursors.
+	msgs, err := writeMessages(ctx, tx, accepted, nicks)
 	if err != nil {
-		return nil, fmt.Errorf("advance seqs: %w", err)
-	}
-	if len(advanced) != len(upConvs) {
-		return nil, fmt.Errorf("advance seqs: %d of %d conversations updated", len(advanced), len(upConvs))
-	}
-	nextSeq := make(map[string]int64, len(advanced))
-	at := make(map[string]time.Time, len(advanced))
-	for _, a := range advanced {
-		nextSeq[a.ID] = a.LastSeq - counts[a.ID] + 1
-		at[a.ID] = a.LastMessageAt
-	}
-	msgs := make([]shared.Message, len(accepted))
-	for i, it := range accepted {
-		msgs[i] = shared.Message{
-			ConversationID: it.conv, Seq: nextSeq[it.conv], SenderID: it.userID,
-			Sender: nick[memberKey{it.conv, it.userID}], Kind: shared.KindText,
-			Body: it.body, ActionID: it.action, CreatedAt: utc(at[it.conv]),
-		}
-		nextSeq[it.conv]++
-	}
-
-	// 5. Insert the messages, then fill in the claimed results.
-	if err := insertMessages(ctx, tx, msgs); err != nil {
 		return nil, err
 	}
-	results := make([]string, len(msgs))
-	for i := range msgs {
-		b, err := json.Marshal(msgs[i])
-		if err != nil {
-			return nil, err
-		}
-		results[i] = string(b)
+
+	// 4. The members, for the fan-out: nobody joins or leaves while the
+	// conversation is locked.
+	var written []string
+	for _, m := range msgs {
+		written = append(written, m.ConversationID)
 	}
-	users, actions = actionArrays(accepted)
-	_, err = tx.NewRaw(`UPDATE applied_actions a SET result = t.r::jsonb
-		FROM unnest(?::bigint[], ?::uuid[], ?::text[]) AS t(u, id, r)
-		WHERE a.user_id = t.u AND a.action_id = t.id`,
-		pgdialect.Array(users), pgdialect.Array(actions), pgdialect.Array(results)).Exec(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("save results: %w", err)
-	}
-	fanout, err := membersOf(ctx, tx, upConvs)
+	slices.Sort(written)
+	fanout, err := membersOf(ctx, tx, slices.Compact(written))
 	if err != nil {
 		return nil, err
 	}
@@ -311,117 +245,121 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 	return out, nil
 }
 
-// insertMessages inserts text messages in one statement and sets their ids.
-func insertMessages(ctx context.Context, tx bun.Tx, msgs []shared.Message) error {
-	n := len(msgs)
-	convs, seqs, senders := make([]string, n), make([]int64, n), make([]int64, n)
-	bodies, actions, times := make([]string, n), make([]string, n), make([]time.Time, n)
-	for i, m := range msgs {
-		convs[i], seqs[i], senders[i] = m.ConversationID, m.Seq, m.SenderID
-		bodies[i], actions[i], times[i] = m.Body, m.ActionID, m.CreatedAt
+// sendFound is what lookupSends knows of one item: its stored message (ID
+// set), or the kind and result of an applied action with its id, and the
+// sender's nickname if they are a member of the conversation.
+type sendFound struct {
+	I              int64      `bun:"i"`
+	ID             *int64     `bun:"id"`
+	ConversationID string     `bun:"conversation_id"`
+	Seq            int64      `bun:"seq"`
+	SenderID       *int64     `bun:"sender_id"`
+	Sender         *string    `bun:"sender"`
+	Kind           string     `bun:"kind"`
+	Body           string     `bun:"body"`
+	ActionID       *string    `bun:"action_id"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	EditedAt       *time.Time `bun:"edited_at"`
+	DeletedAt      *time.Time `bun:"deleted_at"`
+	PriorKind      *string    `bun:"prior_kind"`
+	PriorResult    []byte     `bun:"prior_result"`
+	Member         *string    `bun:"member"`
+}
+
+func (f sendFound) message() shared.Message {
+	return messageRow{
+		ID: *f.ID, ConversationID: f.ConversationID, Seq: f.Seq, SenderID: f.SenderID, Sender: f.Sender,
+		Kind: f.Kind, Body: f.Body, ActionID: f.ActionID, CreatedAt: f.CreatedAt, EditedAt: f.EditedAt, DeletedAt: f.DeletedAt,
+	}.message()
+}
+
+// lookupSends reads, for each item in order, its stored message by sender
+// and action id (any conversation), an applied action of another kind
+// with that id, and the sender's membership, in one statement.
+func lookupSends(ctx context.Context, tx bun.Tx, items []sendItem) ([]sendFound, error) {
+	n := len(items)
+	users, actions, convs := make([]int64, n), make([]string, n), make([]string, n)
+	for i, it := range items {
+		users[i], actions[i], convs[i] = it.userID, it.action, it.conv
 	}
-	var rows []struct {
-		ID             int64  `bun:"id"`
-		ConversationID string `bun:"conversation_id"`
-		Seq            int64  `bun:"seq"`
-	}
-	err := tx.NewRaw(`INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
-		SELECT c, s, u, 'text', b, a, t
-		FROM unnest(?::uuid[], ?::bigint[], ?::bigint[], ?::text[], ?::uuid[], ?::timestamptz[]) AS x(c, s, u, b, a, t)
-		RETURNING id, conversation_id, seq`,
-		pgdialect.Array(convs), pgdialect.Array(seqs), pgdialect.Array(senders),
-		pgdialect.Array(bodies), pgdialect.Array(actions), pgdialect.Array(times)).Scan(ctx, &rows)
+	var rows []sendFound
+	err := tx.NewRaw(`SELECT t.i, m.id, m.conversation_id, m.seq, m.sender_id, su.nickname AS sender, m.kind, m.body,
+			m.action_id, m.created_at, m.edited_at, m.deleted_at,
+			aa.kind AS prior_kind, aa.result::text AS prior_result, mu.nickname AS member
+		FROM unnest(?::bigint[], ?::uuid[], ?::uuid[]) WITH ORDINALITY AS t(u, a, c, i)
+		LEFT JOIN messages m ON m.sender_id = t.u AND m.action_id = t.a
+		LEFT JOIN users su ON su.id = m.sender_id
+		LEFT JOIN applied_actions aa ON aa.user_id = t.u AND aa.action_id = t.a
+		LEFT JOIN conversation_members cm ON cm.conversation_id = t.c AND cm.user_id = t.u
+		LEFT JOIN users mu ON mu.id = cm.user_id
+		ORDER BY t.i`,
+		pgdialect.Array(users), pgdialect.Array(actions), pgdialect.Array(convs)).Scan(ctx, &rows)
 	if err != nil {
-		return fmt.Errorf("insert messages: %w", err)
+		return nil, fmt.Errorf("look up sends: %w", err)
 	}
 	if len(rows) != n {
-		return fmt.Errorf("insert messages: %d of %d inserted", len(rows), n)
+		return nil, fmt.Errorf("look up sends: %d rows for %d items", len(rows), n)
 	}
-	if err := advanceSenders(ctx, tx, convs, senders, seqs); err != nil {
-		return err
-	}
-	type place struct {
-		conv string
-		seq  int64
-	}
-	ids := make(map[place]int64, n)
-	for _, r := range rows {
-		ids[place{r.ConversationID, r.Seq}] = r.ID
-	}
-	for i, m := range msgs {
-		msgs[i].ID = ids[place{m.ConversationID, m.Seq}]
-	}
-	return nil
+	return rows, nil
 }
 
-// replayResults fills out with the stored results of already applied
-// actions, in one query.
-func replayResults(ctx context.Context, tx bun.Tx, items []sendItem, out map[int]SendResult) error {
-	if len(items) == 0 {
-		return nil
-	}
-	users, actions := actionArrays(items)
-	var rows []struct {
-		UserID   int64           `bun:"user_id"`
-		ActionID string          `bun:"action_id"`
-		Kind     string          `bun:"kind"`
-		Result   json.RawMessage `bun:"result,type:jsonb"`
-	}
-	err := tx.NewRaw(`SELECT a.user_id, a.action_id, a.kind, a.result
-		FROM applied_actions a JOIN unnest(?::bigint[], ?::uuid[]) AS t(u, id) ON a.user_id = t.u AND a.action_id = t.id`,
-		pgdialect.Array(users), pgdialect.Array(actions)).Scan(ctx, &rows)
-	if err != nil {
-		return fmt.Errorf("read replays: %w", err)
-	}
-	byKey := make(map[actionKey]int, len(rows))
-	for i, r := range rows {
-		byKey[actionKey{r.UserID, r.ActionID}] = i
-	}
-	for _, it := range items {
-		i, ok := byKey[actionKey{it.userID, it.action}]
-		if !ok {
-			return fmt.Errorf("read replays: no stored result for action %s", it.action)
-		}
-		var m shared.Message
-		if err := decodeResult(rows[i].Kind, rows[i].Result, shared.TypeMessageSend, &m); err != nil {
-			if !isDomain(err) {
-				return err
-			}
-			out[it.idx] = SendResult{Err: err}
-			continue
-		}
-		out[it.idx] = SendResult{Message: m}
-	}
-	return nil
-}
-
-func actionArrays(items []sendItem) ([]int64, []string) {
-	users, actions := make([]int64, len(items)), make([]string, len(items))
+// writeMessages advances each conversation's last_seq once by the number of
+// its messages, inserts the messages numbered in batch order, and moves each
+// sender's read cursor past their own messages with its history row (what
+// you wrote yourself is never unread, and replying counts as having seen
+// what came before): one statement. nicks are the senders' nicknames.
+func writeMessages(ctx context.Context, tx bun.Tx, items []sendItem, nicks []string) ([]shared.Message, error) {
+	n := len(items)
+	convs, users, bodies, actions := make([]string, n), make([]int64, n), make([]string, n), make([]string, n)
 	for i, it := range items {
-		users[i], actions[i] = it.userID, it.action
+		convs[i], users[i], bodies[i], actions[i] = it.conv, it.userID, it.body, it.action
 	}
-	return users, actions
-}
-
-// advanceSenders moves each sender's read cursor past their own messages,
-// with its history row: what you wrote yourself is never unread, and replying
-// counts as having seen what came before. It runs in the inserting
-// transaction, one statement for the whole batch.
-func advanceSenders(ctx context.Context, tx bun.Tx, convs []string, senders, seqs []int64) error {
-	_, err := tx.NewRaw(`WITH up AS (
-			UPDATE conversation_members m SET seen_seq = x.s, seen_at = clock_timestamp()
-			FROM (SELECT c, u, max(s) AS s FROM unnest(?::uuid[], ?::bigint[], ?::bigint[]) AS t(c, u, s)
-			      WHERE u <> 0 GROUP BY c, u) x
-			WHERE m.conversation_id = x.c AND m.user_id = x.u AND m.seen_seq < x.s
-			RETURNING m.conversation_id, m.user_id, m.seen_seq, m.seen_at)
-		INSERT INTO seen_history (conversation_id, user_id, seq, seen_at)
-		SELECT conversation_id, user_id, seen_seq, seen_at FROM up
-		ON CONFLICT DO NOTHING`,
-		pgdialect.Array(convs), pgdialect.Array(senders), pgdialect.Array(seqs)).Exec(ctx)
+	var rows []struct {
+		I         int64     `bun:"i"`
+		ID        int64     `bun:"id"`
+		Seq       int64     `bun:"seq"`
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	err := tx.NewRaw(`WITH x AS (
+			SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::uuid[]) WITH ORDINALITY AS t(c, u, b, a, i)),
+		counts AS (SELECT c, count(*) AS n FROM x GROUP BY c),
+		adv AS (
+			UPDATE conversations cv SET last_seq = cv.last_seq + counts.n, last_message_at = clock_timestamp()
+			FROM counts WHERE cv.id = counts.c
+			RETURNING cv.id, cv.last_seq - counts.n AS base, cv.last_message_at),
+		ins AS (
+			INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
+			SELECT x.c, adv.base + row_number() OVER (PARTITION BY x.c ORDER BY x.i), x.u, 'text', x.b, x.a, adv.last_message_at
+			FROM x JOIN adv ON adv.id = x.c
+			ORDER BY x.c, x.i
+			RETURNING id, conversation_id, seq, sender_id, action_id, created_at),
+		up AS (
+			UPDATE conversation_members m SET seen_seq = s.seq, seen_at = clock_timestamp()
+			FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM ins GROUP BY conversation_id, sender_id) s
+			WHERE m.conversation_id = s.conversation_id AND m.user_id = s.sender_id AND m.seen_seq < s.seq
+			RETURNING m.conversation_id, m.user_id, m.seen_seq, m.seen_at),
+		hist AS (
+			INSERT INTO seen_history (conversation_id, user_id, seq, seen_at)
+			SELECT conversation_id, user_id, seen_seq, seen_at FROM up
+			ON CONFLICT DO NOTHING)
+		SELECT x.i, ins.id, ins.seq, ins.created_at FROM ins JOIN x ON x.u = ins.sender_id AND x.a = ins.action_id
+		ORDER BY x.i`,
+		pgdialect.Array(convs), pgdialect.Array(users), pgdialect.Array(bodies), pgdialect.Array(actions)).Scan(ctx, &rows)
 	if err != nil {
-		return fmt.Errorf("advance sender cursors: %w", err)
+		return nil, fmt.Errorf("insert messages: %w", err)
 	}
-	return nil
+	if len(rows) != n {
+		return nil, fmt.Errorf("insert messages: %d of %d inserted", len(rows), n)
+	}
+	msgs := make([]shared.Message, n)
+	for i, it := range items {
+		r := rows[i]
+		msgs[i] = shared.Message{
+			ID: r.ID, ConversationID: it.conv, Seq: r.Seq, SenderID: it.userID, Sender: nicks[i],
+			Kind: shared.KindText, Body: it.body, ActionID: it.action, CreatedAt: utc(r.CreatedAt),
+		}
+	}
+	return msgs, nil
 }
 
 // membersOf reads the member ids of conversations, in one query; db may be

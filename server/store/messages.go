@@ -66,96 +66,47 @@ func (s *Store) cleanBody(body string) (string, error) {
 // and returns it with its seq. Replaying the action id returns the original
 // message (same id, seq and time) and stores nothing.
 //
-// The seq comes from `UPDATE conversations SET last_seq = last_seq + 1`,
-// whose row lock serialises senders of one conversation until commit; a
-// rolled-back send gives its number back with the rollback, so seqs have no
-// gaps. Heavy traffic should go through SendMessages, which takes the lock
-// once for many messages.
+// It is a one-item SendMessages, so both paths share one idempotency
+// record (the message row) and one way of numbering: the seq comes from
+// advancing conversations.last_seq under the conversation's row lock,
+// which serialises senders of one conversation until commit; a rolled-back
+// send gives its number back with the rollback, so seqs have no gaps.
+// Heavy traffic should go through SendMessages, which takes the lock once
+// for many messages.
 func (s *Store) SendMessage(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, error) {
-	convID, err := cleanConvID(convID)
+	it, err := s.prepareSend(0, SendRequest{UserID: userID, ActionID: actionID, ConversationID: convID, Body: body})
 	if err != nil {
 		return shared.Message{}, err
 	}
-	body, err = s.cleanBody(body)
-	if err != nil {
-		return shared.Message{}, err
-	}
-	clean, err := cleanActionID(actionID)
-	if err != nil {
-		return shared.Message{}, err
-	}
-	return onceWith(ctx, s, userID, clean, shared.TypeMessageSend, true, func(ctx context.Context, tx bun.Tx) (shared.Message, error) {
-		return insertMessage(ctx, tx, convID, userID, clean, body)
-	})
+	r := s.sendAlone(ctx, it)
+	return r.Message, r.Err
 }
 
-// insertMessage appends one message; a senderID of 0 makes a system
-// message, which needs no membership.
-func insertMessage(ctx context.Context, tx bun.Tx, convID string, senderID int64, actionID, body string) (shared.Message, error) {
+// insertSystemMessage appends a message with no sender, which needs no
+// membership and no idempotency record.
+func insertSystemMessage(ctx context.Context, tx bun.Tx, convID, body string) (shared.Message, error) {
 	var next struct {
 		LastSeq       int64     `bun:"last_seq"`
 		LastMessageAt time.Time `bun:"last_message_at"`
 	}
-	// The membership test here only keeps non-members from taking the
-	// lock; the one that counts is in the INSERT below, whose snapshot is
-	// taken after the lock is held and so sees any removal that committed
-	// while this statement waited.
 	err := tx.NewRaw(`UPDATE conversations c SET last_seq = c.last_seq + 1, last_message_at = clock_timestamp()
 		WHERE c.id = ? AND c.closed_at IS NULL
-		  AND (? = 0 OR EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id AND m.user_id = ?))
-		RETURNING c.last_seq, c.last_message_at`, convID, senderID, senderID).Scan(ctx, &next)
+		RETURNING c.last_seq, c.last_message_at`, convID).Scan(ctx, &next)
 	if errors.Is(err, sql.ErrNoRows) {
-		return shared.Message{}, whyNotSent(ctx, tx, convID, senderID)
+		return shared.Message{}, whyNotSent(ctx, tx, convID, 0)
 	}
 	if err != nil {
 		return shared.Message{}, err
 	}
 	msg := shared.Message{
-		ConversationID: convID, Seq: next.LastSeq, SenderID: senderID, Kind: shared.KindText,
-		Body: body, ActionID: actionID, CreatedAt: utc(next.LastMessageAt),
+		ConversationID: convID, Seq: next.LastSeq, Kind: shared.KindSystem,
+		Body: body, CreatedAt: utc(next.LastMessageAt),
 	}
-	var sender, action any = senderID, actionID
-	if senderID == 0 {
-		msg.Kind, sender, action = shared.KindSystem, nil, nil
-	}
-	var ins struct {
-		ID       int64   `bun:"id"`
-		Nickname *string `bun:"nickname"`
-	}
-	// One statement inserts the message (if the sender is still a member)
-	// and fills the claimed applied_actions row with it, in the JSON that
-	// encoding/json makes of shared.Message; times in UTC with a Z so that
-	// a replay decodes to an identical value.
-	err = tx.NewRaw(`WITH ins AS (
-			INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
-			SELECT ?, ?, ?, ?, ?, ?::uuid, ?
-			WHERE ?::bigint IS NULL OR EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?)
-			RETURNING *),
-		msg AS (
-			SELECT ins.*, u.nickname FROM ins LEFT JOIN users u ON u.id = ins.sender_id),
-		res AS (
-			UPDATE applied_actions a SET result = jsonb_build_object(
-				'id', msg.id, 'conversation_id', msg.conversation_id, 'seq', msg.seq,
-				'sender_id', msg.sender_id, 'sender', msg.nickname, 'kind', msg.kind, 'body', msg.body,
-				'action_id', msg.action_id,
-				'created_at', to_char(msg.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-			FROM msg WHERE a.user_id = msg.sender_id AND a.action_id = msg.action_id)
-		SELECT id, nickname FROM msg`,
-		convID, msg.Seq, sender, msg.Kind, body, action, next.LastMessageAt, sender, convID, senderID).Scan(ctx, &ins)
-	if errors.Is(err, sql.ErrNoRows) {
-		return shared.Message{}, notFound() // removed while waiting for the lock
-	}
+	err = tx.NewRaw(`INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
+		VALUES (?, ?, NULL, ?, ?, NULL, ?) RETURNING id`,
+		convID, msg.Seq, msg.Kind, body, next.LastMessageAt).Scan(ctx, &msg.ID)
 	if err != nil {
 		return shared.Message{}, err
-	}
-	if senderID != 0 {
-		if err := advanceSenders(ctx, tx, []string{convID}, []int64{senderID}, []int64{msg.Seq}); err != nil {
-			return shared.Message{}, err
-		}
-	}
-	msg.ID = ins.ID
-	if ins.Nickname != nil {
-		msg.Sender = *ins.Nickname
 	}
 	return msg, nil
 }
@@ -191,7 +142,7 @@ func (s *Store) SystemMessage(ctx context.Context, convID, body string) (shared.
 	}
 	var msg shared.Message
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		msg, err = insertMessage(ctx, tx, convID, 0, "", body)
+		msg, err = insertSystemMessage(ctx, tx, convID, body)
 		return err
 	})
 	return msg, wrap("system message", err)

@@ -20,10 +20,9 @@ import (
 // seq >= S: one row per cursor move, not one per (user, message).
 //
 // Unread count: a member's unread count is Conversation.LastSeq minus their
-// Member.SeenSeq. The store does not move the sender's cursor when they send
-// (that would add two writes under the conversation lock on the hot path),
-// so the client marks its own message seen as it shows it, which it does
-// anyway for the conversation on screen.
+// Member.SeenSeq. Sending moves the sender's cursor past their own message,
+// with its history row, in the inserting statement (see writeMessages):
+// replying counts as having seen what came before.
 
 type seenResult struct {
 	Seen  shared.Seen `json:"seen"`
