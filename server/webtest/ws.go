@@ -1,7 +1,6 @@
 package webtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -79,12 +78,7 @@ func (w *WS) MustHello(tb testing.TB, h shared.Hello) {
 
 // Send writes one envelope.
 func (w *WS) Send(typ, id string, data any) error {
-	env, err := shared.NewEnvelope(typ, id, 0, data)
-	if err != nil {
-		return err
-	}
-	env.V = shared.ProtocolVersion
-	b, err := json.Marshal(env)
+	b, err := shared.EncodeAction(typ, id, data)
 	if err != nil {
 		return err
 	}
@@ -122,14 +116,11 @@ func (w *WS) Await(ctx context.Context, match func(shared.Envelope) bool) (share
 		if err != nil {
 			return shared.Envelope{}, err
 		}
-		for _, line := range bytes.Split(data, []byte{'\n'}) {
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue
-			}
-			var env shared.Envelope
-			if err := json.Unmarshal(line, &env); err != nil {
-				return shared.Envelope{}, err
-			}
+		envs, err := shared.DecodeFrame(data)
+		if err != nil {
+			return shared.Envelope{}, err
+		}
+		for _, env := range envs {
 			switch {
 			case env.Type == shared.TypePing:
 				_ = w.Send(shared.TypePong, env.ID, nil)

@@ -1,9 +1,7 @@
 package client
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -66,12 +64,7 @@ func (s *session) write(b []byte) error {
 }
 
 func (s *session) send(typ, id string, data any) error {
-	env, err := shared.NewEnvelope(typ, id, 0, data)
-	if err != nil {
-		return err
-	}
-	env.V = shared.ProtocolVersion
-	b, err := json.Marshal(env)
+	b, err := shared.EncodeAction(typ, id, data)
 	if err != nil {
 		return err
 	}
@@ -352,7 +345,7 @@ func (s *session) readLoop() {
 			return
 		}
 		s.lastIn.Store(int64(time.Since(s.start)))
-		envs, err := splitFrame(b)
+		envs, err := shared.DecodeFrame(b)
 		if err != nil {
 			s.e.log.Warn("client: bad frame", "err", err)
 		}
@@ -361,41 +354,6 @@ func (s *session) readLoop() {
 			return
 		}
 	}
-}
-
-// splitFrame decodes one server frame: one envelope, several separated by
-// newlines, or a JSON array of them. A line that does not decode is skipped
-// (and reported) so it cannot take the others down with it.
-func splitFrame(b []byte) ([]shared.Envelope, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var envs []shared.Envelope
-		if err := json.Unmarshal(b, &envs); err != nil {
-			return nil, fmt.Errorf("client: decode frame: %w", err)
-		}
-		return envs, nil
-	}
-	var envs []shared.Envelope
-	var bad error
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		var env shared.Envelope
-		if err := json.Unmarshal(line, &env); err != nil {
-			bad = fmt.Errorf("client: decode envelope: %w", err)
-			continue
-		}
-		envs = append(envs, env)
-	}
-	return envs, bad
 }
 
 // SetMe replaces the signed-in user after the profile changed over HTTP, so
