@@ -400,3 +400,45 @@ func (c *client) check(final int64) seqCheck {
 	}
 	return r
 }
+
+// connectAll opens n connections to srv, dialConcurrency at a time, each
+// through hello to caught_up (or just open when hello is false, for the
+// baseline hub). token gives connection i's session token; hook, when not
+// nil, gives its reply handler and is told the client once it exists. The
+// clients opened so far are returned even on error, for closeAll.
+func connectAll(ctx context.Context, o *options, srv *server, n int, track *tracker, hello bool,
+	token func(i int) string, hook func(i int) (func(*shared.Envelope, int64), func(*client))) ([]*client, error) {
+	clients := make([]*client, n)
+	err := parallel(ctx, n, o.dialConcurrency, func(i int) error {
+		ws, err := dial(ctx, srv.wsURL(), srv.origin(), token(i))
+		if err != nil {
+			return fmt.Errorf("dial %d: %w", i, err)
+		}
+		var replies func(*shared.Envelope, int64)
+		var got func(*client)
+		if hook != nil {
+			replies, got = hook(i)
+		}
+		c, err := newClient(ws, track, hello, replies)
+		if err != nil {
+			return err
+		}
+		clients[i] = c
+		if got != nil {
+			got(c)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return c.waitReady(rctx)
+	})
+	return clients, err
+}
+
+// closeAll closes every client that was opened.
+func closeAll(clients []*client) {
+	for _, c := range clients {
+		if c != nil {
+			c.close()
+		}
+	}
+}

@@ -93,45 +93,24 @@ func runFanout(ctx context.Context, o *options, t fanTarget, members int, phases
 	for _, p := range phases {
 		maxSenders = max(maxSenders, p.senders)
 	}
-	clients := make([]*client, members)
 	senders := make([]*sender, maxSenders)
 	start := time.Now()
 	logf("%s: connecting %d members", t.name, members)
-	err := parallel(ctx, members, o.dialConcurrency, func(i int) error {
-		token := ""
-		if i < len(t.tokens) {
-			token = t.tokens[i]
-		}
-		ws, err := dial(ctx, t.srv.wsURL(), t.srv.origin(), token)
-		if err != nil {
-			return fmt.Errorf("dial member %d: %w", i, err)
-		}
-		var s *sender
-		var replies func(*shared.Envelope, int64)
-		if i < maxSenders {
-			s = newSender(t.conv, o.window, o.bodyBytes)
-			replies = s.replies
-		}
-		c, err := newClient(ws, track, t.hello, replies)
-		if err != nil {
-			return err
-		}
-		clients[i] = c
-		if s != nil {
-			s.c = c
-			senders[i] = s
-		}
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		return c.waitReady(rctx)
-	})
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.close()
+	clients, err := connectAll(ctx, o, t.srv, members, track, t.hello,
+		func(i int) string {
+			if i < len(t.tokens) {
+				return t.tokens[i]
 			}
-		}
-	}()
+			return ""
+		},
+		func(i int) (func(*shared.Envelope, int64), func(*client)) {
+			if i >= maxSenders {
+				return nil, nil
+			}
+			s := newSender(t.conv, o.window, o.bodyBytes)
+			return s.replies, func(c *client) { s.c, senders[i] = c, s }
+		})
+	defer closeAll(clients)
 	if err != nil {
 		return nil, fmt.Errorf("natterbench: %s: connect: %w", t.name, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"natter/shared"
 )
 
 // ingestResult is the ingest scenario: many connections each sending into
@@ -49,32 +51,16 @@ func (r *ingestResult) perSec() float64 {
 func runIngest(ctx context.Context, o *options, srv *server, db *database, accts []account, convs []string) (*ingestResult, error) {
 	n := len(convs)
 	track := &tracker{}
-	clients := make([]*client, n)
 	senders := make([]*sender, n)
 	start := time.Now()
 	logf("ingest: connecting %d senders", n)
-	err := parallel(ctx, n, o.dialConcurrency, func(i int) error {
-		ws, err := dial(ctx, srv.wsURL(), srv.origin(), accts[i].token)
-		if err != nil {
-			return fmt.Errorf("dial sender %d: %w", i, err)
-		}
-		s := newSender(convs[i], o.ingestWindow, o.bodyBytes)
-		c, err := newClient(ws, track, true, s.replies)
-		if err != nil {
-			return err
-		}
-		s.c, clients[i], senders[i] = c, c, s
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		return c.waitReady(rctx)
-	})
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.close()
-			}
-		}
-	}()
+	clients, err := connectAll(ctx, o, srv, n, track, true,
+		func(i int) string { return accts[i].token },
+		func(i int) (func(*shared.Envelope, int64), func(*client)) {
+			s := newSender(convs[i], o.ingestWindow, o.bodyBytes)
+			return s.replies, func(c *client) { s.c, senders[i] = c, s }
+		})
+	defer closeAll(clients)
 	if err != nil {
 		return nil, fmt.Errorf("natterbench: ingest: connect: %w", err)
 	}

@@ -37,30 +37,10 @@ func runMemory(ctx context.Context, o *options, srv *server, accts []account) (*
 	}
 	r.gc0, _ = srv.lastGC()
 	track := &tracker{}
-	clients := make([]*client, len(accts))
 	start := time.Now()
 	logf("memory: connecting %d idle sessions", len(accts))
-	err = parallel(ctx, len(accts), o.dialConcurrency, func(i int) error {
-		ws, err := dial(ctx, srv.wsURL(), srv.origin(), accts[i].token)
-		if err != nil {
-			return fmt.Errorf("dial %d: %w", i, err)
-		}
-		c, err := newClient(ws, track, true, nil)
-		if err != nil {
-			return err
-		}
-		clients[i] = c
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		return c.waitReady(rctx)
-	})
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.close()
-			}
-		}
-	}()
+	clients, err := connectAll(ctx, o, srv, len(accts), track, true, func(i int) string { return accts[i].token }, nil)
+	defer closeAll(clients)
 	if err != nil {
 		return nil, fmt.Errorf("natterbench: memory: connect: %w", err)
 	}
