@@ -39,6 +39,50 @@ type Conversation struct {
 	Members   []Member   `json:"members"`
 	// Preview is the newest message, for the dashboard.
 	Preview *Message `json:"preview,omitempty"`
+	// Delta marks a membership event that carries only the members whose
+	// entry changed, with Removed listing those who are gone: a change to a
+	// conversation of a thousand people then costs one entry, not a
+	// thousand. The client merges it with MergeDelta.
+	Delta   bool    `json:"delta,omitempty"`
+	Removed []int64 `json:"removed,omitempty"`
+}
+
+// MergeDelta applies a delta event to the conversation a client holds: the
+// conversation's own fields come from the delta, members are updated,
+// added and removed. A delta for a conversation the client does not hold
+// cannot be merged; the caller keeps it as it is until a whole one arrives.
+func MergeDelta(held, delta Conversation) Conversation {
+	out := delta
+	out.Delta, out.Removed = false, nil
+	if out.Preview == nil {
+		out.Preview = held.Preview
+	}
+	gone := make(map[int64]bool, len(delta.Removed))
+	for _, id := range delta.Removed {
+		gone[id] = true
+	}
+	changed := make(map[int64]Member, len(delta.Members))
+	for _, m := range delta.Members {
+		changed[m.UserID] = m
+	}
+	members := make([]Member, 0, len(held.Members)+len(delta.Members))
+	for _, m := range held.Members {
+		if gone[m.UserID] {
+			continue
+		}
+		if c, ok := changed[m.UserID]; ok {
+			m = c
+			delete(changed, m.UserID)
+		}
+		members = append(members, m)
+	}
+	for _, m := range delta.Members {
+		if _, ok := changed[m.UserID]; ok {
+			members = append(members, m)
+		}
+	}
+	out.Members = members
+	return out
 }
 
 // Owner returns the user id of the conversation's owner, or 0.

@@ -124,7 +124,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // the outbox marks it failed instead of retrying it.
 func (e *Error) Permanent() bool {
 	switch e.Code {
-	case CodeInternal, CodeRateLimited, CodeUnavailable:
+	case CodeInternal, CodeRateLimited, CodeUnavailable, CodeQuotaExceeded, CodeTooManyConnections:
 		return false
 	}
 	return true
@@ -154,6 +154,13 @@ const (
 	CodeInternal           = "internal"
 	CodeUnavailable        = "unavailable"
 	CodeOwnerCannotLeave   = "owner_cannot_leave"
+	// CodeQuotaExceeded refuses an action past a per-hour quota (creating
+	// conversations, adding people); RetryAfter says when it would pass.
+	CodeQuotaExceeded = "quota_exceeded"
+	// CodeTooManyConnections refuses a connection past the per-user cap.
+	CodeTooManyConnections = "too_many_connections"
+	// CodeInvalidText closes a connection whose frame is not valid UTF-8.
+	CodeInvalidText = "invalid_text"
 
 	CodeNicknameLength  = "nickname_length"
 	CodeNicknameChars   = "nickname_chars"

@@ -185,3 +185,26 @@ func encodePresence(msg shared.Presence) ([]byte, error) {
 	env.V = shared.ProtocolVersion
 	return json.Marshal(env)
 }
+
+// ForgetViewer ends a removed member's presence in a conversation: their
+// connections stop being listed as viewers, and the conversation's
+// remaining members (who alone hear of it from now on) learn it within the
+// presence interval. Without it a removed member would keep receiving who
+// reads where until they looked elsewhere.
+func (h *Hub) ForgetViewer(convID string, userID int64, members []int64) {
+	p := &h.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cv := p.convs[convID]
+	if cv == nil || p.closed {
+		return
+	}
+	cv.members = append(cv.members[:0], members...)
+	for c := range cv.viewers {
+		if c.userID == userID {
+			delete(cv.viewers, c)
+			c.viewing = nil
+		}
+	}
+	h.changed(cv)
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"natter/server/chat"
 	"natter/server/hub"
 	"natter/server/store"
 	"natter/shared"
@@ -19,25 +20,19 @@ import (
 type Config struct {
 	// WebDir holds the static assets and the built app.wasm (with .br/.gz).
 	WebDir string
-	// BodyMax is the longest message body in characters.
-	BodyMax int
 	// SessionTTL is how long a session lives without being used.
 	SessionTTL time.Duration
 	// Heartbeat is how often each side of a WebSocket pings the other.
 	Heartbeat time.Duration
-	// ActionRate and ActionBurst bound actions per connection (token bucket).
-	ActionRate  float64
-	ActionBurst int
 	// SecureCookies marks the session cookie Secure; set it when serving TLS
 	// directly or behind a TLS-terminating proxy.
 	SecureCookies bool
 	// OriginPatterns lists extra hosts allowed to open the WebSocket (the
 	// page's own host always is), for deployments behind another name.
 	OriginPatterns []string
-	// TokenKeys seals resume tokens; nil disables resume tokens.
-	TokenKeys *KeyRing
-	// BatchSize caps how many messages one group commit carries.
-	BatchSize int
+	// Chat configures the service that applies actions: body size, group
+	// commit, resume tokens, budgets and quotas.
+	Chat chat.Config
 	// Revoked, when set, tells every node to disconnect revoked sessions
 	// (through the broker); without it only this node's are disconnected.
 	Revoked func(ctx context.Context, sessionIDs []int64, reason string) error
@@ -47,24 +42,13 @@ func (c *Config) defaults() {
 	if c.WebDir == "" {
 		c.WebDir = "web"
 	}
-	if c.BodyMax == 0 {
-		c.BodyMax = shared.DefaultBodyMax
-	}
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 30 * 24 * time.Hour
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = 15 * time.Second
 	}
-	if c.ActionRate == 0 {
-		c.ActionRate = 50
-	}
-	if c.ActionBurst == 0 {
-		c.ActionBurst = 300
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 512
-	}
+	c.Chat.Heartbeat = c.Heartbeat
 }
 
 // Server wires the store and the hub to HTTP. It holds no per-user state that
@@ -76,10 +60,9 @@ type Server struct {
 	hub   *hub.Hub
 	log   *slog.Logger
 
+	chat      *chat.Service
 	ipFails   *throttle
 	userFails *throttle
-	sends     *batcher
-	metrics   *metrics
 
 	mux     *http.ServeMux
 	pwaOnce sync.Once
@@ -97,7 +80,6 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	st.BodyMax = cfg.BodyMax
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:       cfg,
@@ -106,11 +88,10 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		log:       log,
 		ipFails:   newThrottle(30, 15*time.Minute),
 		userFails: newThrottle(8, 15*time.Minute),
-		metrics:   newMetrics(),
+		chat:      chat.New(cfg.Chat, st, h, log),
 		ctx:       ctx,
 		cancel:    cancel,
 	}
-	s.sends = newBatcher(ctx, st, h, log, cfg.BatchSize, s.metrics)
 	s.routes()
 	s.bg.Add(1)
 	go s.heartbeat()
@@ -124,7 +105,7 @@ func (s *Server) heartbeat() {
 	defer s.bg.Done()
 	t := time.NewTicker(s.cfg.Heartbeat)
 	defer t.Stop()
-	ping := mustEnvelope(shared.TypePing, "", 0, nil)
+	ping := mustEnvelope(shared.TypePing, nil)
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -135,13 +116,17 @@ func (s *Server) heartbeat() {
 	}
 }
 
+// Chat returns the service that applies actions, for tests and tools that
+// act without a connection.
+func (s *Server) Chat() *chat.Service { return s.chat }
+
 // Close disconnects every WebSocket (telling clients to come back) and stops
 // the background work.
 func (s *Server) Close() {
 	s.cancel()
 	s.hub.DisconnectAll(errorEnvelope("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server is restarting; reconnecting.", Fatal: true}))
 	s.conns.Wait()
-	s.sends.wait()
+	s.chat.Close()
 	s.bg.Wait()
 }
 
@@ -183,3 +168,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
 	"worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// handleMetrics serves the chat service's and the hub's figures in
+// Prometheus' text format.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s.chat.Metrics().Write(w, s.hub.Stats())
+}

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
-	"natter/server/hub"
-	"natter/server/store"
+	"natter/server/chat"
 	"natter/shared"
 )
 
@@ -25,26 +24,9 @@ func (w wsConn) Write(ctx context.Context, frame []byte) error {
 // slow or revoked clients, and waiting on them is exactly what it must not do.
 func (w wsConn) Close(reason string) { _ = w.c.CloseNow() }
 
-// conn is one authenticated WebSocket connection: its reader runs the
-// client's actions one after another, in the order they were sent, so the
-// effects of one device's queue land in its order.
-type conn struct {
-	s       *Server
-	ws      *websocket.Conn
-	client  *hub.Client
-	sess    store.SessionRecord
-	user    shared.User
-	device  string
-	bucket  tokenBucket
-	garbage int // malformed frames in a row
-	viewing string
-	kicked  bool // a fatal error is draining: do not cut it off
-}
-
-// maxGarbage is how many malformed frames in a row a connection may send
-// before it is taken for hostile and closed.
-const maxGarbage = 20
-
+// handleWebSocket upgrades an authenticated request and feeds its frames to
+// a chat.Conn. Everything about the protocol is the chat service's; this is
+// framing only: text or not, valid UTF-8 or not, too large or not.
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	sess, authErr := s.session(r)
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -55,123 +37,85 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered (403 for a foreign Origin)
 	}
 	ws.SetReadLimit(shared.MaxFrameBytes)
+	write := func(ctx context.Context, frame []byte) error { return ws.Write(ctx, websocket.MessageText, frame) }
 	if authErr != nil {
 		// The browser cannot see HTTP statuses or close codes on a
 		// WebSocket, so the reason travels as an event before the close.
-		e := &shared.Error{Code: shared.CodeUnauthorized, Message: "You are not signed in, or your session has ended. Sign in again.", Fatal: true}
+		e := &shared.Error{Code: shared.CodeUnauthorized, Message: "You are not signed in, or your session has ended. Sign in again."}
 		if !errors.Is(authErr, errNoSession) {
-			e = &shared.Error{Code: shared.CodeUnavailable, Message: "The server cannot check your session right now.", Fatal: true}
+			e = &shared.Error{Code: shared.CodeUnavailable, Message: "The server cannot check your session right now."}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		_ = ws.Write(ctx, websocket.MessageText, errorEnvelope("", e))
-		cancel()
+		chat.Refuse(r.Context(), write, e)
 		ws.Close(websocket.StatusPolicyViolation, e.Code)
 		return
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
-	c := &conn{
-		s:      s,
-		ws:     ws,
-		sess:   sess,
-		user:   sess.User.User,
-		bucket: newTokenBucket(s.cfg.ActionRate, s.cfg.ActionBurst),
-	}
-	c.client = s.hub.Attach(sess.UserID, sess.ID, wsConn{ws})
-	s.metrics.conns.Add(1)
-	defer func() {
-		s.metrics.conns.Add(-1)
-		if !c.kicked {
-			s.hub.Detach(c.client)
+	c, err := s.chat.Open(sess, wsConn{ws})
+	if err != nil {
+		var se *shared.Error
+		if errors.As(err, &se) {
+			chat.Refuse(r.Context(), write, se)
 		}
-		<-c.client.Done() // the hub owns the socket: it writes what is due and closes it
-	}()
-	c.run()
+		ws.Close(websocket.StatusTryAgainLater, "refused")
+		return
+	}
+	defer c.Close()
+	s.read(ws, c)
 }
 
-// run reads the client's frames until the connection ends. It needs no
-// goroutine of its own besides the one net/http gave it: the hub closes the
-// socket when it drops the client, which ends the read, and the heartbeat is
-// sent to all connections from one ticker (see heartbeat).
-func (c *conn) run() {
-	ctx, cancel := context.WithCancel(c.s.ctx)
+// read takes the client's frames until the connection ends. It needs no
+// goroutine besides the one net/http gave it: the hub closes the socket when
+// it drops the client, which ends the read, and the heartbeat reaches all
+// connections from one ticker.
+func (s *Server) read(ws *websocket.Conn, c *chat.Conn) {
+	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	idle := 3 * c.s.cfg.Heartbeat
-	helloDone := false
+	write := func(ctx context.Context, frame []byte) error { return ws.Write(ctx, websocket.MessageText, frame) }
+	idle := 3 * s.cfg.Heartbeat
 	for {
 		rctx, rcancel := context.WithTimeout(ctx, idle)
-		typ, data, err := c.ws.Read(rctx)
+		typ, data, err := ws.Read(rctx)
 		rcancel()
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
-				c.s.log.Info("ws: frame too large", "user", c.user.ID)
+				s.log.Info("ws: frame too large", "session", c.SessionID())
 			}
 			return
 		}
 		if typ != websocket.MessageText {
-			if !c.malformed("", "Frames must be JSON text.") {
+			if !c.Malformed("", "Frames must be JSON text.") {
 				return
 			}
 			continue
 		}
-		var env shared.Envelope
-		if err := json.Unmarshal(data, &env); err != nil || env.Type == "" {
-			if !c.malformed("", "The frame is not a JSON envelope with a type.") {
+		if !utf8.Valid(data) {
+			// RFC 6455: a text frame that is not UTF-8 fails the
+			// connection with 1007. Nothing of it is applied.
+			s.log.Info("ws: invalid UTF-8", "session", c.SessionID())
+			chat.Refuse(ctx, write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
+			ws.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+			return
+		}
+		if loneSurrogate(data) {
+			if !c.Invalid("The text contains an unpaired UTF-16 surrogate escape; nothing was applied.") {
 				return
 			}
 			continue
 		}
-		c.garbage = 0
-		if !helloDone {
-			if env.Type != shared.TypeHello {
-				c.fatal("", &shared.Error{Code: shared.CodeMalformed, Message: "The first message must be hello."})
-				return
-			}
-			if !c.hello(ctx, env) {
-				return
-			}
-			helloDone = true
-			continue
+		if !c.Receive(ctx, data) {
+			return
 		}
-		c.handle(ctx, env)
 	}
 }
 
-// malformed answers a frame that cannot be understood and reports whether the
-// connection may stay up.
-func (c *conn) malformed(id, msg string) bool {
-	c.garbage++
-	if c.garbage > maxGarbage {
-		c.fatal(id, &shared.Error{Code: shared.CodeMalformed, Message: "Too many malformed frames; closing the connection."})
-		return false
-	}
-	c.reply(id, &shared.Error{Code: shared.CodeMalformed, Message: msg})
-	return true
-}
-
-// fatal sends a terminal error, lets the writer flush it, and ends the
-// connection.
-func (c *conn) fatal(id string, e *shared.Error) {
-	e.Fatal = true
-	c.kicked = true
-	c.s.hub.Kick(c.client, errorEnvelope(id, e))
-}
-
-// reply sends an ack (data) or an error (when data is a *shared.Error).
-func (c *conn) reply(id string, data any) {
-	if e, ok := data.(*shared.Error); ok {
-		c.client.Send(errorEnvelope(id, e))
-		return
-	}
-	c.client.Send(mustEnvelope(shared.TypeAck, id, 0, data))
-}
-
+// errorEnvelope encodes a server error event for id (empty for none).
 func errorEnvelope(id string, e *shared.Error) []byte {
-	return mustEnvelope(shared.TypeError, id, 0, e)
+	return mustEnvelope(shared.TypeError, e, id)
 }
 
-func mustEnvelope(typ, id string, seq int64, data any) []byte {
-	env, err := shared.NewEnvelope(typ, id, seq, data)
+func mustEnvelope(typ string, data any, id ...string) []byte {
+	env, err := shared.NewEnvelope(typ, append(id, "")[0], 0, data)
 	if err != nil {
 		panic("web: encode " + typ + ": " + err.Error())
 	}
@@ -180,28 +124,4 @@ func mustEnvelope(typ, id string, seq int64, data any) []byte {
 		panic("web: encode " + typ + ": " + err.Error())
 	}
 	return b
-}
-
-// tokenBucket limits actions per connection.
-type tokenBucket struct {
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newTokenBucket(rate float64, burst int) tokenBucket {
-	return tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-}
-
-// take spends one token; when none is left it says how long until one is.
-func (b *tokenBucket) take() (bool, time.Duration) {
-	now := time.Now()
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 }

@@ -142,7 +142,7 @@ func TestReplayCapsToNewestPage(t *testing.T) {
 }
 
 func TestActionErrors(t *testing.T) {
-	srv := webtest.MustServer(t, func(c *web.Config) { c.BodyMax = 100 })
+	srv := webtest.MustServer(t, func(c *web.Config) { c.Chat.BodyMax = 100 })
 	a, ha := srv.MustSignUp(t, "ann")
 	b, hb := srv.MustSignUp(t, "bob")
 	_, hc := srv.MustSignUp(t, "cid")
@@ -256,7 +256,7 @@ func mustClose(t *testing.T, w *webtest.WS) {
 }
 
 func TestRateLimit(t *testing.T) {
-	srv := webtest.MustServer(t, func(c *web.Config) { c.ActionRate = 1; c.ActionBurst = 5 })
+	srv := webtest.MustServer(t, func(c *web.Config) { c.Chat.Limits.ActionRate = 1; c.Chat.Limits.ActionBurst = 5 })
 	_, h := srv.MustSignUp(t, "ann")
 	b, _ := srv.MustSignUp(t, "bob")
 	w := srv.MustConnect(t, h, nil)

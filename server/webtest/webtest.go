@@ -20,8 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"natter/server/chat"
 	"natter/server/hub"
 	"natter/server/pgtest"
+	"natter/server/resume"
 	"natter/server/store"
 	"natter/server/web"
 	"natter/shared"
@@ -34,7 +36,7 @@ type Server struct {
 	Store *store.Store
 	Hub   *hub.Hub
 	Web   *web.Server
-	Keys  *web.KeyRing
+	Keys  *resume.KeyRing
 
 	cfg  web.Config
 	dsn  string
@@ -49,11 +51,11 @@ type Option func(*web.Config)
 // MustServer starts a server on a fresh database and stops it at cleanup.
 func MustServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	keys := web.NewKeyRing(time.Hour)
+	keys := resume.NewKeyRing(time.Hour)
 	if _, _, err := keys.Rotate(); err != nil {
 		tb.Fatalf("webtest: key ring: %v", err)
 	}
-	cfg := web.Config{WebDir: WebDir(), Heartbeat: 2 * time.Second, TokenKeys: keys}
+	cfg := web.Config{WebDir: WebDir(), Heartbeat: 2 * time.Second, Chat: chat.Config{TokenKeys: keys}}
 	for _, o := range opts {
 		o(&cfg)
 	}

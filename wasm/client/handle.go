@@ -63,6 +63,13 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 		if err := decode(env, &c); err != nil || c.ID == "" {
 			return nil
 		}
+		if c.Delta {
+			held := e.convs[c.ID]
+			if held == nil {
+				return nil // nothing to merge into: the whole one comes with the next resume
+			}
+			c = shared.MergeDelta(held.c, c)
+		}
 		e.upsert(s, c)
 	case shared.TypeMessageCreated:
 		var m shared.Message

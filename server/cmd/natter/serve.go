@@ -15,8 +15,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"natter/server/chat"
 	"natter/server/hub"
 	"natter/server/pgbroker"
+	"natter/server/resume"
 	"natter/server/web"
 )
 
@@ -55,11 +57,11 @@ func serve(cfg config) error {
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	keys, err := web.LoadKeyRing(ctx, st, time.Now())
+	keys, err := resume.LoadKeyRing(ctx, st, time.Now())
 	if err != nil {
 		return err
 	}
-	go web.KeepKeyRingFresh(ctx, st, keys, time.Hour, func(err error) { log.Error("resume keys", "err", err) })
+	go resume.KeepKeyRingFresh(ctx, st, keys, time.Hour, func(err error) { log.Error("resume keys", "err", err) })
 	// Events travel through PostgreSQL LISTEN/NOTIFY, so nodes sharing a
 	// database deliver each other's events and the admin CLI reaches running
 	// servers; on one node it costs one NOTIFY per committed batch.
@@ -73,13 +75,14 @@ func serve(cfg config) error {
 	if err := broker.Heartbeat(ctx, cfg.NodeID, func() int { return h.Stats().Connections }); err != nil {
 		return err
 	}
+	limits, err := loadLimits(cfg)
+	if err != nil {
+		return err
+	}
 	srv := web.New(web.Config{
 		WebDir:        cfg.WebDir,
-		BodyMax:       cfg.BodyMax,
 		SecureCookies: cfg.Secure,
-		TokenKeys:     keys,
-		ActionRate:    cfg.ActionRate,
-		ActionBurst:   cfg.ActionBurst,
+		Chat:          chat.Config{BodyMax: cfg.BodyMax, TokenKeys: keys, Limits: limits},
 		Revoked: func(ctx context.Context, sessionIDs []int64, reason string) error {
 			cs := make([]pgbroker.Control, len(sessionIDs))
 			for i, id := range sessionIDs {

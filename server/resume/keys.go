@@ -1,4 +1,4 @@
-package web
+package resume
 
 import (
 	"context"
@@ -29,7 +29,7 @@ const (
 func LoadKeyRing(ctx context.Context, st *store.Store, now time.Time) (*KeyRing, error) {
 	recs, err := st.Keys(ctx, resumeKeyName)
 	if err != nil {
-		return nil, fmt.Errorf("web: load key ring: %w", err)
+		return nil, fmt.Errorf("resume: load key ring: %w", err)
 	}
 	sort.Slice(recs, func(i, j int) bool { return keyID(recs[i].Name) < keyID(recs[j].Name) })
 	if len(recs) == 0 || now.Sub(recs[len(recs)-1].CreatedAt) > resumeRotate {
@@ -39,12 +39,12 @@ func LoadKeyRing(ctx context.Context, st *store.Store, now time.Time) (*KeyRing,
 		}
 		secret := make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
-			return nil, fmt.Errorf("web: new resume key: %w", err)
+			return nil, fmt.Errorf("resume: new resume key: %w", err)
 		}
 		name := fmt.Sprintf("%s%08d", resumeKeyName, next)
 		stored, err := st.PutKeyIfAbsent(ctx, name, secret) // another node may have won
 		if err != nil {
-			return nil, fmt.Errorf("web: store resume key: %w", err)
+			return nil, fmt.Errorf("resume: store resume key: %w", err)
 		}
 		recs = append(recs, store.KeyRecord{Name: name, Value: stored, CreatedAt: now})
 	}
@@ -53,7 +53,7 @@ func LoadKeyRing(ctx context.Context, st *store.Store, now time.Time) (*KeyRing,
 		retired := r.RetiredAt != nil
 		if !retired && i < len(recs)-1 && now.Sub(r.CreatedAt) > resumeRetire {
 			if err := st.RetireKey(ctx, r.Name); err != nil {
-				return nil, fmt.Errorf("web: retire resume key: %w", err)
+				return nil, fmt.Errorf("resume: retire resume key: %w", err)
 			}
 			retired = true
 		}

@@ -1,4 +1,4 @@
-package web_test
+package resume_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 	"natter/server/pgtest"
 	"natter/server/store"
-	"natter/server/web"
+	"natter/server/resume"
 )
 
 // TestKeyRingRotatesAndRetiresOnSchedule: loading the ring a day later adds a
@@ -18,22 +18,22 @@ func TestKeyRingRotatesAndRetiresOnSchedule(t *testing.T) {
 	st := store.New(pgtest.MustDB(t))
 	ctx := context.Background()
 	day0 := time.Now()
-	kr, err := web.LoadKeyRing(ctx, st, day0)
+	kr, err := resume.LoadKeyRing(ctx, st, day0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := kr.Seal(web.ResumeClaims{UserID: 1, SessionID: 2})
+	tok, err := kr.Seal(resume.Claims{UserID: 1, SessionID: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := web.LoadKeyRing(ctx, st, day0.Add(time.Minute))
+	other, err := resume.LoadKeyRing(ctx, st, day0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := other.Open(tok); err != nil {
 		t.Fatalf("another node cannot open the token: %v", err)
 	}
-	later, err := web.LoadKeyRing(ctx, st, day0.Add(25*time.Hour))
+	later, err := resume.LoadKeyRing(ctx, st, day0.Add(25*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestKeyRingRotatesAndRetiresOnSchedule(t *testing.T) {
 	if _, err := later.Open(tok); err != nil {
 		t.Fatalf("rotation refused a live token: %v", err)
 	}
-	retired, err := web.LoadKeyRing(ctx, st, day0.Add(50*time.Hour))
+	retired, err := resume.LoadKeyRing(ctx, st, day0.Add(50*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package web
+package chat
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"natter/server/resume"
 	"natter/shared"
 )
 
@@ -16,7 +17,7 @@ import (
 // then caught_up. The client is attached to the hub before the replay reads
 // the database, so an event committed meanwhile is delivered live too; the
 // client merges by seq, so nothing is missed and nothing shows twice.
-func (c *conn) hello(ctx context.Context, env shared.Envelope) bool {
+func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 	var h shared.Hello
 	if err := json.Unmarshal(env.Data, &h); err != nil {
 		c.fatal(env.ID, &shared.Error{Code: shared.CodeMalformed, Message: "The hello message is malformed."})
@@ -50,15 +51,15 @@ func (c *conn) hello(ctx context.Context, env shared.Envelope) bool {
 				}
 			}
 		}
-		tok, err := kr.Seal(ResumeClaims{UserID: c.user.ID, SessionID: c.sess.ID, Device: c.device, Cursors: h.Cursors})
+		tok, err := kr.Seal(resume.Claims{UserID: c.user.ID, SessionID: c.sess.ID, Device: c.device, Cursors: h.Cursors})
 		if err == nil {
 			w.ResumeToken = tok
 		}
 	}
-	c.client.Send(mustEnvelope(shared.TypeWelcome, env.ID, 0, w))
+	c.client.Send(encode(shared.TypeWelcome, env.ID, 0, w))
 	if err := c.replay(ctx, h.Cursors); err != nil {
 		if !errors.Is(err, context.Canceled) {
-			c.s.log.Error("ws: replay", "user", c.user.ID, "err", err)
+			c.s.log.Error("chat: replay", "user", c.user.ID, "err", err)
 		}
 		c.fatal("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server could not load your conversations. Reconnecting."})
 		return false
@@ -66,7 +67,7 @@ func (c *conn) hello(ctx context.Context, env shared.Envelope) bool {
 	return true
 }
 
-func (c *conn) replay(ctx context.Context, cursors map[string]int64) error {
+func (c *Conn) replay(ctx context.Context, cursors map[string]int64) error {
 	convs, err := c.s.store.ConversationsForUser(ctx, c.user.ID)
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func (c *conn) replay(ctx context.Context, cursors map[string]int64) error {
 	gaps := map[string]int64{}
 	for i := range convs {
 		conv := &convs[i]
-		if err := c.client.SendWait(ctx, mustEnvelope(shared.TypeConversationUpdated, "", 0, conv)); err != nil {
+		if err := c.client.SendWait(ctx, encode(shared.TypeConversationUpdated, "", 0, conv)); err != nil {
 			return nil // the client is gone; it resumes later
 		}
 		from := cursors[conv.ID]
@@ -97,13 +98,20 @@ func (c *conn) replay(ctx context.Context, cursors map[string]int64) error {
 				break
 			}
 			for j := range msgs {
-				if err := c.client.SendWait(ctx, mustEnvelope(shared.TypeMessageCreated, "", msgs[j].Seq, &msgs[j])); err != nil {
+				if err := c.client.SendWait(ctx, encode(shared.TypeMessageCreated, "", msgs[j].Seq, &msgs[j])); err != nil {
 					return nil
 				}
 			}
 			from = msgs[len(msgs)-1].Seq
 		}
 	}
-	c.client.Send(mustEnvelope(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps}))
+	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps}))
 	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

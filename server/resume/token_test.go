@@ -1,4 +1,4 @@
-package web
+package resume
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ func TestKeyRing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := ResumeClaims{UserID: 7, SessionID: 9, Device: "d", Cursors: map[string]int64{"c": 42}}
+	claims := Claims{UserID: 7, SessionID: 9, Device: "d", Cursors: map[string]int64{"c": 42}}
 	tok, err := kr.Seal(claims)
 	if err != nil {
 		t.Fatal(err)

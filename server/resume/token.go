@@ -1,4 +1,4 @@
-package web
+package resume
 
 import (
 	"crypto/aes"
@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// ResumeClaims is the connection state the server seals into a resume token
+// Claims is the connection state the server seals into a resume token
 // and gets back from the client after a refresh, a network drop or a restart
 // (on any node), without having stored it.
-type ResumeClaims struct {
+type Claims struct {
 	UserID    int64            `json:"u"`
 	SessionID int64            `json:"s"`
 	Device    string           `json:"d,omitempty"`
@@ -60,11 +60,11 @@ func NewKeyRing(ttl time.Duration) *KeyRing {
 func (k *KeyRing) Add(id uint32, secret []byte, retired bool) error {
 	block, err := aes.NewCipher(secret)
 	if err != nil {
-		return fmt.Errorf("web: key ring: %w", err)
+		return fmt.Errorf("resume: key ring: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return fmt.Errorf("web: key ring: %w", err)
+		return fmt.Errorf("resume: key ring: %w", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -77,7 +77,7 @@ func (k *KeyRing) Add(id uint32, secret []byte, retired bool) error {
 func (k *KeyRing) Rotate() (uint32, []byte, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
-		return 0, nil, fmt.Errorf("web: key ring: %w", err)
+		return 0, nil, fmt.Errorf("resume: key ring: %w", err)
 	}
 	k.mu.RLock()
 	var id uint32 = 1
@@ -100,23 +100,23 @@ func (k *KeyRing) Retire(id uint32) {
 }
 
 // Seal encrypts and authenticates claims; Expires is set from the ring's TTL.
-func (k *KeyRing) Seal(c ResumeClaims) (string, error) {
+func (k *KeyRing) Seal(c Claims) (string, error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if len(k.keys) == 0 || k.keys[len(k.keys)-1].retired {
-		return "", errors.New("web: key ring has no active key")
+		return "", errors.New("resume: key ring has no active key")
 	}
 	key := k.keys[len(k.keys)-1]
 	c.Expires = k.now().Add(k.ttl).Unix()
 	plain, err := json.Marshal(c)
 	if err != nil {
-		return "", fmt.Errorf("web: seal: %w", err)
+		return "", fmt.Errorf("resume: seal: %w", err)
 	}
 	out := make([]byte, 4, 4+key.aead.NonceSize()+len(plain)+key.aead.Overhead())
 	binary.BigEndian.PutUint32(out, key.id)
 	nonce := make([]byte, key.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("web: seal: %w", err)
+		return "", fmt.Errorf("resume: seal: %w", err)
 	}
 	out = append(out, nonce...)
 	out = key.aead.Seal(out, nonce, plain, out[:4]) // the key id is authenticated too
@@ -124,8 +124,8 @@ func (k *KeyRing) Seal(c ResumeClaims) (string, error) {
 }
 
 // Open checks and decrypts a token.
-func (k *KeyRing) Open(token string) (ResumeClaims, error) {
-	var c ResumeClaims
+func (k *KeyRing) Open(token string) (Claims, error) {
+	var c Claims
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) < 4+12+16 {
 		return c, ErrTokenMalformed
@@ -148,10 +148,10 @@ func (k *KeyRing) Open(token string) (ResumeClaims, error) {
 	ns := key.aead.NonceSize()
 	plain, err := key.aead.Open(nil, raw[4:4+ns], raw[4+ns:], raw[:4])
 	if err != nil || json.Unmarshal(plain, &c) != nil {
-		return ResumeClaims{}, ErrTokenMalformed
+		return Claims{}, ErrTokenMalformed
 	}
 	if k.now().Unix() >= c.Expires {
-		return ResumeClaims{}, ErrTokenExpired
+		return Claims{}, ErrTokenExpired
 	}
 	return c, nil
 }

@@ -1,9 +1,8 @@
-package web
+package chat
 
 import (
 	"context"
 	"hash/fnv"
-	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -27,13 +26,11 @@ import (
 // events of one conversation reach the hub in seq order. Each sender gets its
 // ack first.
 type batcher struct {
-	st      *store.Store
-	hub     *hub.Hub
-	log     *slog.Logger
-	max     int
-	lanes   []chan *sendJob
-	metrics *metrics
-	wg      sync.WaitGroup
+	st    *store.Store
+	svc   *Service
+	max   int
+	lanes []chan *sendJob
+	wg    sync.WaitGroup
 }
 
 // commitLanes is how many committers run: enough to keep PostgreSQL busy on
@@ -50,8 +47,8 @@ type sendDone struct {
 	err error
 }
 
-func newBatcher(ctx context.Context, st *store.Store, h *hub.Hub, log *slog.Logger, max int, m *metrics) *batcher {
-	b := &batcher{st: st, hub: h, log: log, max: max, metrics: m}
+func newBatcher(ctx context.Context, st *store.Store, svc *Service, max int) *batcher {
+	b := &batcher{st: st, svc: svc, max: max}
 	for range commitLanes {
 		in, out := make(chan *sendJob, max), make(chan []store.SendResult, 64)
 		b.lanes = append(b.lanes, in)
@@ -116,7 +113,7 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []s
 		}
 		start := time.Now()
 		results := b.st.SendMessages(context.WithoutCancel(ctx), reqs)
-		b.metrics.observeCommit(time.Since(start), len(reqs))
+		b.svc.metrics.observeCommit(time.Since(start), len(reqs))
 		var committed []store.SendResult
 		for i, j := range jobs {
 			r := results[i]
@@ -155,7 +152,7 @@ func (b *batcher) publish(ctx context.Context, out <-chan []store.SendResult) {
 		}
 		var looked map[string][]int64
 		if len(missing) > 0 {
-			retry(ctx, b.log, "fan-out: members", func(ctx context.Context) (err error) {
+			retry(ctx, b.svc.log, "fan-out: members", func(ctx context.Context) (err error) {
 				looked, err = b.st.MembersOf(ctx, missing)
 				return err
 			})
@@ -167,29 +164,9 @@ func (b *batcher) publish(ctx context.Context, out <-chan []store.SendResult) {
 				ids = looked[rs[i].Message.ConversationID]
 			}
 			if len(ids) > 0 {
-				evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessageCreated, "", rs[i].Message.Seq, &rs[i].Message)})
+				evs = append(evs, hub.Event{UserIDs: ids, Payload: encode(shared.TypeMessageCreated, "", rs[i].Message.Seq, &rs[i].Message)})
 			}
 		}
-		b.hub.PublishBatch(evs)
-	}
-}
-
-// retry runs fn until it succeeds or ctx ends, backing off from 50 ms to 5 s:
-// for reads whose failure would lose a live event (PostgreSQL restarting).
-func retry(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) {
-	wait := 50 * time.Millisecond
-	for {
-		err := fn(context.WithoutCancel(ctx))
-		if err == nil {
-			return
-		}
-		log.Warn(what+": retrying", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			log.Error(what+": gave up at shutdown; members catch up on resume", "err", err)
-			return
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 5*time.Second)
+		b.svc.publish(evs...)
 	}
 }

@@ -1,0 +1,119 @@
+package chat
+
+import (
+	"time"
+
+	"natter/shared"
+)
+
+// Limits are the budgets of one user and of each of their connections. A
+// frame is charged against both when it arrives: a limit that a user could
+// multiply by opening more connections would be no limit, and a limit
+// charged only when a frame is processed lets a flood in while earlier
+// frames are committing. The defaults are far above what a person or a
+// small company's busiest client does (an outbox replaying days of offline
+// work uses the burst), and far below what a script needs to hurt anyone.
+type Limits struct {
+	// ActionRate and ActionBurst bound durable actions (send, create, seen,
+	// membership...) per connection, per second.
+	ActionRate  float64
+	ActionBurst int
+	// UserActionRate and UserActionBurst bound the same per user, over all
+	// their connections.
+	UserActionRate  float64
+	UserActionBurst int
+	// ReadRate and ReadBurst bound requests that only read (history, seen
+	// queries) per connection; the user's budget is twice that.
+	ReadRate  float64
+	ReadBurst int
+	// SignalRate and SignalBurst bound ephemeral signals (typing, read
+	// position, ping) per connection; the user's budget is twice that.
+	// Refused signals are dropped without an answer: nobody waits for them.
+	SignalRate  float64
+	SignalBurst int
+	// ConnsPerUser caps a user's live connections on this node.
+	ConnsPerUser int
+	// CreatesPerHour caps the conversations one user may create per hour.
+	CreatesPerHour int
+	// AddsPerHour caps the people one user may add to conversations per
+	// hour, counting the members named when creating one.
+	AddsPerHour int
+	// QueueMax bounds the frames admitted on one connection and not yet
+	// applied; past it frames are refused like a spent budget.
+	QueueMax int
+	// RefusedMax is how many refusals in a row a connection may earn before
+	// it is taken for hostile and closed.
+	RefusedMax int
+}
+
+// DefaultLimits are the limits a zero Limits gets.
+var DefaultLimits = Limits{
+	ActionRate: 50, ActionBurst: 300,
+	UserActionRate: 100, UserActionBurst: 600,
+	ReadRate: 20, ReadBurst: 60,
+	SignalRate: 10, SignalBurst: 30,
+	ConnsPerUser:   20,
+	CreatesPerHour: 60,
+	AddsPerHour:    2000,
+	QueueMax:       512,
+	RefusedMax:     1000,
+}
+
+func (l *Limits) defaults() {
+	d := DefaultLimits
+	setF := func(v *float64, def float64) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	setI := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	setF(&l.ActionRate, d.ActionRate)
+	setI(&l.ActionBurst, d.ActionBurst)
+	setF(&l.UserActionRate, max(d.UserActionRate, l.ActionRate))
+	setI(&l.UserActionBurst, max(d.UserActionBurst, l.ActionBurst))
+	setF(&l.ReadRate, d.ReadRate)
+	setI(&l.ReadBurst, d.ReadBurst)
+	setF(&l.SignalRate, d.SignalRate)
+	setI(&l.SignalBurst, d.SignalBurst)
+	setI(&l.ConnsPerUser, d.ConnsPerUser)
+	setI(&l.CreatesPerHour, d.CreatesPerHour)
+	setI(&l.AddsPerHour, d.AddsPerHour)
+	setI(&l.QueueMax, d.QueueMax)
+	setI(&l.RefusedMax, d.RefusedMax)
+}
+
+// class is what kind of budget a frame spends.
+type class uint8
+
+const (
+	classAction class = iota // durable actions
+	classRead                // requests that only read
+	classSignal              // ephemeral signals, pings
+	classCount
+)
+
+var classNames = [classCount]string{"action", "read", "signal"}
+
+// classOf tells which budget a frame type spends. Unknown types spend the
+// action budget, so a stream of nonsense costs what real work would.
+func classOf(typ string) class {
+	switch typ {
+	case shared.TypeTyping, shared.TypeReadPosition, shared.TypePing, shared.TypePong:
+		return classSignal
+	case shared.TypeHistoryFetch, shared.TypeSeenQuery:
+		return classRead
+	}
+	return classAction
+}
+
+// retryAfter turns a wait into whole milliseconds of at least one, so a
+// client always learns to wait (a zero would be dropped by omitempty and
+// read as "retry now").
+func retryAfter(d time.Duration) int {
+	ms := int((d + time.Millisecond - 1) / time.Millisecond)
+	return max(ms, 1)
+}
