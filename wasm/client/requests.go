@@ -15,8 +15,26 @@ const HistoryPage = 100
 // (history, seen-by) while there is no connection.
 var ErrOffline = errors.New("client: not connected to the server; try again when back online")
 
-// request sends a non-durable request and waits for its answer.
+// request sends a non-durable request and waits for its answer. A request
+// refused for the read budget (someone scrolling back through years at
+// once) waits as long as the server says and asks again, up to ctx.
 func (e *Engine) request(ctx context.Context, typ string, data any) (shared.Envelope, error) {
+	for {
+		env, err := e.requestOnce(ctx, typ, data)
+		var se *shared.Error
+		if !errors.As(err, &se) || se.Code != shared.CodeRateLimited {
+			return env, err
+		}
+		wait := time.Duration(max(se.RetryAfter, 1)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return env, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (e *Engine) requestOnce(ctx context.Context, typ string, data any) (shared.Envelope, error) {
 	id := shared.NewUUIDv7()
 	ch := make(chan reply, 1)
 	e.mu.Lock()
