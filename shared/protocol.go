@@ -43,6 +43,9 @@ const (
 	TypeSeenMark           = "seen.mark"
 	TypeHistoryFetch       = "history.fetch"
 	TypeSeenQuery          = "seen.query"
+	// TypeConversationsFetch asks for a page of the user's conversations,
+	// after the replay was capped (CaughtUp.MoreConversations).
+	TypeConversationsFetch = "conversations.fetch"
 	TypeTyping             = "typing"
 	TypeReadPosition       = "read.position"
 )
@@ -81,6 +84,11 @@ type Hello struct {
 	Device      string           `json:"device,omitempty"`
 	ResumeToken string           `json:"resume_token,omitempty"`
 	Cursors     map[string]int64 `json:"cursors,omitempty"`
+	// PageConversations, when set, says the client fetches conversations
+	// beyond the replay's first page itself (conversations.fetch); the
+	// server then replays at most that many (capped at
+	// ReplayConversationsMax). Without it every conversation is replayed.
+	PageConversations int `json:"page_conversations,omitempty"`
 }
 
 // Welcome answers Hello. After it the server sends, for every conversation of
@@ -101,6 +109,31 @@ type Welcome struct {
 // the newest page; the client fetches older history as the user scrolls.
 type CaughtUp struct {
 	Gaps map[string]int64 `json:"gaps,omitempty"` // conversation id -> lowest seq sent
+	// MoreConversations says the replay described only the most recently
+	// active conversations: the client pages through the rest with
+	// conversations.fetch before it forgets any it holds.
+	MoreConversations bool `json:"more_conversations,omitempty"`
+}
+
+// ReplayConversationsMax caps the conversations described in one replay;
+// the rest are fetched in pages of at most as many.
+const ReplayConversationsMax = 100
+
+// ConversationsFetch asks for the user's conversations after a cursor (""
+// for the first page), in a stable order.
+type ConversationsFetch struct {
+	After string `json:"after,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// ConversationPage answers ConversationsFetch. The page's conversations and
+// their missed messages arrive as events just before it (as in a replay), so
+// Conversations is empty from the server; Gaps is as in CaughtUp; Next is ""
+// on the last page.
+type ConversationPage struct {
+	Conversations []Conversation   `json:"conversations"`
+	Next          string           `json:"next,omitempty"`
+	Gaps          map[string]int64 `json:"gaps,omitempty"`
 }
 
 // ReplayPageMax caps the missed messages replayed per conversation on resume.
@@ -245,11 +278,12 @@ type SeenBy struct {
 
 // Ack is the payload of an ack. Exactly one field is set, by action type.
 type Ack struct {
-	Message      *Message      `json:"message,omitempty"`
-	Conversation *Conversation `json:"conversation,omitempty"`
-	Seen         *Seen         `json:"seen,omitempty"`
-	History      *History      `json:"history,omitempty"`
-	SeenBy       *SeenBy       `json:"seen_by,omitempty"`
+	Message      *Message          `json:"message,omitempty"`
+	Conversation *Conversation     `json:"conversation,omitempty"`
+	Seen         *Seen             `json:"seen,omitempty"`
+	History      *History          `json:"history,omitempty"`
+	SeenBy       *SeenBy           `json:"seen_by,omitempty"`
+	Page         *ConversationPage `json:"page,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.

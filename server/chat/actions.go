@@ -17,6 +17,7 @@ type Actor struct {
 	Nickname  string
 	SessionID int64
 	budget    *userBudget // nil for actors outside a connection (tests, tools)
+	conn      *Conn       // the connection it came on, for requests answered on it
 }
 
 // handler applies one decoded action for an actor. It returns the ack (nil
@@ -37,6 +38,7 @@ var handlers = map[string]handler{
 	shared.TypeSeenMark:           markSeen,
 	shared.TypeHistoryFetch:       fetchHistory,
 	shared.TypeSeenQuery:          querySeen,
+	shared.TypeConversationsFetch: fetchConversations,
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack

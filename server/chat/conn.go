@@ -31,6 +31,7 @@ type Conn struct {
 	limits  [classCount]*rate.Limiter
 	device  string
 	viewing string
+	cursors map[string]int64 // from hello: where the client's copy of each conversation ends
 
 	helloDone bool
 	garbage   int // malformed frames in a row
@@ -257,7 +258,7 @@ func (c *Conn) work() {
 
 // actor is who this connection acts as.
 func (c *Conn) actor() Actor {
-	return Actor{UserID: c.user.ID, Nickname: c.user.Nickname, SessionID: c.sess.ID, budget: c.budget}
+	return Actor{UserID: c.user.ID, Nickname: c.user.Nickname, SessionID: c.sess.ID, budget: c.budget, conn: c}
 }
 
 // fatal sends a terminal error, lets the writer flush it, and ends the

@@ -104,7 +104,7 @@ func classOf(typ string) class {
 	switch typ {
 	case shared.TypeTyping, shared.TypeReadPosition, shared.TypePing, shared.TypePong:
 		return classSignal
-	case shared.TypeHistoryFetch, shared.TypeSeenQuery:
+	case shared.TypeHistoryFetch, shared.TypeSeenQuery, shared.TypeConversationsFetch:
 		return classRead
 	}
 	return classAction

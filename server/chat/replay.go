@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"natter/server/hub"
 	"natter/server/resume"
 	"natter/shared"
 )
@@ -57,7 +58,7 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 		}
 	}
 	c.client.Send(encode(shared.TypeWelcome, env.ID, 0, w))
-	if err := c.replay(ctx, h.Cursors); err != nil {
+	if err := c.replay(ctx, h); err != nil {
 		if !errors.Is(err, context.Canceled) {
 			c.s.log.Error("chat: replay", "user", c.user.ID, "err", err)
 		}
@@ -67,23 +68,46 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 	return true
 }
 
-func (c *Conn) replay(ctx context.Context, cursors map[string]int64) error {
-	convs, err := c.s.store.ConversationsForUser(ctx, c.user.ID)
+// replay describes the user's conversations and sends what they missed.
+// A client that pages (Hello.PageConversations) gets the most recently
+// active ones now and fetches the rest with conversations.fetch, which
+// replays each page the same way: a person in hundreds of conversations
+// (or someone added to hundreds by a spammer) does not get them all pushed
+// on every reconnect before anything else.
+func (c *Conn) replay(ctx context.Context, h shared.Hello) error {
+	c.cursors = h.Cursors
+	var convs []shared.Conversation
+	var more bool
+	var err error
+	if n := h.PageConversations; n > 0 {
+		convs, more, err = c.s.store.RecentConversations(ctx, c.user.ID, min(n, shared.ReplayConversationsMax))
+	} else {
+		convs, err = c.s.store.ConversationsForUser(ctx, c.user.ID)
+	}
 	if err != nil {
 		return err
 	}
+	gaps, err := c.replayConversations(ctx, convs)
+	if err != nil || gaps == nil {
+		return err
+	}
+	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps, MoreConversations: more}))
+	return nil
+}
+
+// replayConversations sends each conversation's state and the messages
+// after the client's cursor for it (the newest ReplayPageMax when more were
+// missed; gaps says where those start). A nil map means the client left.
+func (c *Conn) replayConversations(ctx context.Context, convs []shared.Conversation) (map[string]int64, error) {
 	gaps := map[string]int64{}
 	for i := range convs {
 		conv := &convs[i]
 		if err := c.client.SendWait(ctx, encode(shared.TypeConversationUpdated, "", 0, conv)); err != nil {
-			return nil // the client is gone; it resumes later
+			return nil, nil // the client is gone; it resumes later
 		}
-		from := cursors[conv.ID]
+		from := max(c.cursors[conv.ID], 0)
 		if from >= conv.LastSeq {
 			continue
-		}
-		if from < 0 {
-			from = 0
 		}
 		if conv.LastSeq-from > shared.ReplayPageMax {
 			from = conv.LastSeq - shared.ReplayPageMax
@@ -92,21 +116,47 @@ func (c *Conn) replay(ctx context.Context, cursors map[string]int64) error {
 		for from < conv.LastSeq {
 			msgs, err := c.s.store.MessagesAfter(ctx, conv.ID, from, 100)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if len(msgs) == 0 {
 				break
 			}
 			for j := range msgs {
 				if err := c.client.SendWait(ctx, encode(shared.TypeMessageCreated, "", msgs[j].Seq, &msgs[j])); err != nil {
-					return nil
+					return nil, nil
 				}
 			}
 			from = msgs[len(msgs)-1].Seq
 		}
 	}
-	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps}))
-	return nil
+	return gaps, nil
+}
+
+// fetchConversations replays the next page of the user's conversations on
+// the asking connection, the way hello replays the first, and acks with
+// where the next page starts and which conversations were cut to their
+// newest messages.
+func fetchConversations(ctx context.Context, s *Service, a Actor, env shared.Envelope) (*shared.Ack, []hub.Event, error) {
+	var req shared.ConversationsFetch
+	if err := decode(env, &req); err != nil {
+		return nil, nil, err
+	}
+	if a.conn == nil {
+		return nil, nil, &shared.Error{Code: shared.CodeInvalid, Message: "Conversations are fetched on a live connection."}
+	}
+	limit := req.Limit
+	if limit <= 0 || limit > shared.ReplayConversationsMax {
+		limit = shared.ReplayConversationsMax
+	}
+	convs, next, err := s.store.ConversationsAfter(ctx, a.UserID, req.After, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	gaps, err := a.conn.replayConversations(ctx, convs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &shared.Ack{Page: &shared.ConversationPage{Conversations: []shared.Conversation{}, Next: next, Gaps: gaps}}, nil, nil
 }
 
 func truncate(s string, n int) string {

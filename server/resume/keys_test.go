@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"natter/server/pgtest"
-	"natter/server/store"
 	"natter/server/resume"
+	"natter/server/store"
 )
 
 // TestKeyRingRotatesAndRetiresOnSchedule: loading the ring a day later adds a

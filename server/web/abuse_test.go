@@ -509,4 +509,3 @@ func TestRemovedMemberLosesPresenceAndGetsDeltas(t *testing.T) {
 		}
 	}
 }
-

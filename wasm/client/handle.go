@@ -88,7 +88,7 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 		if c != nil && c.typing != nil {
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}
-		if c != nil && isNew && s.caught && m.SenderID != e.me.ID {
+		if c != nil && isNew && s.caught && !s.quiet[m.ConversationID] && m.SenderID != e.me.ID {
 			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})
 			}
@@ -197,6 +197,9 @@ func (e *Engine) welcome(s *session, w shared.Welcome) {
 
 // upsert stores the server's whole state of a conversation. Callers hold e.mu.
 func (e *Engine) upsert(s *session, sc shared.Conversation) *conv {
+	if s.paging && !s.listed[sc.ID] {
+		s.quiet[sc.ID] = true
+	}
 	s.listed[sc.ID] = true
 	c := e.convs[sc.ID]
 	if c == nil {
@@ -235,15 +238,38 @@ func (e *Engine) mergeMessage(m shared.Message) (*conv, bool) {
 }
 
 // caughtUp ends the replay: cut conversations whose replay skipped older
-// messages and forget conversations the server no longer lists. Callers
-// hold e.mu.
+// messages and forget conversations the server no longer lists. When the
+// replay described only the most recent conversations, the rest are paged
+// in first (pageConversations), and only then is anything forgotten.
+// Callers hold e.mu.
 func (e *Engine) caughtUp(s *session, cu shared.CaughtUp) {
-	for id, low := range cu.Gaps {
+	e.cutGaps(cu.Gaps)
+	if cu.MoreConversations {
+		s.paging = true
+		go e.pageConversations(s)
+	} else {
+		e.dropUnlisted(s)
+	}
+	s.caught = true
+	e.status.CaughtUp = true
+	e.touch()
+}
+
+// cutGaps marks conversations whose replay was cut to the newest page:
+// what lies below is older history, fetched as the user scrolls. Callers
+// hold e.mu.
+func (e *Engine) cutGaps(gaps map[string]int64) {
+	for id, low := range gaps {
 		if c := e.convs[id]; c != nil {
 			c.cutBelow(low)
 			e.dirty.conv(id)
 		}
 	}
+}
+
+// dropUnlisted forgets the conversations the server did not describe on
+// this connection, once it has described them all. Callers hold e.mu.
+func (e *Engine) dropUnlisted(s *session) {
 	for id, c := range e.convs {
 		if s.listed[id] {
 			continue
@@ -255,9 +281,6 @@ func (e *Engine) caughtUp(s *session, cu shared.CaughtUp) {
 		}
 		e.dropConv(id)
 	}
-	s.caught = true
-	e.status.CaughtUp = true
-	e.touch()
 }
 
 func (e *Engine) createAction(convID string) *action {

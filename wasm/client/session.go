@@ -35,6 +35,11 @@ type session struct {
 	welcome bool            // guarded by e.mu
 	caught  bool            // guarded by e.mu
 	listed  map[string]bool // conversations the server described on this connection
+	// paging is set while conversations beyond the replay's first page are
+	// fetched; quiet lists those they described, whose replayed messages
+	// must not notify (they are history, not news). Guarded by e.mu.
+	paging bool
+	quiet  map[string]bool
 
 	lastPos    shared.ReadPosition  // guarded by e.mu
 	lastTyping map[string]time.Time // guarded by e.mu
@@ -202,7 +207,7 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 	}
 	sctx, scancel := context.WithCancelCause(ctx)
 	s := &session{e: e, conn: conn, ctx: sctx, cancel: scancel, kickc: make(chan struct{}, 1),
-		start: time.Now(), listed: map[string]bool{}, lastTyping: map[string]time.Time{},
+		start: time.Now(), listed: map[string]bool{}, quiet: map[string]bool{}, lastTyping: map[string]time.Time{},
 		filling: map[string]bool{}, asked: map[string]gap{}}
 	s.hb.Store(int64(DefaultHeartbeat))
 	defer func() {
@@ -213,7 +218,7 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 
 	e.mu.Lock()
 	hello := shared.Hello{Protocol: shared.ProtocolVersion, Device: e.cfg.Device,
-		ResumeToken: e.cfg.ResumeTokens.Get(), Cursors: e.cursors()}
+		ResumeToken: e.cfg.ResumeTokens.Get(), Cursors: e.cursors(), PageConversations: shared.ReplayConversationsMax}
 	e.sess = s
 	e.unlock()
 	if err := s.send(shared.TypeHello, "", hello); err != nil {
