@@ -222,6 +222,14 @@ func natterEnv(o *options, dsn, addr, root, repo string) []string {
 		"NATTER_DATA="+filepath.Join(root, "data"),
 		"NATTER_ACTION_RATE="+strconv.FormatFloat(o.actionRate, 'f', -1, 64),
 		"NATTER_ACTION_BURST="+strconv.Itoa(o.actionBurst),
+		// The load generator shares a few accounts over many connections:
+		// per-user budgets and quotas would measure themselves, not the
+		// server, so they are lifted far out of the way.
+		"NATTER_USER_ACTION_RATE="+strconv.FormatFloat(o.actionRate*10_000, 'f', -1, 64),
+		"NATTER_USER_ACTION_BURST="+strconv.Itoa(o.actionBurst*10_000),
+		"NATTER_CONNS_PER_USER=100000",
+		"NATTER_CREATES_PER_HOUR=1000000",
+		"NATTER_ADDS_PER_HOUR=100000000",
 		"GODEBUG=gctrace=1",
 	)
 }
