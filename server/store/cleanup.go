@@ -88,7 +88,8 @@ type CleanupPolicy struct {
 	// and only for messages seen before the window: it becomes the time of
 	// the oldest kept row past M, a later time, which reads "seen by then
 	// at the latest". The rows of someone no longer a member go with the
-	// others once old, since SeenBy only reports current members.
+	// others once old, since SeenBy only reports current members (someone
+	// added back later counts from their next move).
 	SeenRetention time.Duration
 
 	// Batch is the most rows one statement deletes (DefaultCleanupBatch
@@ -137,24 +138,21 @@ func (p CleanupPolicy) Validate() error {
 // CleanupReport is what one Cleanup did: how many rows each task deleted,
 // or that it skipped the round because another node was cleaning.
 type CleanupReport struct {
-	Skipped        bool          `json:"skipped"`
-	Sessions       int64         `json:"sessions"`
-	AppliedActions int64         `json:"applied_actions"`
-	SeenHistory    int64         `json:"seen_history"`
+	Skipped        bool          `json:"skipped"`         // another node held the lock; nothing was done
+	Sessions       int64         `json:"sessions"`        // sessions deleted
+	AppliedActions int64         `json:"applied_actions"` // applied action results deleted
+	SeenHistory    int64         `json:"seen_history"`    // read-cursor history rows deleted
 	Took           time.Duration `json:"-"`
 }
 
-// cleanupTask is one table's deletion: a DELETE of at most ? rows (the
-// last argument) whose other arguments come from the policy.
+// cleanupTask is one table's deletion: a DELETE of rows older than ?0
+// (the task's age, in seconds) and at most ?1 of them.
 type cleanupTask struct {
 	name  string
 	query string
-	args  func(p CleanupPolicy) []any
+	age   func(p CleanupPolicy) time.Duration
 	count func(r *CleanupReport) *int64
 }
-
-// secs turns a duration into the float seconds make_interval takes.
-func secs(d time.Duration) float64 { return d.Seconds() }
 
 // cleanupTasks are the deletions, in order. Each selects a batch of row
 // addresses (ctid) and deletes them by TID scan: DELETE has no LIMIT, and
@@ -166,7 +164,7 @@ var cleanupTasks = []cleanupTask{
 			SELECT ctid FROM sessions
 			WHERE expires_at < now() - make_interval(secs => ?0) OR revoked_at < now() - make_interval(secs => ?0)
 			LIMIT ?1))`,
-		args:  func(p CleanupPolicy) []any { return []any{secs(p.SessionGrace)} },
+		age:   func(p CleanupPolicy) time.Duration { return p.SessionGrace },
 		count: func(r *CleanupReport) *int64 { return &r.Sessions },
 	},
 	{
@@ -175,24 +173,26 @@ var cleanupTasks = []cleanupTask{
 			SELECT ctid FROM applied_actions
 			WHERE created_at < now() - make_interval(secs => ?0)
 			LIMIT ?1))`,
-		args:  func(p CleanupPolicy) []any { return []any{secs(p.ActionRetention)} },
+		age:   func(p CleanupPolicy) time.Duration { return p.ActionRetention },
 		count: func(r *CleanupReport) *int64 { return &r.AppliedActions },
 	},
 	{
-		// A row is kept when it is recent, or when it is a current
-		// member's newest (highest seq, so latest) row in the
-		// conversation. Both NOT EXISTS probes are primary-key lookups.
+		// An old row goes when a later move of the same cursor exists, or
+		// when its user is no longer a member; so each current member's
+		// newest (highest seq, so latest) row stays. The common case, a
+		// later move, is tested first; both probes are primary-key lookups.
+		// No concurrent change can make a deleted row the newest: cursors
+		// only add rows.
 		name: "seen_history",
 		query: `DELETE FROM seen_history WHERE ctid = ANY(ARRAY(
 			SELECT h.ctid FROM seen_history h
 			WHERE h.seen_at < now() - make_interval(secs => ?0)
-			  AND NOT (
-				EXISTS (SELECT 1 FROM conversation_members m
-					WHERE m.conversation_id = h.conversation_id AND m.user_id = h.user_id)
-				AND NOT EXISTS (SELECT 1 FROM seen_history n
-					WHERE n.conversation_id = h.conversation_id AND n.user_id = h.user_id AND n.seq > h.seq))
+			  AND (EXISTS (SELECT 1 FROM seen_history n
+					WHERE n.conversation_id = h.conversation_id AND n.user_id = h.user_id AND n.seq > h.seq)
+				OR NOT EXISTS (SELECT 1 FROM conversation_members m
+					WHERE m.conversation_id = h.conversation_id AND m.user_id = h.user_id))
 			LIMIT ?1))`,
-		args:  func(p CleanupPolicy) []any { return []any{secs(p.SeenRetention)} },
+		age:   func(p CleanupPolicy) time.Duration { return p.SeenRetention },
 		count: func(r *CleanupReport) *int64 { return &r.SeenHistory },
 	},
 }
@@ -227,7 +227,7 @@ func (s *Store) Cleanup(ctx context.Context, p CleanupPolicy) (CleanupReport, er
 	}
 	var rep CleanupReport
 	for _, t := range cleanupTasks {
-		n, err := deleteBatched(ctx, &conn, t.query, append(t.args(p), p.Batch))
+		n, err := deleteBatched(ctx, &conn, t.query, t.age(p), p.Batch)
 		*t.count(&rep) = n
 		if err != nil {
 			rep.Took = time.Since(start)
@@ -238,10 +238,9 @@ func (s *Store) Cleanup(ctx context.Context, p CleanupPolicy) (CleanupReport, er
 	return rep, nil
 }
 
-// deleteBatched runs a batch DELETE until it removes fewer rows than the
-// batch size (the last argument), and returns the total.
-func deleteBatched(ctx context.Context, db bun.IDB, query string, args []any) (int64, error) {
-	batch := int64(args[len(args)-1].(int))
+// deleteBatched runs a task's DELETE, each run its own transaction, until
+// one removes fewer than batch rows, and returns the total.
+func deleteBatched(ctx context.Context, db bun.IDB, query string, age time.Duration, batch int) (int64, error) {
 	var total int64
 	for {
 		// The driver may not look at ctx before a statement; a server
@@ -249,7 +248,7 @@ func deleteBatched(ctx context.Context, db bun.IDB, query string, args []any) (i
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		res, err := db.NewRaw(query, args...).Exec(ctx)
+		res, err := db.NewRaw(query, age.Seconds(), batch).Exec(ctx)
 		if err != nil {
 			return total, err
 		}
@@ -258,7 +257,7 @@ func deleteBatched(ctx context.Context, db bun.IDB, query string, args []any) (i
 			return total, err
 		}
 		total += n
-		if n < batch {
+		if n < int64(batch) {
 			return total, nil
 		}
 	}
