@@ -81,7 +81,9 @@ func (s *Store) MarkSeen(ctx context.Context, userID int64, actionID, convID str
 
 // SeenBy answers "who saw message seq, and when" for a member: every other
 // current member (the message's sender left out) whose cursor reached seq,
-// with the time it first did, earliest first.
+// with the time it first did, earliest first. For a message read before
+// the seen-history retention the time is that of the oldest move kept, an
+// upper bound (see CleanupPolicy.SeenRetention); who saw it stays exact.
 func (s *Store) SeenBy(ctx context.Context, userID int64, convID string, seq int64) (shared.SeenBy, error) {
 	convID, err := cleanConvID(convID)
 	if err != nil {

@@ -52,7 +52,7 @@ PostgreSQL under NATTER_DATA). Changes that running servers must see at once
 PostgreSQL NOTIFY. USER is a user id, nickname or email.`,
 	}
 	cmd.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON instead of text")
-	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd())
+	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd())
 	return cmd
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"natter/server/pglocal"
 	"natter/server/store"
@@ -24,6 +26,12 @@ type config struct {
 	ActionRate  float64 // NATTER_ACTION_RATE: actions per second per connection
 	ActionBurst int     // NATTER_ACTION_BURST
 	PprofAddr   string  // NATTER_PPROF: serve net/http/pprof here (e.g. 127.0.0.1:6060)
+
+	// Housekeeping (see cleanup.go). Cleanup holds the retention periods:
+	// NATTER_SESSION_RETENTION, NATTER_ACTION_RETENTION (at least 15 days,
+	// as store.MinActionRetention explains) and NATTER_SEEN_RETENTION.
+	Cleanup      store.CleanupPolicy
+	CleanupEvery time.Duration // NATTER_CLEANUP_EVERY; 0 turns the scheduled job off
 }
 
 func loadConfig() (config, error) {
@@ -57,6 +65,9 @@ func loadConfig() (config, error) {
 		c.ActionBurst = n
 	}
 	c.Secure = os.Getenv("NATTER_SECURE_COOKIES") == "1" || os.Getenv("NATTER_SECURE_COOKIES") == "true"
+	if err := loadCleanupConfig(&c); err != nil {
+		return c, err
+	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {
 		return c, fmt.Errorf("NATTER_DATA: %w", err)
@@ -113,4 +124,61 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st *store.Store
 		}
 	}
 	return st, stop, nil
+}
+
+// loadCleanupConfig reads the housekeeping settings. The action retention
+// is checked here, so a server never starts with a value that would let a
+// late replay run twice.
+func loadCleanupConfig(c *config) error {
+	c.Cleanup = store.CleanupPolicy{
+		SessionGrace:    store.DefaultSessionGrace,
+		ActionRetention: store.DefaultActionRetention,
+		SeenRetention:   store.DefaultSeenRetention,
+	}
+	c.CleanupEvery = time.Hour
+	for _, d := range []struct {
+		key  string
+		dst  *time.Duration
+		min  time.Duration
+		zero bool // 0 is allowed
+	}{
+		{"NATTER_SESSION_RETENTION", &c.Cleanup.SessionGrace, time.Hour, false},
+		{"NATTER_ACTION_RETENTION", &c.Cleanup.ActionRetention, store.MinActionRetention, false},
+		{"NATTER_SEEN_RETENTION", &c.Cleanup.SeenRetention, 24 * time.Hour, false},
+		{"NATTER_CLEANUP_EVERY", &c.CleanupEvery, time.Minute, true},
+	} {
+		v := os.Getenv(d.key)
+		if v == "" {
+			continue
+		}
+		n, err := parseDuration(v)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s must be a duration such as 30d or 12h, not %q", d.key, v)
+		case n == 0 && d.zero:
+		case d.key == "NATTER_ACTION_RETENTION" && n < d.min:
+			return fmt.Errorf("NATTER_ACTION_RETENTION must be at least 15d, not %q: browsers replay queued actions for up to 14 days, and a replay must still find its first result", v)
+		case n < d.min:
+			return fmt.Errorf("%s must be at least %v, not %q", d.key, d.min, v)
+		}
+		*d.dst = n
+	}
+	return c.Cleanup.Validate()
+}
+
+// parseDuration reads a Go duration ("12h", "90m") or a whole number of
+// days ("30d"), which is how retention periods are usually said.
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad number of days %q", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q", v)
+	}
+	return d, nil
 }

@@ -62,6 +62,9 @@ func serve(cfg config) error {
 		return err
 	}
 	go resume.KeepKeyRingFresh(ctx, st, keys, time.Hour, func(err error) { log.Error("resume keys", "err", err) })
+	if cfg.CleanupEvery > 0 {
+		go runCleanup(ctx, st, cfg.Cleanup, cleanupDelay, cfg.CleanupEvery, log)
+	}
 	// Events travel through PostgreSQL LISTEN/NOTIFY, so nodes sharing a
 	// database deliver each other's events and the admin CLI reaches running
 	// servers; on one node it costs one NOTIFY per committed batch.
