@@ -44,13 +44,15 @@ type Conn struct {
 	idle    *sync.Cond
 }
 
-// ErrTooManyConnections refuses a connection past Limits.ConnsPerUser.
-var ErrTooManyConnections = &shared.Error{Code: shared.CodeTooManyConnections, Fatal: true,
-	Message: "You have too many Natter windows or devices connected at once; close some and this one reconnects by itself."}
+// ErrTooManyConnections refuses a connection past Limits.ConnsPerUser or
+// Limits.OpensPerMinute; the client retries with backoff.
+var ErrTooManyConnections = &shared.Error{Code: shared.CodeTooManyConnections, Fatal: true, RetryAfter: 5000,
+	Message: "Too many Natter windows or devices of yours are connecting at once; this one reconnects by itself in a moment."}
 
 // Open attaches a connection of sess's user to the hub. conn is the
 // transport's socket; the hub owns its writes and its Close from now on.
-// It fails with ErrTooManyConnections past the user's connection cap.
+// It fails with ErrTooManyConnections past the user's connection cap or
+// rate.
 func (s *Service) Open(sess store.SessionRecord, conn hub.Conn) (*Conn, error) {
 	b, ok := s.users.open(sess.UserID)
 	if !ok {

@@ -33,6 +33,9 @@ type Limits struct {
 	SignalBurst int
 	// ConnsPerUser caps a user's live connections on this node.
 	ConnsPerUser int
+	// OpensPerMinute caps how many connections a user may open per minute
+	// (with as many at once): each one replays what the client missed.
+	OpensPerMinute int
 	// CreatesPerHour caps the conversations one user may create per hour.
 	CreatesPerHour int
 	// AddsPerHour caps the people one user may add to conversations per
@@ -53,6 +56,7 @@ var DefaultLimits = Limits{
 	ReadRate: 20, ReadBurst: 60,
 	SignalRate: 10, SignalBurst: 30,
 	ConnsPerUser:   20,
+	OpensPerMinute: 60,
 	CreatesPerHour: 60,
 	AddsPerHour:    2000,
 	QueueMax:       512,
@@ -80,6 +84,7 @@ func (l *Limits) defaults() {
 	setF(&l.SignalRate, d.SignalRate)
 	setI(&l.SignalBurst, d.SignalBurst)
 	setI(&l.ConnsPerUser, d.ConnsPerUser)
+	setI(&l.OpensPerMinute, d.OpensPerMinute)
 	setI(&l.CreatesPerHour, d.CreatesPerHour)
 	setI(&l.AddsPerHour, d.AddsPerHour)
 	setI(&l.QueueMax, d.QueueMax)

@@ -23,11 +23,15 @@ type userBudget struct {
 	classes [classCount]*rate.Limiter
 	creates *rate.Limiter // conversations per hour
 	adds    *rate.Limiter // people added per hour
+	opens   *rate.Limiter // connections opened: each costs a replay
 }
 
 func newUsers(l Limits) *users { return &users{lim: l, m: make(map[int64]*userBudget)} }
 
-// open counts a new connection of the user, refusing it past ConnsPerUser.
+// open counts a new connection of the user, refusing it past ConnsPerUser
+// or when the user opens connections faster than OpensPerMinute (each one
+// replays what the client missed, which is the costliest thing a client
+// can ask for).
 func (u *users) open(userID int64) (*userBudget, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -43,10 +47,11 @@ func (u *users) open(userID int64) (*userBudget, bool) {
 			},
 			creates: perHour(l.CreatesPerHour),
 			adds:    perHour(l.AddsPerHour),
+			opens:   rate.NewLimiter(rate.Limit(l.OpensPerMinute)/60, l.OpensPerMinute),
 		}
 		u.m[userID] = b
 	}
-	if b.conns >= u.lim.ConnsPerUser {
+	if b.conns >= u.lim.ConnsPerUser || !b.opens.Allow() {
 		return nil, false
 	}
 	b.conns++
@@ -85,7 +90,7 @@ func (u *users) sweep(ctx context.Context, every time.Duration) {
 }
 
 func (b *userBudget) full(now time.Time) bool {
-	for _, l := range append(b.classes[:], b.creates, b.adds) {
+	for _, l := range append(b.classes[:], b.creates, b.adds, b.opens) {
 		if l.TokensAt(now) < float64(l.Burst()) {
 			return false
 		}

@@ -509,3 +509,22 @@ func TestRemovedMemberLosesPresenceAndGetsDeltas(t *testing.T) {
 		}
 	}
 }
+
+func TestAbuseReconnectStormIsRefused(t *testing.T) {
+	const perMinute = 5
+	srv := webtest.MustServer(t, func(c *web.Config) { c.Chat.Limits.OpensPerMinute = perMinute })
+	_, h := srv.MustSignUp(t, "mallory")
+	_, hb := srv.MustSignUp(t, "bob")
+	for range perMinute {
+		w := srv.MustConnect(t, h, nil) // each one costs a replay
+		w.Conn.CloseNow()
+	}
+	over := srv.MustDial(t, h)
+	env := over.MustNext(t)
+	var e shared.Error
+	json.Unmarshal(env.Data, &e)
+	if env.Type != shared.TypeError || e.Code != shared.CodeTooManyConnections || e.RetryAfter < 1 {
+		t.Fatalf("connection past the rate: %s %s", env.Type, env.Data)
+	}
+	srv.MustConnect(t, hb, nil) // someone else is not affected
+}

@@ -44,6 +44,7 @@ func loadLimits(c config) (chat.Limits, error) {
 		{"NATTER_READ_BURST", &l.ReadBurst},
 		{"NATTER_SIGNAL_BURST", &l.SignalBurst},
 		{"NATTER_CONNS_PER_USER", &l.ConnsPerUser},
+		{"NATTER_OPENS_PER_MINUTE", &l.OpensPerMinute},
 		{"NATTER_CREATES_PER_HOUR", &l.CreatesPerHour},
 		{"NATTER_ADDS_PER_HOUR", &l.AddsPerHour},
 	}

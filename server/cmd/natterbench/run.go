@@ -228,6 +228,7 @@ func natterEnv(o *options, dsn, addr, root, repo string) []string {
 		"NATTER_USER_ACTION_RATE="+strconv.FormatFloat(o.actionRate*10_000, 'f', -1, 64),
 		"NATTER_USER_ACTION_BURST="+strconv.Itoa(o.actionBurst*10_000),
 		"NATTER_CONNS_PER_USER=100000",
+		"NATTER_OPENS_PER_MINUTE=1000000",
 		"NATTER_CREATES_PER_HOUR=1000000",
 		"NATTER_ADDS_PER_HOUR=100000000",
 		"GODEBUG=gctrace=1",
