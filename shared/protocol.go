@@ -243,6 +243,9 @@ type Ack struct {
 	Seen         *Seen         `json:"seen,omitempty"`
 	History      *History      `json:"history,omitempty"`
 	SeenBy       *SeenBy       `json:"seen_by,omitempty"`
+	// LeftOut comes with Conversation on a conversation.create ack: the
+	// people the conversation was created without (see shared/blocks.go).
+	LeftOut []LeftOut `json:"left_out,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.

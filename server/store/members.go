@@ -73,9 +73,10 @@ func isMember(ctx context.Context, db bun.IDB, convID string, userID int64) (boo
 }
 
 // AddMember brings a user into a group conversation. Only the owner may, on
-// an open conversation that is not a one-to-one. The newcomer's read cursor
-// starts at the newest message, so they do not inherit the whole history
-// as unread (it is still there to scroll).
+// an open conversation that is not a one-to-one, and not someone who blocked
+// them (CodeBlocked). The newcomer's read cursor starts at the newest
+// message, so they do not inherit the whole history as unread (it is still
+// there to scroll).
 func (s *Store) AddMember(ctx context.Context, userID int64, actionID, convID string, memberID int64) (shared.Conversation, error) {
 	convID, err := cleanConvID(convID)
 	if err != nil {
@@ -106,6 +107,13 @@ func (s *Store) AddMember(ctx context.Context, userID int64, actionID, convID st
 		if count >= shared.MaxMembers {
 			return shared.Conversation{}, domainErr(shared.CodeTooManyMembers,
 				fmt.Sprintf("A conversation can have at most %d members.", shared.MaxMembers))
+		}
+		_, leftOut, err := leaveOutBlockers(ctx, tx, userID, []int64{memberID})
+		if err != nil {
+			return shared.Conversation{}, err
+		}
+		if len(leftOut) > 0 {
+			return shared.Conversation{}, errBlocked(leftOut)
 		}
 		_, err = tx.NewRaw(`INSERT INTO conversation_members (conversation_id, user_id, seen_seq) VALUES (?, ?, ?)`,
 			convID, memberID, row.LastSeq).Exec(ctx)
