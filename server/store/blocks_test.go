@@ -232,13 +232,17 @@ func TestBlockLeavesExistingConversationsAlone(t *testing.T) {
 }
 
 // TestLeaveEveryKind checks that anyone can leave any kind of conversation,
-// except the owner of a group with others in it, who is told what to do.
+// except the owner of an open group with others in it, who is told to hand
+// ownership over first; a conversation always keeps exactly one owner.
 func TestLeaveEveryKind(t *testing.T) {
 	s := MustStore(t)
 	us := MustUsers(t, s, "u", 3)
 	closed := MustConv(t, s, us[0].ID, "closed", us[1].ID)
-	if _, err := s.CloseConversation(ctx, us[0].ID, act(), closed.ID); err != nil {
-		t.Fatal(err)
+	closedGroup := MustConv(t, s, us[0].ID, "closed too", us[1].ID, us[2].ID)
+	for _, c := range []shared.Conversation{closed, closedGroup} {
+		if _, err := s.CloseConversation(ctx, us[0].ID, act(), c.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i, tc := range []struct {
 		name  string
@@ -252,12 +256,16 @@ func TestLeaveEveryKind(t *testing.T) {
 		{"group, member", MustConv(t, s, us[0].ID, "g", us[1].ID, us[2].ID), us[1].ID, "", 2},
 		{"group, owner with others", MustConv(t, s, us[0].ID, "g", us[1].ID), us[0].ID, shared.CodeOwnerCannotLeave, 2},
 		{"closed group, member", closed, us[1].ID, "", 1},
+		{"closed group, owner with others", closedGroup, us[0].ID, "", 2},
 	} {
 		t.Run(fmt.Sprint(i, " ", tc.name), func(t *testing.T) {
 			_, err := s.LeaveConversation(ctx, tc.user, act(), tc.conv.ID)
 			wantCode(t, err, tc.code)
 			if n := count(t, s, `SELECT count(*) FROM conversation_members WHERE conversation_id = ?`, tc.conv.ID); n != tc.after {
 				t.Fatalf("%d members after, want %d", n, tc.after)
+			}
+			if n := count(t, s, `SELECT count(*) FROM conversation_members WHERE conversation_id = ? AND owner`, tc.conv.ID); n != 1 {
+				t.Fatalf("%d owners after, want exactly one", n)
 			}
 		})
 	}

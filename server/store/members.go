@@ -158,10 +158,13 @@ func (s *Store) RemoveMember(ctx context.Context, userID int64, actionID, convID
 }
 
 // LeaveConversation takes the user out of a conversation, open or closed.
-// The owner of a group must transfer ownership first unless they are the
-// last member. In a one-to-one either person may leave; ownership passes to
-// the other, and the pair key is dropped so a new one-to-one can start.
-// The result is the conversation as the remaining members see it.
+// The owner of an open group must transfer ownership first unless they are
+// the last member. In a one-to-one either person may leave; ownership passes
+// to the other, and the pair key is dropped so a new one-to-one can start.
+// A closed group takes no ownership transfer, so its owner may leave too and
+// ownership passes to the longest-standing member: everyone can leave every
+// conversation. The result is the conversation as the remaining members see
+// it.
 func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, convID string) (shared.Conversation, error) {
 	convID, err := cleanConvID(convID)
 	if err != nil {
@@ -178,7 +181,7 @@ func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, c
 		if err != nil {
 			return shared.Conversation{}, err
 		}
-		if owner && others > 0 && !row.Direct {
+		if owner && others > 0 && !row.Direct && row.ClosedAt == nil {
 			return shared.Conversation{}, domainErr(shared.CodeOwnerCannotLeave,
 				"You own this conversation: transfer ownership to another member before leaving.")
 		}
@@ -187,9 +190,12 @@ func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, c
 			return shared.Conversation{}, err
 		}
 		if owner && others > 0 {
-			// One-to-one: the remaining person becomes the owner.
-			if _, err := tx.NewRaw(`UPDATE conversation_members SET owner = true WHERE conversation_id = ?`,
-				convID).Exec(ctx); err != nil {
+			// A one-to-one or a closed group: the remaining member who
+			// joined first becomes the owner, so there is still exactly one.
+			if _, err := tx.NewRaw(`UPDATE conversation_members SET owner = true
+				WHERE conversation_id = ? AND user_id = (SELECT user_id FROM conversation_members
+					WHERE conversation_id = ? ORDER BY joined_at, user_id LIMIT 1)`,
+				convID, convID).Exec(ctx); err != nil {
 				return shared.Conversation{}, err
 			}
 		}
