@@ -30,8 +30,9 @@ func blocksOf(env *Env, meID int64) *client.Blocks {
 	return b
 }
 
-// blockExplained says what blocking does, wherever someone can block.
-const blockExplained = "They will not be able to start a one-to-one with you or add you to conversations. " +
+// blockEffect says what blocking does, wherever someone can block, so
+// nobody blocks expecting shared conversations to vanish.
+const blockEffect = "cannot start a one-to-one with you or add you to conversations. " +
 	"Conversations you already share stay as they are."
 
 // BlockedPeople is the profile's "Blocked people" card: whom the user
@@ -121,7 +122,7 @@ func (c *BlockedPeople) Render() app.UI {
 	}
 	return app.Div().ID("blocked-people").Class("card").Body(
 		app.H2().ID("blocked-heading").Class("card-title").TabIndex(-1).Text("Blocked people"),
-		app.P().Class("muted").Text("People you block: "+blockExplained+" Block someone from a conversation's member list."),
+		app.P().Class("muted").Text("People you block "+blockEffect+" Block someone from a conversation's member list."),
 		formAlert("blocked-error", c.err),
 		app.P().ID("blocked-status").Class("form-status").Role("status").Text(when(c.loading && !c.loaded, "Loading…")+status),
 		app.Ul().ID("blocked-list").Class("member-list").Aria("labelledby", "blocked-heading").Body(items...),
@@ -194,7 +195,7 @@ func (c *BlockButton) Render() app.UI {
 	switch {
 	case c.confirm && !blocked:
 		body = app.Div().Class("confirm").Role("group").Aria("label", "Block "+c.Nickname).Body(
-			app.P().Class("confirm-question").Text("Block "+c.Nickname+"? "+blockExplained),
+			app.P().Class("confirm-question").Text("Block "+c.Nickname+"? From then on they "+blockEffect),
 			app.Div().Class("row-actions").Body(
 				app.Button().ID("confirm-block").Type("button").Class("btn", "btn-small", "btn-danger").
 					Aria("busy", boolAttr(c.busy)).OnClick(c.change(true)).
