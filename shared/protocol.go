@@ -284,6 +284,9 @@ type Ack struct {
 	History      *History          `json:"history,omitempty"`
 	SeenBy       *SeenBy           `json:"seen_by,omitempty"`
 	Page         *ConversationPage `json:"page,omitempty"`
+	// LeftOut comes with Conversation on a conversation.create ack: the
+	// people the conversation was created without (see shared/blocks.go).
+	LeftOut []LeftOut `json:"left_out,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.

@@ -246,19 +246,29 @@ func (s *Store) MemberIDs(ctx context.Context, convID string) ([]int64, error) {
 	return ids, nil
 }
 
-// CreateConversation starts a conversation with the creator as owner and
-// returns it. req.ID is the client's UUID. One other member and no title
+// CreateConversation is CreateConversationReport for callers that need only
+// the conversation.
+func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID string, req shared.ConversationCreate) (shared.Conversation, error) {
+	c, err := s.CreateConversationReport(ctx, userID, actionID, req)
+	return c.Conversation, err
+}
+
+// CreateConversationReport starts a conversation with the creator as owner
+// and returns it. req.ID is the client's UUID. One other member and no title
 // make a one-to-one; when the two already share an open one, that one is
 // returned instead (with a different id) so the client moves its queue
-// there. Replaying the action returns the first result.
-func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID string, req shared.ConversationCreate) (shared.Conversation, error) {
+// there. A new one-to-one with someone who blocked the creator is refused
+// with CodeBlocked; a group leaves such people out and names them in
+// LeftOut (CodeBlocked again when nobody is left). Replaying the action
+// returns the first result, LeftOut included.
+func (s *Store) CreateConversationReport(ctx context.Context, userID int64, actionID string, req shared.ConversationCreate) (Created, error) {
 	if !shared.IsUUID(req.ID) {
-		return shared.Conversation{}, domainErr(shared.CodeInvalid, "The conversation id must be a UUID.")
+		return Created{}, domainErr(shared.CodeInvalid, "The conversation id must be a UUID.")
 	}
 	convID := strings.ToLower(req.ID)
 	title := cleanTitle(req.Title)
 	if fe := shared.ValidateTitle(title); fe != nil {
-		return shared.Conversation{}, fieldErr(fe)
+		return Created{}, fieldErr(fe)
 	}
 	others := make([]int64, 0, len(req.MemberIDs))
 	seen := map[int64]bool{userID: true}
@@ -269,15 +279,15 @@ func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID s
 		}
 	}
 	if len(others) == 0 {
-		return shared.Conversation{}, domainErr(shared.CodeInvalid, "Choose at least one other person for the conversation.")
+		return Created{}, domainErr(shared.CodeInvalid, "Choose at least one other person for the conversation.")
 	}
 	if len(others)+1 > shared.MaxMembers {
-		return shared.Conversation{}, domainErr(shared.CodeTooManyMembers,
+		return Created{}, domainErr(shared.CodeTooManyMembers,
 			fmt.Sprintf("A conversation can have at most %d members.", shared.MaxMembers))
 	}
-	return once(ctx, s, userID, actionID, shared.TypeConversationCreate, func(ctx context.Context, tx bun.Tx) (shared.Conversation, error) {
+	return once(ctx, s, userID, actionID, shared.TypeConversationCreate, func(ctx context.Context, tx bun.Tx) (Created, error) {
 		if err := checkUsersActive(ctx, tx, others); err != nil {
-			return shared.Conversation{}, err
+			return Created{}, err
 		}
 		var directKey *string
 		if len(others) == 1 && title == "" {
@@ -286,17 +296,27 @@ func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID s
 			var existing string
 			err := tx.NewRaw(`SELECT id FROM conversations WHERE direct_key = ?`, k).Scan(ctx, &existing)
 			if err == nil {
-				return conversationByID(ctx, tx, existing)
+				// Returned even when one of the two has blocked the other
+				// since: a block leaves existing conversations alone, and
+				// this answer brings nobody anywhere new.
+				return createdAs(conversationByID(ctx, tx, existing))
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
-				return shared.Conversation{}, err
+				return Created{}, err
 			}
+		}
+		kept, leftOut, err := leaveOutBlockers(ctx, tx, userID, others)
+		if err != nil {
+			return Created{}, err
+		}
+		if len(kept) == 0 {
+			return Created{}, errBlocked(leftOut)
 		}
 		res, err := tx.NewRaw(`INSERT INTO conversations (id, title, direct, direct_key, created_by)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			convID, title, directKey != nil, directKey, userID).Exec(ctx)
 		if err != nil {
-			return shared.Conversation{}, err
+			return Created{}, err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			if directKey != nil {
@@ -305,18 +325,19 @@ func (s *Store) CreateConversation(ctx context.Context, userID int64, actionID s
 				var existing string
 				err := tx.NewRaw(`SELECT id FROM conversations WHERE direct_key = ?`, *directKey).Scan(ctx, &existing)
 				if err == nil {
-					return conversationByID(ctx, tx, existing)
+					return createdAs(conversationByID(ctx, tx, existing))
 				}
 			}
-			return shared.Conversation{}, domainErr(shared.CodeInvalid, "A conversation with this id exists already.")
+			return Created{}, domainErr(shared.CodeInvalid, "A conversation with this id exists already.")
 		}
 		_, err = tx.NewRaw(`INSERT INTO conversation_members (conversation_id, user_id, owner)
 			SELECT ?, u, u = ? FROM unnest(?::bigint[]) AS u`,
-			convID, userID, pgdialect.Array(append([]int64{userID}, others...))).Exec(ctx)
+			convID, userID, pgdialect.Array(append([]int64{userID}, kept...))).Exec(ctx)
 		if err != nil {
-			return shared.Conversation{}, err
+			return Created{}, err
 		}
-		return conversationByID(ctx, tx, convID)
+		c, err := conversationByID(ctx, tx, convID)
+		return Created{Conversation: c, LeftOut: leftOut}, err
 	})
 }
 

@@ -73,9 +73,10 @@ func isMember(ctx context.Context, db bun.IDB, convID string, userID int64) (boo
 }
 
 // AddMember brings a user into a group conversation. Only the owner may, on
-// an open conversation that is not a one-to-one. The newcomer's read cursor
-// starts at the newest message, so they do not inherit the whole history
-// as unread (it is still there to scroll).
+// an open conversation that is not a one-to-one, and not someone who blocked
+// them (CodeBlocked). The newcomer's read cursor starts at the newest
+// message, so they do not inherit the whole history as unread (it is still
+// there to scroll).
 func (s *Store) AddMember(ctx context.Context, userID int64, actionID, convID string, memberID int64) (shared.Conversation, error) {
 	convID, err := cleanConvID(convID)
 	if err != nil {
@@ -106,6 +107,13 @@ func (s *Store) AddMember(ctx context.Context, userID int64, actionID, convID st
 		if count >= shared.MaxMembers {
 			return shared.Conversation{}, domainErr(shared.CodeTooManyMembers,
 				fmt.Sprintf("A conversation can have at most %d members.", shared.MaxMembers))
+		}
+		_, leftOut, err := leaveOutBlockers(ctx, tx, userID, []int64{memberID})
+		if err != nil {
+			return shared.Conversation{}, err
+		}
+		if len(leftOut) > 0 {
+			return shared.Conversation{}, errBlocked(leftOut)
 		}
 		_, err = tx.NewRaw(`INSERT INTO conversation_members (conversation_id, user_id, seen_seq) VALUES (?, ?, ?)`,
 			convID, memberID, row.LastSeq).Exec(ctx)
@@ -150,10 +158,13 @@ func (s *Store) RemoveMember(ctx context.Context, userID int64, actionID, convID
 }
 
 // LeaveConversation takes the user out of a conversation, open or closed.
-// The owner of a group must transfer ownership first unless they are the
-// last member. In a one-to-one either person may leave; ownership passes to
-// the other, and the pair key is dropped so a new one-to-one can start.
-// The result is the conversation as the remaining members see it.
+// The owner of an open group must transfer ownership first unless they are
+// the last member. In a one-to-one either person may leave; ownership passes
+// to the other, and the pair key is dropped so a new one-to-one can start.
+// A closed group takes no ownership transfer, so its owner may leave too and
+// ownership passes to the longest-standing member: everyone can leave every
+// conversation. The result is the conversation as the remaining members see
+// it.
 func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, convID string) (shared.Conversation, error) {
 	convID, err := cleanConvID(convID)
 	if err != nil {
@@ -170,7 +181,7 @@ func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, c
 		if err != nil {
 			return shared.Conversation{}, err
 		}
-		if owner && others > 0 && !row.Direct {
+		if owner && others > 0 && !row.Direct && row.ClosedAt == nil {
 			return shared.Conversation{}, domainErr(shared.CodeOwnerCannotLeave,
 				"You own this conversation: transfer ownership to another member before leaving.")
 		}
@@ -179,9 +190,12 @@ func (s *Store) LeaveConversation(ctx context.Context, userID int64, actionID, c
 			return shared.Conversation{}, err
 		}
 		if owner && others > 0 {
-			// One-to-one: the remaining person becomes the owner.
-			if _, err := tx.NewRaw(`UPDATE conversation_members SET owner = true WHERE conversation_id = ?`,
-				convID).Exec(ctx); err != nil {
+			// A one-to-one or a closed group: the remaining member who
+			// joined first becomes the owner, so there is still exactly one.
+			if _, err := tx.NewRaw(`UPDATE conversation_members SET owner = true
+				WHERE conversation_id = ? AND user_id = (SELECT user_id FROM conversation_members
+					WHERE conversation_id = ? ORDER BY joined_at, user_id LIMIT 1)`,
+				convID, convID).Exec(ctx); err != nil {
 				return shared.Conversation{}, err
 			}
 		}

@@ -138,6 +138,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+shared.APIMe, s.handleMe)
 	m.HandleFunc("PATCH "+shared.APIMe, s.handleUpdateProfile)
 	m.HandleFunc("GET "+shared.APIUsers, s.handleSearchUsers)
+	blocks := newBlockAPI(s)
+	m.HandleFunc("GET "+shared.APIBlocks, blocks.list)
+	m.HandleFunc("POST "+shared.APIBlocks, blocks.add)
+	m.HandleFunc("DELETE "+shared.APIBlocks+"/{id}", blocks.remove)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, shared.FieldError{Code: "not_found", Message: "No such API endpoint."})
 	})

@@ -178,7 +178,7 @@ func (c *ManagePanel) Render() app.UI {
 				return app.Button().ID("close-conversation").Type("button").Class("btn", "btn-danger-ghost", "btn-block").
 					OnClick(c.ask("close")).Body(icon("lock"), app.Span().Text("Close conversation"))
 			}),
-			app.If(owner && len(c.Conv.Members) > 1, func() app.UI {
+			app.If(owner && len(c.Conv.Members) > 1 && !c.Conv.Direct && !closed, func() app.UI {
 				return app.P().Class("muted small").Text("To leave, first make someone else the owner.")
 			}).ElseIf(c.confirm == "leave", func() app.UI {
 				return c.confirmBox("Leave this conversation? You will no longer see its messages.", "Leave")
@@ -220,6 +220,7 @@ func (c *ManagePanel) members(owner, closed bool) []app.UI {
 				app.If(m.Owner, func() app.UI { return app.Span().Class("badge", "badge-owner").Text("Owner") }),
 			),
 			actions,
+			app.If(id != c.MeID, func() app.UI { return &BlockButton{Env: c.Env, MeID: c.MeID, UserID: id, Nickname: m.Nickname} }),
 		))
 	}
 	return items

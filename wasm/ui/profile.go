@@ -77,6 +77,7 @@ func (c *Profile) Render() app.UI {
 				),
 				fieldError("signout-error", c.signOutErr),
 			),
+			&BlockedPeople{Env: c.Env, Me: c.Me},
 		),
 	)
 }
