@@ -52,11 +52,14 @@ func createConversation(ctx context.Context, s *Service, a Actor, env shared.Env
 	if err := chargeQuota(a, func(b *userBudget) *rate.Limiter { return b.adds }, len(req.MemberIDs), "added people"); err != nil {
 		return nil, nil, err
 	}
-	conv, err := s.store.CreateConversation(ctx, a.UserID, env.ID, req)
+	created, err := s.store.CreateConversationReport(ctx, a.UserID, env.ID, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &shared.Ack{Conversation: &conv}, s.conversationEvents(conv, nil, 0, 0), nil
+	conv := created.Conversation
+	// LeftOut names the people who blocked the creator and were left out:
+	// the creator learns it, they learn nothing.
+	return &shared.Ack{Conversation: &conv, LeftOut: created.LeftOut}, s.conversationEvents(conv, nil, 0, 0), nil
 }
 
 func renameConversation(ctx context.Context, s *Service, a Actor, env shared.Envelope) (*shared.Ack, []hub.Event, error) {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -185,9 +186,25 @@ func TestBlockedOverWebSocket(t *testing.T) {
 		t.Fatalf("one-to-one with a blocker: %+v", e)
 	}
 
-	group := mustConversation(t, wa, "team", bob, cat)
-	if group.Member(bob.ID) != nil || group.Member(cat.ID) == nil {
-		t.Fatalf("group members %+v: want cat in and bob left out", group.Members)
+	// The group is made without bob, and the creator is told so, on the
+	// first answer and on a replay of the same action alike.
+	create := shared.ConversationCreate{ID: shared.NewUUIDv7(), Title: "team", MemberIDs: []int64{bob.ID, cat.ID}}
+	actionID := shared.NewUUIDv7()
+	var group shared.Conversation
+	for try := range 2 {
+		wa.MustSend(t, shared.TypeConversationCreate, actionID, create)
+		env := wa.MustReply(t, actionID)
+		var ack shared.Ack
+		if env.Type != shared.TypeAck || json.Unmarshal(env.Data, &ack) != nil || ack.Conversation == nil {
+			t.Fatalf("create (try %d): %s %s", try, env.Type, env.Data)
+		}
+		group = *ack.Conversation
+		if group.Member(bob.ID) != nil || group.Member(cat.ID) == nil {
+			t.Fatalf("group members %+v: want cat in and bob left out", group.Members)
+		}
+		if len(ack.LeftOut) != 1 || ack.LeftOut[0].UserID != bob.ID {
+			t.Fatalf("try %d: left_out %+v, want bob", try, ack.LeftOut)
+		}
 	}
 
 	e = wa.MustError(t, shared.TypeMemberAdd, shared.NewUUIDv7(), shared.MemberChange{ConversationID: group.ID, UserID: bob.ID})

@@ -17,7 +17,8 @@ func (e *Engine) applyAck(s *session, a *action, ack shared.Ack) {
 		}
 	case shared.TypeConversationCreate:
 		if ack.Conversation != nil {
-			e.upsert(s, *ack.Conversation)
+			c := e.upsert(s, *ack.Conversation)
+			c.leftOut = ack.LeftOut
 			if ack.Conversation.ID != a.Conv {
 				e.redirect(a.Conv, ack.Conversation.ID)
 			}

@@ -22,6 +22,7 @@ type conv struct {
 	noOlder bool             // history said nothing older exists
 	typing  map[int64]typist
 	viewers []shared.ReadPosition
+	leftOut []shared.LeftOut // from this device's create ack
 }
 
 type typist struct {
@@ -147,7 +148,7 @@ func (e *Engine) seen(c *conv) int64 {
 
 // view builds what the UI shows of c. Callers hold e.mu.
 func (e *Engine) view(c *conv, now time.Time) ConvView {
-	v := ConvView{Conversation: c.c, Pending: c.pending, Failed: c.failed, HasOlder: c.hasOlder()}
+	v := ConvView{Conversation: c.c, Pending: c.pending, Failed: c.failed, HasOlder: c.hasOlder(), LeftOut: c.leftOut}
 	v.Members = slices.Clone(c.c.Members)
 	seen := e.seen(c)
 	if c.c.LastSeq > seen {

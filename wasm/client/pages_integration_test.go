@@ -81,3 +81,24 @@ func TestConversationsBeyondTheFirstPage(t *testing.T) {
 		t.Error("the closed conversation is not shown closed")
 	}
 }
+
+// A group created through the outbox with someone who blocked the creator
+// is made without them, and the creator's device says so.
+func TestCreateLeavesOutWhoBlockedTheCreator(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob, cat := mustUser(t, srv, "ann"), mustUser(t, srv, "bob"), mustUser(t, srv, "cat")
+	if _, err := srv.Store.BlockUser(context.Background(), bob.ID, ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	e := mustEngine(t, srv, ann, nil)
+	e.waitCaughtUp(t)
+	id, err := e.CreateConversation("team", []shared.User{bob.User, cat.User})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitAcked(t)
+	v, _ := e.Conversation(id)
+	if len(v.LeftOut) != 1 || v.LeftOut[0].UserID != bob.ID || v.Member(bob.ID) != nil || v.Member(cat.ID) == nil {
+		t.Fatalf("left out %+v, members %+v", v.LeftOut, v.Members)
+	}
+}

@@ -66,6 +66,9 @@ type ConvView struct {
 	Typing   []string
 	Viewers  []shared.ReadPosition
 	HasOlder bool // older messages exist that are not held; LoadOlder fetches them
+	// LeftOut names the people this device's create left out (they blocked
+	// the creator), for the notice shown after creating it.
+	LeftOut []shared.LeftOut
 }
 
 // MsgState is the delivery state of a message as shown next to it.

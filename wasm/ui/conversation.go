@@ -89,6 +89,7 @@ func (c *ConversationPage) Render() app.UI {
 		c.header(),
 		app.Div().Class("conv-body").Body(
 			app.Div().Class("conv-main").Body(
+				leftOutNotice(conv.LeftOut),
 				&MessageList{Env: c.Env, ConvID: c.ID, MeID: c.Me.ID, Msgs: c.msgs,
 					Members: conv.Members, Viewers: conv.Viewers, HasOlder: conv.HasOlder, Typing: conv.Typing},
 				app.If(closed, func() app.UI {
