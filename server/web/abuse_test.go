@@ -528,3 +528,41 @@ func TestAbuseReconnectStormIsRefused(t *testing.T) {
 	}
 	srv.MustConnect(t, hb, nil) // someone else is not affected
 }
+
+// conversations.fetch pages only through the asker's own conversations,
+// and a flood of it spends the read budget.
+func TestConversationsFetchIsOwnAndBudgeted(t *testing.T) {
+	srv := webtest.MustServer(t, func(c *web.Config) { c.Chat.Limits.ReadRate, c.Chat.Limits.ReadBurst = 1, 5 })
+	by := startBystanders(t, srv)
+	_, hm := srv.MustSignUp(t, "mallory")
+	w := srv.MustConnect(t, hm, nil)
+	ack := w.MustAck(t, shared.TypeConversationsFetch, shared.ConversationsFetch{})
+	if ack.Page == nil || ack.Page.Next != "" || len(ack.Page.Gaps) != 0 {
+		t.Fatalf("a stranger's page: %+v", ack.Page)
+	}
+	// Nothing of the bystanders' conversation came before the ack either
+	// (a page's conversations arrive as events before its ack): read what
+	// is queued up to the answer of a ping sent after it.
+	ping := shared.NewUUIDv7()
+	w.MustSend(t, shared.TypePing, ping, nil)
+	for {
+		env := w.MustNext(t)
+		if env.Type == shared.TypeConversationUpdated {
+			t.Fatalf("a stranger was described a conversation: %s", env.Data)
+		}
+		if env.Type == shared.TypePong && env.ID == ping {
+			break
+		}
+	}
+	ids := map[string]bool{}
+	for range 50 {
+		id := shared.NewUUIDv7()
+		ids[id] = true
+		w.MustSend(t, shared.TypeConversationsFetch, id, shared.ConversationsFetch{After: by.conv.ID})
+	}
+	acked, errs := readReplies(t, w, ids)
+	by.finish(t, "conversations.fetch flood")
+	if acked > 6 || len(errs[shared.CodeRateLimited]) < 44 {
+		t.Fatalf("fetch flood: %d acked, errors %v", acked, errs)
+	}
+}
