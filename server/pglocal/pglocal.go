@@ -7,8 +7,9 @@
 // AppRole, which owns its databases but is no superuser; the superuser's
 // password is only used here, for setup. Both passwords are generated at
 // initdb and kept in mode 0600 files in the cluster directory. When we run
-// as root, PostgreSQL runs as the postgres system user, because it refuses
-// to run as root.
+// as root, PostgreSQL runs as the system user natter-pg (created on first
+// use; a cluster made before keeps its owner, Debian's postgres), because it
+// refuses to run as root.
 package pglocal
 
 import (
@@ -93,7 +94,7 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	acct, err := serverAccount()
+	acct, err := serverAccount(dir)
 	if err != nil {
 		return nil, err
 	}
