@@ -120,6 +120,18 @@ func hbaTrusts(dir string) bool {
 	return false
 }
 
+// requirePasswords replaces a trusting pg_hba.conf with hbaConf and makes
+// the running server read it; sessions already open stay open.
+func (c *Cluster) requirePasswords(ctx context.Context) error {
+	if err := writeOwned(filepath.Join(c.dir, hbaFile), []byte(hbaConf), c.acct); err != nil {
+		return err
+	}
+	if _, err := c.adminDB().ExecContext(ctx, "SELECT pg_reload_conf()"); err != nil {
+		return fmt.Errorf("pglocal: reload config: %w", err)
+	}
+	return nil
+}
+
 // ensureRoles sets the superuser's password (a no-op after initdb set it,
 // needed once on a cluster made by an older build) and creates or fixes the
 // application role. ALTER ROLE runs every time, so a natter role found with

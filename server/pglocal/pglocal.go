@@ -161,18 +161,6 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	return c, nil
 }
 
-// requirePasswords replaces a trusting pg_hba.conf with hbaConf and makes
-// the running server read it; sessions already open stay open.
-func (c *Cluster) requirePasswords(ctx context.Context) error {
-	if err := writeOwned(filepath.Join(c.dir, hbaFile), []byte(hbaConf), c.acct); err != nil {
-		return err
-	}
-	if _, err := c.adminDB().ExecContext(ctx, "SELECT pg_reload_conf()"); err != nil {
-		return fmt.Errorf("pglocal: reload config: %w", err)
-	}
-	return nil
-}
-
 // boot starts the server unless a healthy one of ours already runs on the
 // directory, then waits until it answers.
 func (c *Cluster) boot(ctx context.Context) error {
