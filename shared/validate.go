@@ -41,7 +41,14 @@ func (e *FieldError) Error() string {
 
 // ValidateNickname checks length and characters: letters, digits, '.', '_'
 // and '-', starting with a letter or digit, so names are easy to mention.
+// Invisible and text-direction characters get their own code,
+// CodeInvisibleChars, so the user learns what is wrong with a name that
+// looks right.
 func ValidateNickname(s string) *FieldError {
+	if r, ok := firstInvisible(s); ok {
+		return &FieldError{Field: "nickname", Code: CodeInvisibleChars,
+			Message: fmt.Sprintf("Nickname may not contain invisible, control or text-direction characters (found %U).", r)}
+	}
 	n := utf8.RuneCountInString(s)
 	if n < NicknameMin || n > NicknameMax {
 		return &FieldError{Field: "nickname", Code: CodeNicknameLength,
@@ -104,7 +111,8 @@ func ValidateBody(s string, max int) *FieldError {
 }
 
 // ValidateTitle checks a conversation title; empty means "use the members'
-// nicknames".
+// nicknames". Invisible, control and text-direction characters are refused
+// with CodeInvisibleChars: a title is shown in every member's list.
 func ValidateTitle(s string) *FieldError {
 	if utf8.RuneCountInString(s) > TitleMax {
 		return &FieldError{Field: "title", Code: CodeTitleTooLong, Message: fmt.Sprintf("A title can be at most %d characters long.", TitleMax)}
@@ -112,5 +120,39 @@ func ValidateTitle(s string) *FieldError {
 	if !utf8.ValidString(s) {
 		return &FieldError{Field: "title", Code: CodeInvalid, Message: "A title must be valid UTF-8 text."}
 	}
+	if r, ok := firstInvisible(s); ok {
+		return &FieldError{Field: "title", Code: CodeInvisibleChars,
+			Message: fmt.Sprintf("A title may not contain invisible, control or text-direction characters (found %U).", r)}
+	}
 	return nil
+}
+
+// CodeInvisibleChars refuses a nickname or title holding a character that
+// renders as nothing or reorders the text around it. Names and titles are
+// shown beside other people's, so such characters only serve to impersonate
+// ("ann\u200b" looks like "ann") or to spoof (U+202E turns "gnp.exe" around).
+// Message bodies may keep them: emoji sequences need U+200D.
+const CodeInvisibleChars = "invisible_chars"
+
+// hangulFillers are letters by category (Lo) that render blank; they are the
+// usual way to make an "empty" name that passes a letters-only rule.
+var hangulFillers = [...]rune{0x115F, 0x1160, 0x3164, 0xFFA0}
+
+// firstInvisible returns the first rune of s that is a control character
+// (Cc), a format character (Cf: the bidi controls U+202A-U+202E,
+// U+2066-U+2069, U+200E, U+200F, U+061C, the zero-width U+200B-U+200D,
+// U+2060-U+2064, U+FEFF, the soft hyphen U+00AD, tag characters...), a line
+// or paragraph separator, or a Hangul filler.
+func firstInvisible(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return r, true
+		}
+		for _, f := range hangulFillers {
+			if r == f {
+				return r, true
+			}
+		}
+	}
+	return 0, false
 }

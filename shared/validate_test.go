@@ -3,6 +3,7 @@ package shared_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"natter/shared"
@@ -23,7 +24,23 @@ func TestValidateNickname(t *testing.T) {
 		{"-ann", shared.CodeNicknameChars},
 		{"ann smith", shared.CodeNicknameChars},
 		{"ann<b>", shared.CodeNicknameChars},
-		{"ann\u200b", shared.CodeNicknameChars},
+		{"ann\u200b", shared.CodeInvisibleChars},
+		{"\u200bann", shared.CodeInvisibleChars},
+		{"\u200b", shared.CodeInvisibleChars},
+		{"ann\u202egnp", shared.CodeInvisibleChars},
+		{"ann\u2066x\u2069", shared.CodeInvisibleChars},
+		{"ann\u200e", shared.CodeInvisibleChars},
+		{"ann\u200f", shared.CodeInvisibleChars},
+		{"ann\u061c", shared.CodeInvisibleChars},
+		{"an\u00adn", shared.CodeInvisibleChars},
+		{"an\u2060n", shared.CodeInvisibleChars},
+		{"\ufeffann", shared.CodeInvisibleChars},
+		{"ann\x00", shared.CodeInvisibleChars},
+		{"ann\n", shared.CodeInvisibleChars},
+		{"\u3164\u3164", shared.CodeInvisibleChars},
+		{"ann\U000e0041", shared.CodeInvisibleChars},
+		{"سارا", ""},
+		{"דוד", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -38,6 +55,73 @@ func TestValidateNickname(t *testing.T) {
 				t.Fatalf("code %q, want %q", got, tc.code)
 			}
 		})
+	}
+}
+
+func TestValidateTitle(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		code string
+	}{
+		{"empty means member names", "", ""},
+		{"plain", "Weekend plans", ""},
+		{"emoji with variation selector", "Team ❤️ 🎉", ""},
+		{"right to left script", "שלום עולם", ""},
+		{"too long", strings.Repeat("x", shared.TitleMax+1), shared.CodeTitleTooLong},
+		{"invalid utf8", "a\xffb", shared.CodeInvalid},
+		{"right-to-left override", "invoice \u202efdp.exe", shared.CodeInvisibleChars},
+		{"left-to-right embedding", "\u202aTeam", shared.CodeInvisibleChars},
+		{"pop directional", "Team\u202c", shared.CodeInvisibleChars},
+		{"isolates", "\u2067Team\u2069", shared.CodeInvisibleChars},
+		{"first strong isolate", "\u2068Team", shared.CodeInvisibleChars},
+		{"marks", "Team\u200e\u200f", shared.CodeInvisibleChars},
+		{"arabic letter mark", "Team\u061c", shared.CodeInvisibleChars},
+		{"zero width space", "Te\u200bam", shared.CodeInvisibleChars},
+		{"zero width joiner", "👨\u200d👩", shared.CodeInvisibleChars},
+		{"word joiner", "Te\u2060am", shared.CodeInvisibleChars},
+		{"invisible plus", "Te\u2064am", shared.CodeInvisibleChars},
+		{"byte order mark", "\ufeffTeam", shared.CodeInvisibleChars},
+		{"soft hyphen", "Te\u00adam", shared.CodeInvisibleChars},
+		{"newline", "Team\nplans", shared.CodeInvisibleChars},
+		{"tab", "Team\tplans", shared.CodeInvisibleChars},
+		{"line separator", "Team\u2028plans", shared.CodeInvisibleChars},
+		{"delete", "Team\x7f", shared.CodeInvisibleChars},
+		{"c1 control", "Team\u0085", shared.CodeInvisibleChars},
+		{"hangul filler", "\u3164", shared.CodeInvisibleChars},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if fe := shared.ValidateTitle(tt.in); fe != nil {
+				got = fe.Code
+				if fe.Field != "title" || fe.Message == "" {
+					t.Fatalf("error without field or message: %+v", fe)
+				}
+			}
+			if got != tt.code {
+				t.Fatalf("ValidateTitle(%q) code %q, want %q", tt.in, got, tt.code)
+			}
+		})
+	}
+}
+
+// TestInvisibleMessageNamesTheCharacter: the user is told which character,
+// since by definition they cannot see it.
+func TestInvisibleMessageNamesTheCharacter(t *testing.T) {
+	fe := shared.ValidateNickname("ann\u202e")
+	if fe == nil || !strings.Contains(fe.Message, "U+202E") || !strings.Contains(fe.Message, "invisible") {
+		t.Fatalf("message does not name the problem: %+v", fe)
+	}
+}
+
+// TestBodyKeepsFormatCharacters: bodies are not names; emoji ZWJ sequences,
+// right-to-left marks in mixed text and soft hyphens are legitimate there.
+func TestBodyKeepsFormatCharacters(t *testing.T) {
+	for _, body := range []string{"👨\u200d👩\u200d👧", "see \u200fשלום\u200f ok", "hyphen\u00adation", "a\u202eb"} {
+		if fe := shared.ValidateBody(body, 100); fe != nil {
+			t.Errorf("body %q refused: %v", body, fe)
+		}
 	}
 }
 
@@ -130,7 +214,13 @@ func FuzzValidators(f *testing.F) {
 		if shared.ValidateBody(s, 100) == nil && (strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s)) {
 			t.Fatalf("body %q passed", s)
 		}
-		_ = shared.ValidateTitle(s)
+		if shared.ValidateNickname(s) == nil || shared.ValidateTitle(s) == nil {
+			for _, r := range s {
+				if unicode.In(r, unicode.Cc, unicode.Cf) {
+					t.Fatalf("name or title %q with %U passed", s, r)
+				}
+			}
+		}
 		_ = shared.ValidatePassword("password", s)
 		_ = shared.ConversationFromPath(s)
 	})

@@ -15,6 +15,9 @@
 // the notification arrives. So a node's own clients never wait for the
 // database round trip, and every event reaches every node exactly once.
 //
+// Every payload is signed (see sign.go): a node drops, counts (Forged) and
+// logs what anyone else NOTIFYs on the channel.
+//
 // Delivery is live only. When the listening connection drops, the broker
 // reconnects (and logs both), but notifications sent in the gap are lost
 // for that node: its clients get those events when they next resume from
@@ -71,6 +74,9 @@ type Broker struct {
 	opt    Options
 	log    *slog.Logger
 	origin string        // random id of this broker, to recognise its own frames
+	signer signer        // signs what we send, checks what we hear
+	forged atomic.Int64  // payloads dropped for a missing or wrong signature
+	warned time.Time     // when a forged payload was last logged; listener goroutine only
 	batch  atomic.Uint64 // numbers this broker's batches
 	ctx    context.Context
 	cancel context.CancelFunc // stops spill reads, heartbeats and reconnect waits
@@ -117,6 +123,12 @@ func New(ctx context.Context, db *bun.DB, opt Options) (*Broker, error) {
 		ctx, cancel = context.WithTimeout(ctx, confirmWait)
 		defer cancel()
 	}
+	s, err := loadSigner(ctx, db)
+	if err != nil {
+		b.cancel()
+		return nil, err
+	}
+	b.signer = s
 	// What arrives before New returns has no subscriber yet to go to.
 	ln, _, err := b.listen(ctx)
 	if err != nil {
@@ -157,7 +169,7 @@ func (b *Broker) Publish(ctx context.Context, evs []hub.Event) error {
 		deliver(evs)
 	}
 	b.mu.RUnlock()
-	if err := send(ctx, b.db, m); err != nil {
+	if err := send(ctx, b.db, b.signer, m); err != nil {
 		return fmt.Errorf("pgbroker: publish %d events: %w", len(evs), err)
 	}
 	return nil
@@ -207,6 +219,28 @@ func (b *Broker) Close() error {
 	b.wg.Wait()
 	return nil
 }
+
+// Forged returns how many notifications this broker dropped because their
+// signature was missing or wrong, or a spilled event did not match its
+// signed reference. Anything above zero means someone other than Natter
+// NOTIFYs on the channel (or a node runs a build without signatures); a
+// server exports it as a metric.
+func (b *Broker) Forged() int64 { return b.forged.Load() }
+
+// dropForged counts a forged payload and logs it, at most once per
+// forgedLogEvery so a flood cannot flood the log too.
+func (b *Broker) dropForged(reason string, bytes int) {
+	n := b.forged.Add(1)
+	if now := time.Now(); now.Sub(b.warned) >= forgedLogEvery {
+		b.warned = now
+		b.log.Warn("pgbroker: dropped a notification that Natter did not sign; "+
+			"some other client of the database NOTIFYs on the channel", "reason", reason, "bytes", bytes, "forged_total", n)
+	}
+}
+
+// forgedLogEvery is the least time between two warnings about forged
+// payloads.
+const forgedLogEvery = 10 * time.Second
 
 // isClosed reports whether Close has begun.
 func (b *Broker) isClosed() bool {

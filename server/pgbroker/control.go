@@ -58,7 +58,9 @@ func (c Control) check() error {
 }
 
 // Notify sends controls to every node listening on db's database (this
-// process's Broker included), in order, in one round trip. Inside a
+// process's Broker included), in order, in one round trip, signed with the
+// broker key (read from server_keys, or created there, first: one more
+// round trip). Inside a
 // transaction (db a bun.Tx) they are sent when it commits, and not at all if
 // it rolls back. Nothing is sent when any control is invalid.
 func Notify(ctx context.Context, db bun.IDB, cs ...Control) error {
@@ -86,7 +88,14 @@ func Notify(ctx context.Context, db bun.IDB, cs ...Control) error {
 		}
 		m.payloads = append(m.payloads, p)
 	}
-	if err := send(ctx, db, m); err != nil {
+	if len(m.payloads) == 0 {
+		return nil
+	}
+	s, err := loadSigner(ctx, db)
+	if err != nil {
+		return fmt.Errorf("pgbroker: notify: %w", err)
+	}
+	if err := send(ctx, db, s, m); err != nil {
 		return fmt.Errorf("pgbroker: notify: %w", err)
 	}
 	return nil

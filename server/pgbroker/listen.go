@@ -48,7 +48,7 @@ func (b *Broker) listen(ctx context.Context) (*pgdriver.Listener, []string, erro
 		defer close(stopped)
 		wait := 2 * time.Millisecond
 		for {
-			_ = send(ctx, b.db, message{payloads: []string{ping}}) // a failure shows as the wait below timing out
+			_ = send(ctx, b.db, b.signer, message{payloads: []string{ping}}) // a failure shows as the wait below timing out
 			select {
 			case <-stop:
 				return
@@ -68,7 +68,8 @@ func (b *Broker) listen(ctx context.Context) (*pgdriver.Listener, []string, erro
 			return nil, nil, fmt.Errorf("wait for own ping: %w", err)
 		}
 		var f frame
-		if json.Unmarshal([]byte(payload), &f) == nil && f.Ping && f.Origin == b.origin && f.Batch == batch {
+		if body, ok := b.signer.open(payload); ok && json.Unmarshal([]byte(body), &f) == nil &&
+			f.Ping && f.Origin == b.origin && f.Batch == batch {
 			return ln, early, nil
 		}
 		early = append(early, payload)
@@ -157,7 +158,7 @@ func (b *Broker) ping() {
 	p, err := encodeFrame(frame{Origin: b.origin, Batch: b.batch.Add(1), Ping: true})
 	if err == nil {
 		ctx, cancel := context.WithTimeout(b.ctx, b.opt.PingInterval)
-		err = send(ctx, b.db, message{payloads: []string{p}})
+		err = send(ctx, b.db, b.signer, message{payloads: []string{p}})
 		cancel()
 	}
 	if err != nil && b.ctx.Err() == nil {
@@ -165,8 +166,14 @@ func (b *Broker) ping() {
 	}
 }
 
-// handle decodes one notification and delivers what it completes.
-func (b *Broker) handle(payload string) {
+// handle checks one notification's signature, decodes it and delivers
+// what it completes. A forged one is dropped before anything else.
+func (b *Broker) handle(signed string) {
+	payload, ok := b.signer.open(signed)
+	if !ok {
+		b.dropForged("bad signature", len(signed))
+		return
+	}
 	var f frame
 	if err := json.Unmarshal([]byte(payload), &f); err != nil {
 		b.log.Warn("pgbroker: undecodable notification", "err", err, "bytes", len(payload))
@@ -182,7 +189,10 @@ func (b *Broker) handle(payload string) {
 		return // delivered locally by Publish
 	}
 	evs, missing, err := decodeEvents(b.ctx, b.db, f.Events)
-	if err != nil {
+	if errors.Is(err, errForged) {
+		b.dropForged(err.Error(), len(signed))
+		evs = nil
+	} else if err != nil {
 		if b.ctx.Err() == nil {
 			b.log.Warn("pgbroker: drop batch part", "origin", f.Origin, "batch", f.Batch, "part", f.Part, "err", err)
 		}

@@ -19,9 +19,9 @@ import (
 // each node in one order: the order their transactions committed.
 const Channel = "natter_broker"
 
-// MaxPayload is the most bytes this package puts in one NOTIFY payload.
-// PostgreSQL refuses 8000 and more; the margin leaves room for a different
-// block size and for the frame header estimate.
+// MaxPayload is the most bytes this package puts in one NOTIFY payload,
+// signature included. PostgreSQL refuses 8000 and more; the margin leaves
+// room for a different block size and for the frame header estimate.
 const MaxPayload = 7800
 
 // headerRoom is reserved in every payload for the frame header: origin
@@ -53,6 +53,7 @@ type wireEvent struct {
 	Ephemeral     bool            `json:"x,omitempty"`
 	ExceptSession int64           `json:"s,omitempty"`
 	Spill         string          `json:"f,omitempty"` // key of a pgbroker_spill row holding the whole event
+	Sum           string          `json:"h,omitempty"` // with Spill: spillSum of that row's payload
 }
 
 // spill is an event too large for a payload, stored in pgbroker_spill.
@@ -73,7 +74,7 @@ type message struct {
 // whose Payload is not JSON is an error and nothing is sent.
 func encodeEvents(origin string, batch uint64, evs []hub.Event) (message, error) {
 	var m message
-	budget := MaxPayload - headerRoom - len(origin)
+	budget := MaxPayload - headerRoom - sigRoom - len(origin)
 	var parts [][]byte // each: comma-separated encoded events
 	var cur []byte
 	for i := range evs {
@@ -85,7 +86,7 @@ func encodeEvents(origin string, batch uint64, evs []hub.Event) (message, error)
 		if len(b) > budget {
 			key := origin + "." + strconv.FormatUint(batch, 10) + "." + strconv.Itoa(i)
 			m.spills = append(m.spills, spill{key: key, payload: b})
-			if b, err = json.Marshal(wireEvent{Spill: key}); err != nil {
+			if b, err = json.Marshal(wireEvent{Spill: key, Sum: spillSum(b)}); err != nil {
 				return message{}, fmt.Errorf("encode event %d: %w", i, err)
 			}
 		}
@@ -126,17 +127,17 @@ func encodeFrame(f frame) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(b) >= MaxPayload {
+	if len(b)+sigRoom >= MaxPayload {
 		return "", fmt.Errorf("frame of %d bytes is over the NOTIFY limit", len(b))
 	}
 	return string(b), nil
 }
 
-// send writes a message in one round trip: a multi-statement query runs as
-// one transaction (or inside db's, when db is a bun.Tx), so the spill rows
-// exist before any node hears of them and the payloads arrive in order,
-// after commit, or not at all.
-func send(ctx context.Context, db bun.IDB, m message) error {
+// send signs a message's payloads with s and writes them in one round trip:
+// a multi-statement query runs as one transaction (or inside db's, when db
+// is a bun.Tx), so the spill rows exist before any node hears of them and
+// the payloads arrive in order, after commit, or not at all.
+func send(ctx context.Context, db bun.IDB, s signer, m message) error {
 	if len(m.payloads) == 0 {
 		return nil
 	}
@@ -156,7 +157,7 @@ func send(ctx context.Context, db bun.IDB, m message) error {
 	}
 	for _, p := range m.payloads {
 		q.WriteString("NOTIFY " + Channel + ", ?;\n")
-		args = append(args, p)
+		args = append(args, s.sign(p))
 	}
 	if _, err := db.NewRaw(q.String(), args...).Exec(ctx); err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -166,7 +167,9 @@ func send(ctx context.Context, db bun.IDB, m message) error {
 
 // decodeEvents turns the events of a frame back into hub events, reading
 // spilled ones from the table. A spilled event that is gone (its reader was
-// over a minute late) is reported in missing and left out.
+// over a minute late) is reported in missing and left out. A spill row that
+// does not match the checksum in its (signed) reference fails the whole
+// part with an error wrapping errForged.
 func decodeEvents(ctx context.Context, db bun.IDB, wes []wireEvent) (evs []hub.Event, missing []string, err error) {
 	evs = make([]hub.Event, 0, len(wes))
 	for _, we := range wes {
@@ -179,6 +182,9 @@ func decodeEvents(ctx context.Context, db bun.IDB, wes []wireEvent) (evs []hub.E
 			}
 			if qerr != nil {
 				return nil, nil, fmt.Errorf("read spilled event %s: %w", we.Spill, qerr)
+			}
+			if we.Sum == "" || spillSum(raw) != we.Sum {
+				return nil, nil, fmt.Errorf("spilled event %s does not match its reference: %w", we.Spill, errForged)
 			}
 			we = wireEvent{}
 			if err := json.Unmarshal(raw, &we); err != nil {

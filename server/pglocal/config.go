@@ -39,12 +39,14 @@ func defaultSettings(sock string) map[string]string {
 		"timezone":                "UTC",
 		"log_timezone":            "UTC",
 		"log_line_prefix":         "%m [%p] %q%u@%d ",
+		"password_encryption":     "scram-sha-256",
 	}
 }
 
-// writeConfig writes natter.conf (defaults overridden by extra), pg_hba.conf,
-// and makes postgresql.conf include natter.conf. Every file goes to a.
-func writeConfig(dir, sock string, extra map[string]string, a *account) error {
+// writeConfig writes natter.conf (defaults overridden by extra), pg_hba.conf
+// (hbaConf) when hba is set, and makes postgresql.conf include natter.conf.
+// Every file goes to a.
+func writeConfig(dir, sock string, extra map[string]string, a *account, hba bool) error {
 	settings := defaultSettings(sock)
 	maps.Copy(settings, extra)
 
@@ -57,10 +59,10 @@ func writeConfig(dir, sock string, extra map[string]string, a *account) error {
 		return err
 	}
 
-	hba := "# Written by natter: only the private unix socket (in a mode 0700 directory) is open.\n" +
-		"local all all trust\n"
-	if err := writeOwned(filepath.Join(dir, hbaFile), []byte(hba), a); err != nil {
-		return err
+	if hba {
+		if err := writeOwned(filepath.Join(dir, hbaFile), []byte(hbaConf), a); err != nil {
+			return err
+		}
 	}
 
 	main := filepath.Join(dir, "postgresql.conf")

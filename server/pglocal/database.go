@@ -25,7 +25,7 @@ func (c *Cluster) adminDB() *sql.DB {
 	c.adminMu.Lock()
 	defer c.adminMu.Unlock()
 	if c.admin == nil {
-		c.admin = sql.OpenDB(newConnector(c.DSN("postgres")))
+		c.admin = sql.OpenDB(newConnector(c.superDSN("postgres")))
 		c.admin.SetMaxOpenConns(8)
 		c.admin.SetMaxIdleConns(2)
 	}
@@ -71,15 +71,17 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	}
 }
 
-// CreateDatabase runs CREATE DATABASE name, cloning template when it is not
-// empty. Without a template an existing database is not an error, so callers
-// can ensure their database on every start. Cloning fails while any session
-// is connected to the template.
+// CreateDatabase runs CREATE DATABASE name OWNER AppRole, cloning template
+// when it is not empty. Without a template an existing database is not an
+// error, so callers can ensure their database on every start: it is then
+// given to AppRole with everything in it, which upgrades a database an older
+// build made as the superuser. Cloning fails while any session is connected
+// to the template.
 func (c *Cluster) CreateDatabase(ctx context.Context, name, template string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	q := "CREATE DATABASE " + quoteIdent(name)
+	q := "CREATE DATABASE " + quoteIdent(name) + " OWNER " + quoteIdent(AppRole)
 	if template != "" {
 		if err := checkName(template); err != nil {
 			return err
@@ -88,7 +90,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name, template string) err
 	}
 	_, err := c.adminDB().ExecContext(ctx, q)
 	if err != nil && template == "" && sqlState(err) == "42P04" { // duplicate_database
-		return nil
+		return c.giveToApp(ctx, name)
 	}
 	if err != nil {
 		return fmt.Errorf("pglocal: create database %s: %w", name, err)
@@ -109,7 +111,8 @@ func (c *Cluster) DropDatabase(ctx context.Context, name string) error {
 }
 
 // Exec runs one statement on the database "postgres" as the superuser, for
-// cluster-wide chores such as ALTER DATABASE.
+// cluster-wide chores such as ALTER DATABASE. It is the only superuser access
+// this package gives out; the application's DSN is AppRole's.
 func (c *Cluster) Exec(ctx context.Context, query string, args ...any) error {
 	if _, err := c.adminDB().ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("pglocal: exec: %w", err)

@@ -2,10 +2,14 @@
 // PostgreSQL programs, so `natter serve` works without a database server to
 // set up, and every test binary gets a real database of its own.
 //
-// The cluster listens only on a unix socket in a mode 0700 directory, which is
-// why it can use trust authentication: only its owner (and root) can reach
-// the socket. When we run as root, PostgreSQL runs as the postgres system
-// user, because it refuses to run as root.
+// The cluster listens only on a unix socket in a mode 0700 directory and
+// asks for a password (SCRAM) all the same. The application connects as
+// AppRole, which owns its databases but is no superuser; the superuser's
+// password is only used here, for setup. Both passwords are generated at
+// initdb and kept in mode 0600 files in the cluster directory. When we run
+// as root, PostgreSQL runs as the system user natter-pg (created on first
+// use; a cluster made before keeps its owner, Debian's postgres), because it
+// refuses to run as root.
 package pglocal
 
 import (
@@ -51,11 +55,13 @@ type Options struct {
 // Cluster is a running private PostgreSQL server. Its methods are safe for
 // concurrent use.
 type Cluster struct {
-	dir    string
-	sock   string
-	bin    string
-	acct   *account
-	logger *slog.Logger
+	dir     string
+	sock    string
+	bin     string
+	acct    *account
+	logger  *slog.Logger
+	superPW string // the superuser's password, for adminDB
+	appPW   string // AppRole's password, for DSN
 
 	mu      sync.Mutex // serializes Stop and Restart
 	stopped bool
@@ -88,7 +94,7 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	acct, err := serverAccount()
+	acct, err := serverAccount(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +110,25 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	// A cluster made by an older build has no passwords and trusts every
+	// local connection: it boots with that pg_hba.conf once, gets its
+	// passwords and AppRole, and only then is switched to SCRAM.
+	legacy := hbaTrusts(dir)
+	superPW, err := readSecret(dir, superSecretFile)
+	if err == nil && superPW == "" && !legacy {
+		err = fmt.Errorf("pglocal: %s is missing and the cluster asks for passwords; "+
+			"restore it, or move the cluster away and start again", filepath.Join(dir, superSecretFile))
+	}
+	if err == nil {
+		superPW, err = secretFor(dir, superSecretFile, acct)
+	}
+	if err != nil {
+		return nil, err
+	}
+	appPW, err := secretFor(dir, appSecretFile, acct)
+	if err != nil {
+		return nil, err
+	}
 	sock, err := prepareSocketDir(dir, acct, logger)
 	if err != nil {
 		return nil, err
@@ -114,13 +139,24 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 		settings["full_page_writes"] = "off"
 	}
 	maps.Copy(settings, opt.Settings)
-	if err := writeConfig(dir, sock, settings, acct); err != nil {
+	if err := writeConfig(dir, sock, settings, acct, !legacy); err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, sock: sock, bin: bin, acct: acct, logger: logger}
+	c := &Cluster{dir: dir, sock: sock, bin: bin, acct: acct, logger: logger, superPW: superPW, appPW: appPW}
 	if err := c.boot(ctx); err != nil {
 		c.closeAdmin()
 		return nil, err
+	}
+	if err := c.ensureRoles(ctx); err != nil {
+		c.closeAdmin()
+		return nil, err
+	}
+	if legacy {
+		if err := c.requirePasswords(ctx); err != nil {
+			c.closeAdmin()
+			return nil, err
+		}
+		logger.Info("pglocal: upgraded cluster from trust to password authentication", "dir", dir, "app_role", AppRole)
 	}
 	return c, nil
 }
@@ -170,17 +206,27 @@ func (c *Cluster) boot(ctx context.Context) error {
 	return nil
 }
 
-// DSN returns a data source name for database on this cluster, in the form
-// github.com/uptrace/bun/driver/pgdriver accepts:
+// DSN returns a data source name for database on this cluster as AppRole,
+// with its password, in the form github.com/uptrace/bun/driver/pgdriver
+// accepts:
 //
-//	postgres://postgres@/natter?host=%2Fvar%2Flib%2Fnatter%2Fpg%2Frun%2F.s.PGSQL.5432&sslmode=disable
+//	postgres://natter:<password>@/natter?host=%2Fvar%2Flib%2Fnatter%2Fpg%2Frun%2F.s.PGSQL.5432&sslmode=disable
 //
 // Unlike libpq, pgdriver wants the socket file itself in host, not its
-// directory.
+// directory. The DSN holds a secret: do not log it.
 func (c *Cluster) DSN(database string) string {
+	return c.dsn(AppRole, c.appPW, database)
+}
+
+// superDSN is DSN for the superuser, which only this package uses.
+func (c *Cluster) superDSN(database string) string {
+	return c.dsn(serverUser, c.superPW, database)
+}
+
+func (c *Cluster) dsn(role, password, database string) string {
 	u := url.URL{
 		Scheme:   "postgres",
-		User:     url.User(serverUser),
+		User:     url.UserPassword(role, password),
 		Path:     "/" + database,
 		RawQuery: url.Values{"host": {c.SocketPath()}, "sslmode": {"disable"}}.Encode(),
 	}

@@ -231,7 +231,7 @@ func Discard(dir string) error {
 		if err != nil {
 			return err
 		}
-		a, err := serverAccount()
+		a, err := serverAccount(dir)
 		if err != nil {
 			return err
 		}

@@ -11,9 +11,8 @@ import (
 	"syscall"
 )
 
-// serverUser is the system account PostgreSQL runs as when we are root:
-// PostgreSQL refuses to run as root, and Debian's postgresql package creates
-// this account.
+// serverUser is PostgreSQL's bootstrap superuser (initdb -U), which only
+// this package connects as.
 const serverUser = "postgres"
 
 // account is the identity the PostgreSQL programs run under. A nil *account
@@ -24,26 +23,44 @@ type account struct {
 	gid  int
 }
 
-// serverAccount returns the account to run PostgreSQL as: nil when we are not
-// root, the postgres system user when we are.
-func serverAccount() (*account, error) {
+// serverAccount returns the account to run the cluster in dir as: nil when
+// we are not root. As root, a cluster that exists keeps the account that
+// owns it (clusters made before osUser existed belong to Debian's
+// postgres), and a new one gets osUser, created on first use (see
+// systemUser).
+func serverAccount(dir string) (*account, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
-	u, err := user.Lookup(serverUser)
-	if err != nil {
-		return nil, fmt.Errorf("pglocal: running as root and there is no %q system user to run PostgreSQL as "+
-			"(PostgreSQL refuses to run as root); `apt-get install -y postgresql` creates it: %w", serverUser, err)
+	if dir != "" {
+		if st, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
+				u, err := user.LookupId(strconv.Itoa(int(sys.Uid)))
+				if err != nil {
+					return nil, fmt.Errorf("pglocal: cluster %s belongs to uid %d, which has no account: %w", dir, sys.Uid, err)
+				}
+				return accountOf(u)
+			}
+		}
 	}
+	u, err := systemUser()
+	if err != nil {
+		return nil, err
+	}
+	return accountOf(u)
+}
+
+// accountOf converts a user entry.
+func accountOf(u *user.User) (*account, error) {
 	uid, err := strconv.Atoi(u.Uid)
 	if err != nil {
-		return nil, fmt.Errorf("pglocal: user %s: bad uid %q", serverUser, u.Uid)
+		return nil, fmt.Errorf("pglocal: user %s: bad uid %q", u.Username, u.Uid)
 	}
 	gid, err := strconv.Atoi(u.Gid)
 	if err != nil {
-		return nil, fmt.Errorf("pglocal: user %s: bad gid %q", serverUser, u.Gid)
+		return nil, fmt.Errorf("pglocal: user %s: bad gid %q", u.Username, u.Gid)
 	}
-	return &account{name: serverUser, uid: uid, gid: gid}, nil
+	return &account{name: u.Username, uid: uid, gid: gid}, nil
 }
 
 // sysProcAttr makes a child process run as a (only the primary group, which

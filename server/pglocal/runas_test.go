@@ -3,17 +3,18 @@ package pglocal
 import (
 	"context"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// testAccount is the account PostgreSQL runs as: the real postgres user when
-// we are root, otherwise a stand-in uid and gid that own nothing here.
+// testAccount is the account PostgreSQL runs as: the real system user
+// (natter-pg) when we are root, otherwise a stand-in uid and gid that own nothing here.
 func testAccount(t *testing.T) *account {
 	t.Helper()
 	if os.Geteuid() == 0 {
-		a, err := serverAccount()
+		a, err := serverAccount("")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +72,7 @@ func TestCheckReachable(t *testing.T) {
 			if err == nil {
 				t.Fatal("err = nil, want the closed directory named")
 			}
-			for _, want := range []string{mid + " is not searchable by user postgres", "NATTER_DATA"} {
+			for _, want := range []string{mid + " is not searchable by user " + a.name, "NATTER_DATA"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("err = %q, want it to contain %q", err, want)
 				}
@@ -105,11 +106,50 @@ func TestStartNamesClosedParent(t *testing.T) {
 		_ = c.Stop()
 		t.Fatal("Start succeeded under a directory the postgres user cannot search")
 	}
-	want := root + " is not searchable by user postgres"
+	want := root + " is not searchable by user " + testAccount(t).name
 	if !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %q, want it to contain %q", err, want)
 	}
 	if _, statErr := os.Stat(dir); statErr == nil {
 		t.Errorf("%s was created although Start refused", dir)
+	}
+}
+
+// TestClusterKeepsItsOwner: as root, a new cluster runs as osUser, and an
+// existing cluster as whoever owns it, so clusters made when Natter ran
+// PostgreSQL as Debian's postgres user keep working.
+func TestClusterKeepsItsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		a, err := serverAccount("")
+		if err != nil || a != nil {
+			t.Fatalf("not root: account %+v, %v; want nil (run as ourselves)", a, err)
+		}
+		return
+	}
+	a, err := serverAccount(filepath.Join(t.TempDir(), "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.name != osUser && a.name != legacyOSUser {
+		t.Fatalf("new cluster runs as %s, want %s", a.name, osUser)
+	}
+	old := t.TempDir()
+	if err := os.WriteFile(filepath.Join(old, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Any non-root owner will do; nobody exists everywhere, postgres not.
+	owner, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := accountOf(owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := legacy.chown(filepath.Join(old, "PG_VERSION")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := serverAccount(old); err != nil || got.uid != legacy.uid {
+		t.Fatalf("old cluster runs as %+v (%v), want its owner %s", got, err, legacy.name)
 	}
 }

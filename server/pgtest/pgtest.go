@@ -85,7 +85,9 @@ func Cluster(tb testing.TB) *pglocal.Cluster {
 }
 
 // MustDSN creates a fresh database cloned from the migrated template and
-// returns its DSN (see pglocal.Cluster.DSN). The database is dropped when the
+// returns its DSN (see pglocal.Cluster.DSN): tests connect as
+// pglocal.AppRole, which owns the database and is no superuser, exactly as
+// the server does. The database is dropped when the
 // test ends, even if connections to it are still open.
 func MustDSN(tb testing.TB) string {
 	tb.Helper()

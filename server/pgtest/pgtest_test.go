@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+
+	"natter/server/pglocal"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -149,5 +151,23 @@ func TestSweepRemovesAbandonedClusters(t *testing.T) {
 	}
 	if _, err := os.Stat(liveRoot); err != nil {
 		t.Errorf("live %s removed: %v", liveRoot, err)
+	}
+}
+
+// TestTestsConnectAsAppRole: tests run with the rights the server has in
+// production (pglocal.AppRole, owner of its database, no superuser), so a
+// query that only works for a superuser fails here first.
+func TestTestsConnectAsAppRole(t *testing.T) {
+	db := MustDB(t)
+	var user, owner string
+	var super bool
+	err := db.QueryRowContext(context.Background(), `SELECT current_user, u.usesuper, pg_get_userbyid(d.datdba)
+		FROM pg_user u, pg_database d WHERE u.usename = current_user AND d.datname = current_database()`).Scan(&user, &super, &owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != pglocal.AppRole || super || owner != pglocal.AppRole {
+		t.Fatalf("connected as %s (superuser %v) to a database owned by %s; want %s, no superuser, owning it",
+			user, super, owner, pglocal.AppRole)
 	}
 }
