@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -33,6 +34,9 @@ type Config struct {
 	// Chat configures the service that applies actions: body size, group
 	// commit, resume tokens, budgets and quotas.
 	Chat chat.Config
+	// ExtraMetrics, when set, writes more figures (Prometheus text format)
+	// after the server's own, e.g. the broker's forged-notification count.
+	ExtraMetrics func(w io.Writer)
 	// Revoked, when set, tells every node to disconnect revoked sessions
 	// (through the broker); without it only this node's are disconnected.
 	Revoked func(ctx context.Context, sessionIDs []int64, reason string) error
@@ -178,4 +182,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	s.chat.Metrics().Write(w, s.hub.Stats())
+	if s.cfg.ExtraMetrics != nil {
+		s.cfg.ExtraMetrics(w)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -89,15 +88,16 @@ func (s *Server) read(ws *websocket.Conn, c *chat.Conn) {
 			}
 			continue
 		}
-		if !utf8.Valid(data) {
+		switch err := shared.CheckFrameText(data); {
+		case errors.Is(err, shared.ErrInvalidUTF8):
 			// RFC 6455: a text frame that is not UTF-8 fails the
-			// connection with 1007. Nothing of it is applied.
+			// connection with 1007. Nothing of it is applied; the reason
+			// goes first, since the browser cannot see close codes.
 			s.log.Info("ws: invalid UTF-8", "session", c.SessionID())
 			chat.Refuse(ctx, write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
 			ws.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
 			return
-		}
-		if loneSurrogate(data) {
+		case err != nil: // a lone surrogate escape: decoding would alter the text
 			if !c.Invalid("The text contains an unpaired UTF-16 surrogate escape; nothing was applied.") {
 				return
 			}

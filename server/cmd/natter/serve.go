@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -86,6 +87,9 @@ func serve(cfg config) error {
 		WebDir:        cfg.WebDir,
 		SecureCookies: cfg.Secure,
 		Chat:          chat.Config{BodyMax: cfg.BodyMax, TokenKeys: keys, Limits: limits},
+		ExtraMetrics: func(w io.Writer) {
+			fmt.Fprintf(w, "# TYPE natter_broker_forged_total counter\nnatter_broker_forged_total %d\n", broker.Forged())
+		},
 		Revoked: func(ctx context.Context, sessionIDs []int64, reason string) error {
 			cs := make([]pgbroker.Control, len(sessionIDs))
 			for i, id := range sessionIDs {
