@@ -45,7 +45,7 @@ func (e *FieldError) Error() string {
 // CodeInvisibleChars, so the user learns what is wrong with a name that
 // looks right.
 func ValidateNickname(s string) *FieldError {
-	if r, ok := firstInvisible(s); ok {
+	if r, ok := firstInvisible(s, false); ok {
 		return &FieldError{Field: "nickname", Code: CodeInvisibleChars,
 			Message: fmt.Sprintf("Nickname may not contain invisible, control or text-direction characters (found %U).", r)}
 	}
@@ -120,7 +120,7 @@ func ValidateTitle(s string) *FieldError {
 	if !utf8.ValidString(s) {
 		return &FieldError{Field: "title", Code: CodeInvalid, Message: "A title must be valid UTF-8 text."}
 	}
-	if r, ok := firstInvisible(s); ok {
+	if r, ok := firstInvisible(s, true); ok {
 		return &FieldError{Field: "title", Code: CodeInvisibleChars,
 			Message: fmt.Sprintf("A title may not contain invisible, control or text-direction characters (found %U).", r)}
 	}
@@ -142,9 +142,19 @@ var hangulFillers = [...]rune{0x115F, 0x1160, 0x3164, 0xFFA0}
 // (Cc), a format character (Cf: the bidi controls U+202A-U+202E,
 // U+2066-U+2069, U+200E, U+200F, U+061C, the zero-width U+200B-U+200D,
 // U+2060-U+2064, U+FEFF, the soft hyphen U+00AD, tag characters...), a line
-// or paragraph separator, or a Hangul filler.
-func firstInvisible(s string) (rune, bool) {
-	for _, r := range s {
+// or paragraph separator, or a Hangul filler. With emojiJoins, a zero-width
+// joiner between two emoji is allowed: it is what makes "👩‍💻" one picture,
+// and it hides nothing there.
+func firstInvisible(s string, emojiJoins bool) (rune, bool) {
+	var prev rune
+	for i, r := range s {
+		if emojiJoins && r == '\u200D' && isEmojiPart(prev) {
+			next, size := utf8.DecodeRuneInString(s[i+len(string(r)):])
+			if size > 0 && next != utf8.RuneError && unicode.Is(unicode.So, next) {
+				prev = r
+				continue
+			}
+		}
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return r, true
 		}
@@ -153,6 +163,13 @@ func firstInvisible(s string) (rune, bool) {
 				return r, true
 			}
 		}
+		prev = r
 	}
 	return 0, false
+}
+
+// isEmojiPart reports whether r can end an emoji that a zero-width joiner
+// continues: a pictographic symbol, a variation selector or a skin tone.
+func isEmojiPart(r rune) bool {
+	return unicode.Is(unicode.So, r) || r == '\uFE0F' || (r >= 0x1F3FB && r <= 0x1F3FF)
 }
