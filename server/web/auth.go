@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"natter/server/password"
 	"natter/shared"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, errs...)
 		return
 	}
-	hash, err := HashPassword(req.Password)
+	hash, err := password.Hash(req.Password)
 	if err != nil {
 		s.internalError(w, "hash password", err)
 		return
@@ -125,14 +126,14 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := false
 	if found {
-		if ok, err = CheckPassword(u.PasswordHash, req.Password); err != nil {
+		if ok, err = password.Check(u.PasswordHash, req.Password); err != nil {
 			s.internalError(w, "sign in", err)
 			return
 		}
 	} else {
 		// Spend the same time as a real check so timing does not reveal
 		// whether the account exists.
-		_, _ = CheckPassword(dummyHash, req.Password)
+		_, _ = password.Check(dummyHash, req.Password)
 	}
 	if !ok {
 		s.ipFails.fail(ip)
@@ -153,7 +154,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u.User)
 }
 
-var dummyHash, _ = HashPassword("natter-dummy-password")
+var dummyHash, _ = password.Hash("natter-dummy-password")
 
 func isNotFound(err error) bool {
 	var se *shared.Error
@@ -238,7 +239,7 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 		good := false
 		if req.CurrentPassword != "" {
 			var err error
-			if good, err = CheckPassword(rec.User.PasswordHash, req.CurrentPassword); err != nil {
+			if good, err = password.Check(rec.User.PasswordHash, req.CurrentPassword); err != nil {
 				s.internalError(w, "check password", err)
 				return
 			}
@@ -256,7 +257,7 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.NewPassword != "" {
-		h, err := HashPassword(req.NewPassword)
+		h, err := password.Hash(req.NewPassword)
 		if err != nil {
 			s.internalError(w, "hash password", err)
 			return
