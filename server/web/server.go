@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -41,6 +42,22 @@ type Config struct {
 	// Revoked, when set, tells every node to disconnect revoked sessions
 	// (through the broker); without it only this node's are disconnected.
 	Revoked func(ctx context.Context, sessionIDs []int64, reason string) error
+
+	// SignIn tunes the sign-in throttle (see signInThrottle).
+	SignIn SignInLimits
+	// RegisterLimit is how many registrations one client address may make
+	// per RegisterWindow (default 10 per hour); negative means no limit.
+	RegisterLimit  int
+	RegisterWindow time.Duration
+	// TrustedProxies are the proxies allowed to name the client in
+	// X-Forwarded-For; see clientAddr.
+	TrustedProxies []netip.Prefix
+	// Signup is who may register: shared.SignupOpen (default),
+	// SignupInvite or SignupClosed.
+	Signup string
+	// PasswordWait is how long a request waits for a free argon2 slot
+	// before it is answered 503 (default 5 seconds).
+	PasswordWait time.Duration
 }
 
 func (c *Config) defaults() {
@@ -65,6 +82,7 @@ func (c *Config) defaults() {
 	if c.BatchSize == 0 {
 		c.BatchSize = 512
 	}
+	c.accountDefaults()
 }
 
 // Server wires the store and the hub to HTTP. It holds no per-user state that
@@ -76,8 +94,8 @@ type Server struct {
 	hub   *hub.Hub
 	log   *slog.Logger
 
-	ipFails   *throttle
-	userFails *throttle
+	signIns   *signInThrottle
+	registers *addrLimiter
 	sends     *batcher
 	metrics   *metrics
 
@@ -104,8 +122,8 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		store:     st,
 		hub:       h,
 		log:       log,
-		ipFails:   newThrottle(30, 15*time.Minute),
-		userFails: newThrottle(8, 15*time.Minute),
+		signIns:   newSignInThrottle(cfg.SignIn),
+		registers: newAddrLimiter(cfg.RegisterLimit, cfg.RegisterWindow),
 		metrics:   newMetrics(),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -148,6 +166,7 @@ func (s *Server) Close() {
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+shared.APIRegister, s.handleRegister)
+	m.HandleFunc("GET "+shared.APISignup, s.handleSignupInfo)
 	m.HandleFunc("POST "+shared.APISignIn, s.handleSignIn)
 	m.HandleFunc("POST "+shared.APISignOut, s.handleSignOut)
 	m.HandleFunc("GET "+shared.APIMe, s.handleMe)
@@ -158,21 +177,32 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET "+shared.PathWebSocket, s.handleWebSocket)
 	m.HandleFunc("GET "+shared.PathHealth, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	m.HandleFunc("GET "+shared.PathMetrics, s.handleMetrics)
+	// /metrics is served on its own listener (MetricsHandler), never here.
+	m.HandleFunc(shared.PathMetrics, http.NotFound)
 	m.HandleFunc("/web/app.wasm", s.serveWasm)
 	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.pwaHandler().ServeHTTP(w, r) }))
 	s.mux = m
 }
 
-// ServeHTTP adds the security headers to every response.
+// ServeHTTP adds the security headers to every response and refuses
+// cross-origin and non-JSON state-changing requests (see guard).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if s.cfg.SecureCookies {
+		h.Set("Strict-Transport-Security", hsts)
+	}
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	if !s.guard(w, r) {
+		return
+	}
+	if r.URL.Path == shared.PathWebSocket {
+		LongLived(w)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
