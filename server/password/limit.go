@@ -55,3 +55,8 @@ func acquire(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("%w: %w", ErrBusy, context.Cause(ctx))
 	}
 }
+
+// Hold takes one slot as a hash would, until release is called, for work
+// that should count against the same memory budget. Tests use it to fill
+// every slot.
+func Hold(ctx context.Context) (release func(), err error) { return acquire(ctx) }
