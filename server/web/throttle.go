@@ -57,6 +57,11 @@ func (l *SignInLimits) defaults() {
 // guess each. Locking the owner out therefore needs both a distributed
 // attack and the owner mistyping during it, and lasts one window.
 //
+// It is a sliding window of marks rather than a golang.org/x/time/rate
+// bucket because a success must hand its marks back: rate cannot refund a
+// token it granted at once, and "8 failures in 15 minutes" is also what
+// people understand from a Retry-After.
+//
 // Unknown logins are keyed by what was typed, so they throttle like an
 // account and reveal nothing by being treated differently. The throttle is
 // per node: with N nodes an attacker gets N times the limits.
