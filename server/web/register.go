@@ -30,6 +30,10 @@ func (c *Config) accountDefaults() {
 	}
 }
 
+// emailChangesPerDay is how often one account may try to change its email:
+// plenty for people, too few to test many addresses for existing accounts.
+const emailChangesPerDay = 5
+
 // registerAccepted is the one answer to every registration that passed
 // validation; see handleRegister.
 var registerAccepted = shared.RegisterAccepted{Message: "Registration received. Sign in with this email and password to continue."}

@@ -99,6 +99,8 @@ type Server struct {
 	sends     *batcher
 	metrics   *metrics
 
+	emailChanges *addrLimiter // per user: see handleUpdateProfile
+
 	mux     *http.ServeMux
 	pwaOnce sync.Once
 	pwa     http.Handler
@@ -128,6 +130,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		ctx:       ctx,
 		cancel:    cancel,
 	}
+	s.emailChanges = newAddrLimiter(emailChangesPerDay, 24*time.Hour)
 	s.sends = newBatcher(ctx, st, h, log, cfg.BatchSize, s.metrics)
 	s.routes()
 	s.bg.Add(1)
