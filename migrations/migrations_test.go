@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // tables are all the tables the migrations create.
 var tables = []string{
 	"users", "sessions", "conversations", "conversation_members", "messages",
-	"seen_history", "applied_actions", "push_subscriptions", "server_keys",
+	"seen_history", "applied_actions", "push_subscriptions", "server_keys", "invites",
 }
 
 // existing returns which of tables exist in db.

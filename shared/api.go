@@ -1,10 +1,35 @@
 package shared
 
-// RegisterRequest creates an account and signs the device in.
+// RegisterRequest creates an account. It does not sign the device in: the
+// client signs in next with the same email and password (see
+// RegisterAccepted). Invite is needed when the server's signup mode is
+// SignupInvite.
 type RegisterRequest struct {
 	Email    string `json:"email"`
 	Nickname string `json:"nickname"`
 	Password string `json:"password"`
+	Invite   string `json:"invite,omitempty"`
+}
+
+// RegisterAccepted is the answer to every registration that passed
+// validation, whether or not an account with that email existed already:
+// telling the two apart would tell anyone which emails have accounts. The
+// client then signs in with the email and password it registered with.
+type RegisterAccepted struct {
+	Message string `json:"message"`
+}
+
+// Signup modes: who may create an account.
+const (
+	SignupOpen   = "open"   // anyone
+	SignupInvite = "invite" // anyone with an invite code from the operator
+	SignupClosed = "closed" // nobody; the operator creates accounts
+)
+
+// SignupInfo tells the registration form what to show: an invite code
+// field in SignupInvite mode, a notice instead of the form when closed.
+type SignupInfo struct {
+	Mode string `json:"mode"`
 }
 
 // SignInRequest signs in with an email or a nickname in Login.
@@ -49,3 +74,11 @@ type PushSubscription struct {
 	} `json:"keys"`
 	Device string `json:"device,omitempty"`
 }
+
+// Error codes of the account endpoints, beside those in protocol.go.
+const (
+	CodeSignupClosed  = "signup_closed"
+	CodeInviteInvalid = "invite_invalid"
+	CodeCrossOrigin   = "cross_origin"
+	CodeQueryRequired = "query_required"
+)

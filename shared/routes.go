@@ -40,6 +40,7 @@ func ConversationFromPath(path string) string {
 // the HttpOnly session cookie; everything else travels over the WebSocket.
 const (
 	APIRegister   = "/api/register"
+	APISignup     = "/api/signup" // GET: the signup mode (SignupInfo)
 	APISignIn     = "/api/signin"
 	APISignOut    = "/api/signout"
 	APIMe         = "/api/me"
@@ -51,5 +52,13 @@ const (
 	PathHealth    = "/healthz"
 )
 
-// SessionCookie is the name of the cookie that carries the session token.
-const SessionCookie = "natter_session"
+// The names of the cookie that carries the session token. Without TLS it is
+// SessionCookie; with secure cookies it is
+// SecureSessionCookie, whose __Host- prefix makes the browser refuse it
+// unless it is Secure, host-only and for path /, so a sibling subdomain
+// cannot plant or overwrite it. The client never reads either: both are
+// HttpOnly.
+const (
+	SessionCookie       = "natter_session"
+	SecureSessionCookie = "__Host-natter_session"
+)

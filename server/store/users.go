@@ -50,9 +50,10 @@ func (r userRow) record() UserRecord {
 	}
 }
 
-// public is what other users may see: no email.
+// public is what other users may see: no email, and no admin flag, which
+// would point attackers at the accounts most worth taking over.
 func (r userRow) public() shared.User {
-	return shared.User{ID: r.ID, Nickname: r.Nickname, Admin: r.Admin, CreatedAt: utc(r.CreatedAt)}
+	return shared.User{ID: r.ID, Nickname: r.Nickname, CreatedAt: utc(r.CreatedAt)}
 }
 
 // takenError maps a unique-index violation on users to the form field it
@@ -74,6 +75,10 @@ func takenError(err error) error {
 // (the HTTP layer checks first to show every problem at once), and a taken
 // one, in any letter case, is a *shared.FieldError on its field.
 func (s *Store) CreateUser(ctx context.Context, email, nickname, passwordHash string) (UserRecord, error) {
+	return createUser(ctx, s.DB, email, nickname, passwordHash)
+}
+
+func createUser(ctx context.Context, db bun.IDB, email, nickname, passwordHash string) (UserRecord, error) {
 	email = shared.NormalizeEmail(email)
 	if fe := shared.ValidateEmail(email); fe != nil {
 		return UserRecord{}, fe
@@ -85,12 +90,26 @@ func (s *Store) CreateUser(ctx context.Context, email, nickname, passwordHash st
 		return UserRecord{}, errors.New("store: create user: empty password hash")
 	}
 	var row userRow
-	err := s.DB.NewRaw(`INSERT INTO users (email, nickname, password_hash) VALUES (?, ?, ?) RETURNING `+userColumns,
+	err := db.NewRaw(`INSERT INTO users (email, nickname, password_hash) VALUES (?, ?, ?) RETURNING `+userColumns,
 		email, nickname, passwordHash).Scan(ctx, &row)
 	if err != nil {
 		return UserRecord{}, wrap("create user", takenError(err))
 	}
 	return row.record(), nil
+}
+
+// Taken reports whether an account uses email or nickname already, in any
+// letter case. Registration asks before it spends an argon2 hash; the
+// unique indexes still decide a race.
+func (s *Store) Taken(ctx context.Context, email, nickname string) (emailTaken, nicknameTaken bool, err error) {
+	err = s.DB.NewRaw(`SELECT
+		EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(?)),
+		EXISTS (SELECT 1 FROM users WHERE lower(nickname) = lower(?))`,
+		shared.NormalizeEmail(email), nickname).Scan(ctx, &emailTaken, &nicknameTaken)
+	if err != nil {
+		return false, false, fmt.Errorf("store: taken: %w", err)
+	}
+	return emailTaken, nicknameTaken, nil
 }
 
 func (s *Store) oneUser(ctx context.Context, op, where string, args ...any) (UserRecord, error) {
@@ -195,7 +214,8 @@ func escapeLike(s string) string {
 
 // SearchUsers finds enabled users whose nickname starts with prefix (any
 // letter case), ordered by lower-cased nickname, for the "add people" box.
-// after is the Next of the previous page. It never returns emails.
+// after is the Next of the previous page. It never returns emails or the
+// admin flag.
 //
 // Order and paging use the byte order of lower(nickname) (the ~<~
 // operators), because that is the order of the users_nickname_prefix
@@ -210,13 +230,12 @@ func (s *Store) SearchUsers(ctx context.Context, prefix, after string, limit int
 	type searchRow struct {
 		ID        int64     `bun:"id"`
 		Nickname  string    `bun:"nickname"`
-		Admin     bool      `bun:"admin"`
 		CreatedAt time.Time `bun:"created_at"`
 		Key       string    `bun:"key"`
 	}
 	var rows []searchRow
 	err := s.DB.NewRaw(`
-		SELECT id, nickname, admin, created_at, lower(nickname) AS key
+		SELECT id, nickname, created_at, lower(nickname) AS key
 		FROM users
 		WHERE lower(nickname) LIKE lower(?) || '%' ESCAPE '\'
 		  AND lower(nickname) ~>~ ?
@@ -234,7 +253,7 @@ func (s *Store) SearchUsers(ctx context.Context, prefix, after string, limit int
 	}
 	users := make([]shared.User, len(rows))
 	for i, r := range rows {
-		users[i] = shared.User{ID: r.ID, Nickname: r.Nickname, Admin: r.Admin, CreatedAt: utc(r.CreatedAt)}
+		users[i] = shared.User{ID: r.ID, Nickname: r.Nickname, CreatedAt: utc(r.CreatedAt)}
 	}
 	return users, next, nil
 }

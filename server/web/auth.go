@@ -3,84 +3,22 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"natter/server/password"
 	"natter/shared"
 )
 
-// handleRegister creates an account and signs this device in. Every field is
-// checked before anything is written, and all problems come back at once so
-// the form can show each next to its field.
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	var req shared.RegisterRequest
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	req.Email = shared.NormalizeEmail(req.Email)
-	req.Nickname = strings.TrimSpace(req.Nickname)
-	var errs []shared.FieldError
-	for _, fe := range []*shared.FieldError{
-		shared.ValidateEmail(req.Email),
-		shared.ValidateNickname(req.Nickname),
-		shared.ValidatePassword("password", req.Password),
-	} {
-		if fe != nil {
-			errs = append(errs, *fe)
-		}
-	}
-	if len(errs) > 0 {
-		writeError(w, http.StatusUnprocessableEntity, errs...)
-		return
-	}
-	hash, err := HashPassword(req.Password)
-	if err != nil {
-		s.internalError(w, "hash password", err)
-		return
-	}
-	u, err := s.store.CreateUser(r.Context(), req.Email, req.Nickname, hash)
-	if s.fieldError(w, err) {
-		return
-	}
-	if err != nil {
-		s.internalError(w, "create user", err)
-		return
-	}
-	if err := s.startSession(r.Context(), w, r, u.ID); err != nil {
-		s.internalError(w, "start session", err)
-		return
-	}
-	s.log.Info("user registered", "user", u.ID, "nickname", u.Nickname)
-	writeJSON(w, http.StatusCreated, u.User)
-}
-
-// fieldError answers a validation failure from the store (a taken nickname
-// or email) and reports whether it did.
-func (s *Server) fieldError(w http.ResponseWriter, err error) bool {
-	var fe *shared.FieldError
-	if errors.As(err, &fe) {
-		writeError(w, http.StatusConflict, *fe)
-		return true
-	}
-	return false
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// handleSignIn signs in with an email or nickname. Failed attempts are
-// throttled per IP and per account; the answer to a wrong password and to an
-// unknown login is the same, so it does not tell which accounts exist.
+// handleSignIn signs in with an email or nickname. Every attempt is
+// counted by the sign-in throttle before the password is checked, so
+// parallel guesses cannot outrun it (see signInThrottle). A wrong password,
+// an unknown login and a disabled account all get the same 401 after the
+// same argon2 work, so the answer tells neither which accounts exist nor
+// that a guessed password was right.
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	var req shared.SignInRequest
 	if !decodeJSON(w, r, &req) {
@@ -98,54 +36,43 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, errs...)
 		return
 	}
-	ip := clientIP(r)
 	u, err := s.store.UserByLogin(r.Context(), login)
 	found := err == nil
 	if err != nil && !isNotFound(err) {
 		s.internalError(w, "sign in", err)
 		return
 	}
-	// Per-account failures are keyed by the account, whichever of its
-	// email or nickname is typed; unknown logins by what was typed.
+	// Attempts are keyed by the account, whichever of its email or
+	// nickname is typed; unknown logins by what was typed.
 	account := "login:" + login
+	hash := dummyHash()
 	if found {
 		account = "user:" + strconv.FormatInt(u.ID, 10)
+		hash = u.PasswordHash
 	}
-	for _, t := range []struct {
-		th  *throttle
-		key string
-	}{{s.ipFails, ip}, {s.userFails, account}} {
-		if blocked, wait := t.th.blocked(t.key); blocked {
-			secs := int(math.Ceil(wait.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeError(w, http.StatusTooManyRequests, shared.FieldError{Code: shared.CodeThrottled,
-				Message: fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", humanSeconds(secs))})
-			return
-		}
-	}
-	ok := false
-	if found {
-		if ok, err = CheckPassword(u.PasswordHash, req.Password); err != nil {
-			s.internalError(w, "sign in", err)
-			return
-		}
-	} else {
-		// Spend the same time as a real check so timing does not reveal
-		// whether the account exists.
-		_, _ = CheckPassword(dummyHash, req.Password)
-	}
+	ticket, wait, ok := s.signIns.reserve(account, addrKey(clientAddr(r, s.cfg.TrustedProxies)))
 	if !ok {
-		s.ipFails.fail(ip)
-		s.userFails.fail(account)
+		throttled(w, wait, "Too many failed sign-in attempts. Try again in %s.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PasswordWait)
+	defer cancel()
+	good, err := password.CheckContext(ctx, hash, req.Password)
+	if errors.Is(err, password.ErrBusy) {
+		s.signIns.cancel(ticket)
+		busy(w)
+		return
+	}
+	if err != nil {
+		s.internalError(w, "sign in", err)
+		return
+	}
+	if !good || !found || u.Disabled() {
 		writeError(w, http.StatusUnauthorized, shared.FieldError{Field: "password", Code: shared.CodeBadCredentials,
 			Message: "That email or nickname and password do not match."})
 		return
 	}
-	if u.DisabledAt != nil {
-		writeError(w, http.StatusForbidden, shared.FieldError{Code: shared.CodeAccountDisabled, Message: "This account is disabled. Contact the operator."})
-		return
-	}
-	s.userFails.reset(account)
+	s.signIns.succeeded(ticket)
 	if err := s.startSession(r.Context(), w, r, u.ID); err != nil {
 		s.internalError(w, "start session", err)
 		return
@@ -153,18 +80,30 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u.User)
 }
 
-var dummyHash, _ = HashPassword("natter-dummy-password")
+// dummyHash is checked for unknown logins, to spend the same time as a real
+// check so timing does not reveal whether the account exists.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := password.Hash("natter-dummy-password")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// fieldError answers a validation failure from the store (a taken nickname
+// or email) and reports whether it did.
+func (s *Server) fieldError(w http.ResponseWriter, err error) bool {
+	var fe *shared.FieldError
+	if errors.As(err, &fe) {
+		writeError(w, http.StatusConflict, *fe)
+		return true
+	}
+	return false
+}
 
 func isNotFound(err error) bool {
 	var se *shared.Error
 	return errors.As(err, &se) && se.Code == shared.CodeUserNotFound
-}
-
-func humanSeconds(secs int) string {
-	if secs < 60 {
-		return fmt.Sprintf("%d seconds", secs)
-	}
-	return fmt.Sprintf("%d minutes", (secs+59)/60)
 }
 
 // handleSignOut ends this device's session, or all of the user's sessions,
@@ -203,89 +142,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rec.User.User)
 }
 
-// handleUpdateProfile changes nickname, email and password. Changing the
-// email or the password needs the current password, so a borrowed unlocked
-// device cannot take the account over.
-func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.requireSession(w, r)
-	if !ok {
-		return
-	}
-	var req shared.ProfileUpdate
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	var errs []shared.FieldError
-	var nickname, email, hash *string
-	if n := strings.TrimSpace(req.Nickname); n != "" && n != rec.User.Nickname {
-		if fe := shared.ValidateNickname(n); fe != nil {
-			errs = append(errs, *fe)
-		}
-		nickname = &n
-	}
-	if e := shared.NormalizeEmail(req.Email); e != "" && !strings.EqualFold(e, rec.User.Email) {
-		if fe := shared.ValidateEmail(e); fe != nil {
-			errs = append(errs, *fe)
-		}
-		email = &e
-	}
-	if req.NewPassword != "" {
-		if fe := shared.ValidatePassword("new_password", req.NewPassword); fe != nil {
-			errs = append(errs, *fe)
-		}
-	}
-	if (email != nil || req.NewPassword != "") && len(errs) == 0 {
-		good := false
-		if req.CurrentPassword != "" {
-			var err error
-			if good, err = CheckPassword(rec.User.PasswordHash, req.CurrentPassword); err != nil {
-				s.internalError(w, "check password", err)
-				return
-			}
-		}
-		if !good {
-			msg := "Your current password is wrong."
-			if req.CurrentPassword == "" {
-				msg = "Enter your current password to change your email or password."
-			}
-			errs = append(errs, shared.FieldError{Field: "current_password", Code: shared.CodeWrongPassword, Message: msg})
-		}
-	}
-	if len(errs) > 0 {
-		writeError(w, http.StatusUnprocessableEntity, errs...)
-		return
-	}
-	if req.NewPassword != "" {
-		h, err := HashPassword(req.NewPassword)
-		if err != nil {
-			s.internalError(w, "hash password", err)
-			return
-		}
-		hash = &h
-	}
-	u, err := s.store.UpdateUser(r.Context(), rec.UserID, nickname, email, hash)
-	if s.fieldError(w, err) {
-		return
-	}
-	if err != nil {
-		s.internalError(w, "update user", err)
-		return
-	}
-	if hash != nil {
-		// A new password ends every other session: that is what people
-		// expect when they change it because it leaked.
-		ids, err := s.store.RevokeUserSessions(r.Context(), rec.UserID, rec.ID)
-		if err != nil {
-			s.internalError(w, "revoke sessions", err)
-			return
-		}
-		s.disconnect(r.Context(), ids, "Your password was changed on another device.")
-	}
-	writeJSON(w, http.StatusOK, u.User)
-}
-
 // handleSearchUsers pages through people by nickname prefix, for the member
-// picker. It needs a session: the directory is for members only.
+// picker. It needs a session and a non-empty prefix: the directory is for
+// members only, and is searched, not listed.
 func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
 	rec, ok := s.requireSession(w, r)
 	if !ok {
@@ -293,6 +152,12 @@ func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	after := r.URL.Query().Get("after")
+	if q == "" {
+		// Listing everyone would hand the whole directory to any account.
+		writeError(w, http.StatusUnprocessableEntity, shared.FieldError{Field: "q", Code: shared.CodeQueryRequired,
+			Message: "Type at least one character of a nickname to search."})
+		return
+	}
 	if len(q) > shared.NicknameMax || len(after) > shared.NicknameMax*4 {
 		writeError(w, http.StatusBadRequest, shared.FieldError{Field: "q", Code: shared.CodeInvalid, Message: "The search text is too long."})
 		return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -40,6 +41,22 @@ type Config struct {
 	// Revoked, when set, tells every node to disconnect revoked sessions
 	// (through the broker); without it only this node's are disconnected.
 	Revoked func(ctx context.Context, sessionIDs []int64, reason string) error
+
+	// SignIn tunes the sign-in throttle (see signInThrottle).
+	SignIn SignInLimits
+	// RegisterLimit is how many registrations one client address may make
+	// per RegisterWindow (default 10 per hour); negative means no limit.
+	RegisterLimit  int
+	RegisterWindow time.Duration
+	// TrustedProxies are the proxies allowed to name the client in
+	// X-Forwarded-For; see clientAddr.
+	TrustedProxies []netip.Prefix
+	// Signup is who may register: shared.SignupOpen (default),
+	// SignupInvite or SignupClosed.
+	Signup string
+	// PasswordWait is how long a request waits for a free argon2 slot
+	// before it is answered 503 (default 5 seconds).
+	PasswordWait time.Duration
 }
 
 func (c *Config) defaults() {
@@ -53,6 +70,7 @@ func (c *Config) defaults() {
 		c.Heartbeat = 15 * time.Second
 	}
 	c.Chat.Heartbeat = c.Heartbeat
+	c.accountDefaults()
 }
 
 // Server wires the store and the hub to HTTP. It holds no per-user state that
@@ -65,8 +83,10 @@ type Server struct {
 	log   *slog.Logger
 
 	chat      *chat.Service
-	ipFails   *throttle
-	userFails *throttle
+	signIns   *signInThrottle
+	registers *addrLimiter
+
+	emailChanges *addrLimiter // per user: see handleUpdateProfile
 
 	mux     *http.ServeMux
 	pwaOnce sync.Once
@@ -90,12 +110,13 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		store:     st,
 		hub:       h,
 		log:       log,
-		ipFails:   newThrottle(30, 15*time.Minute),
-		userFails: newThrottle(8, 15*time.Minute),
 		chat:      chat.New(cfg.Chat, st, h, log),
+		signIns:   newSignInThrottle(cfg.SignIn),
+		registers: newAddrLimiter(cfg.RegisterLimit, cfg.RegisterWindow),
 		ctx:       ctx,
 		cancel:    cancel,
 	}
+	s.emailChanges = newAddrLimiter(emailChangesPerDay, 24*time.Hour)
 	s.routes()
 	s.bg.Add(1)
 	go s.heartbeat()
@@ -137,6 +158,7 @@ func (s *Server) Close() {
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+shared.APIRegister, s.handleRegister)
+	m.HandleFunc("GET "+shared.APISignup, s.handleSignupInfo)
 	m.HandleFunc("POST "+shared.APISignIn, s.handleSignIn)
 	m.HandleFunc("POST "+shared.APISignOut, s.handleSignOut)
 	m.HandleFunc("GET "+shared.APIMe, s.handleMe)
@@ -151,21 +173,32 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET "+shared.PathWebSocket, s.handleWebSocket)
 	m.HandleFunc("GET "+shared.PathHealth, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	m.HandleFunc("GET "+shared.PathMetrics, s.handleMetrics)
+	// /metrics is served on its own listener (MetricsHandler), never here.
+	m.HandleFunc(shared.PathMetrics, http.NotFound)
 	m.HandleFunc("/web/app.wasm", s.serveWasm)
 	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.pwaHandler().ServeHTTP(w, r) }))
 	s.mux = m
 }
 
-// ServeHTTP adds the security headers to every response.
+// ServeHTTP adds the security headers to every response and refuses
+// cross-origin and non-JSON state-changing requests (see guard).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if s.cfg.SecureCookies {
+		h.Set("Strict-Transport-Security", hsts)
+	}
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	if !s.guard(w, r) {
+		return
+	}
+	if r.URL.Path == shared.PathWebSocket {
+		LongLived(w)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -46,9 +46,19 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
+// cookieName is the session cookie's name: with secure cookies the
+// __Host- prefixed one, which browsers only accept Secure, host-only and
+// for path /, so no other subdomain can set or shadow it.
+func (s *Server) cookieName() string {
+	if s.cfg.SecureCookies {
+		return shared.SecureSessionCookie
+	}
+	return shared.SessionCookie
+}
+
 func (s *Server) setCookie(w http.ResponseWriter, token string, exp time.Time) {
 	c := &http.Cookie{
-		Name:     shared.SessionCookie,
+		Name:     s.cookieName(),
 		Value:    token,
 		Path:     "/",
 		HttpOnly: true,
@@ -69,7 +79,7 @@ var errNoSession = errors.New("web: no session")
 // session returns the live session of the request's cookie. Revoked and
 // expired sessions and disabled users all read as no session.
 func (s *Server) session(r *http.Request) (store.SessionRecord, error) {
-	c, err := r.Cookie(shared.SessionCookie)
+	c, err := r.Cookie(s.cookieName())
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return store.SessionRecord{}, errNoSession
 	}

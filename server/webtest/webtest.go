@@ -55,7 +55,9 @@ func MustServer(tb testing.TB, opts ...Option) *Server {
 	if _, _, err := keys.Rotate(); err != nil {
 		tb.Fatalf("webtest: key ring: %v", err)
 	}
-	cfg := web.Config{WebDir: WebDir(), Heartbeat: 2 * time.Second, Chat: chat.Config{TokenKeys: keys}}
+	// Tests register many users from one loopback address: no registration
+	// limit unless a test sets one.
+	cfg := web.Config{WebDir: WebDir(), Heartbeat: 2 * time.Second, Chat: chat.Config{TokenKeys: keys}, RegisterLimit: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -101,7 +103,7 @@ func (s *Server) start(tb testing.TB, ln net.Listener) {
 	s.Store = st
 	s.Hub = hub.New(hub.Options{Logger: log})
 	s.Web = web.New(s.cfg, st, s.Hub, log)
-	s.http = &http.Server{Handler: s.Web, ReadHeaderTimeout: 5 * time.Second}
+	s.http = web.NewHTTPServer(s.Web)
 	go s.http.Serve(ln)
 	s.up = true
 }
@@ -150,28 +152,39 @@ func (s *Server) Restart(tb testing.TB) {
 
 var userSeq atomic.Int64
 
-// MustSignUp registers a user named after nickname (made unique) and
-// returns it with the Cookie header of its session.
+// MustSignUp registers a user named after nickname (made unique), signs
+// it in as the app does after registering, and returns it with the Cookie
+// header of its session.
 func (s *Server) MustSignUp(tb testing.TB, nickname string) (shared.User, http.Header) {
 	tb.Helper()
 	n := userSeq.Add(1)
 	nick := fmt.Sprintf("%s%d", nickname, n)
 	req := shared.RegisterRequest{Email: nick + "@example.com", Nickname: nick, Password: "correct horse battery"}
-	var u shared.User
-	res := s.MustPost(tb, shared.APIRegister, nil, req, &u)
-	if res.StatusCode != http.StatusCreated {
+	if res := s.MustPost(tb, shared.APIRegister, nil, req, nil); res.StatusCode != http.StatusAccepted {
 		tb.Fatalf("webtest: register %s: status %d", nick, res.StatusCode)
 	}
+	var u shared.User
+	res := s.MustPost(tb, shared.APISignIn, nil, shared.SignInRequest{Login: req.Email, Password: req.Password}, &u)
+	if res.StatusCode != http.StatusOK {
+		tb.Fatalf("webtest: sign in %s: status %d", nick, res.StatusCode)
+	}
+	h := SessionHeader(res)
+	if h.Get("Cookie") == "" {
+		tb.Fatalf("webtest: sign in %s: no session cookie", nick)
+	}
+	return u, h
+}
+
+// SessionHeader returns a Cookie header carrying the session cookie res
+// set, under either of its names, or an empty header.
+func SessionHeader(res *http.Response) http.Header {
 	h := http.Header{}
 	for _, c := range res.Cookies() {
-		if c.Name == shared.SessionCookie {
+		if (c.Name == shared.SessionCookie || c.Name == shared.SecureSessionCookie) && c.Value != "" {
 			h.Set("Cookie", c.Name+"="+c.Value)
 		}
 	}
-	if h.Get("Cookie") == "" {
-		tb.Fatalf("webtest: register %s: no session cookie", nick)
-	}
-	return u, h
+	return h
 }
 
 // MustPost sends JSON and decodes a 2xx answer into out; it returns the

@@ -69,11 +69,29 @@ func (e *FormError) Has(code string) bool {
 // can say "can't reach the server" instead of blaming the form.
 var ErrUnreachable = errors.New("can't reach the server; check your connection and try again")
 
-// Register creates an account and signs this device in.
+// Register creates an account and signs this device in. The server's
+// answer to a registration does not say whether the email had an account
+// already (see shared.RegisterAccepted), so signing in with the same email
+// and password is what tells: it fails when someone else owns the email.
 func (a *API) Register(ctx context.Context, req shared.RegisterRequest) (shared.User, error) {
-	var u shared.User
-	err := a.do(ctx, http.MethodPost, shared.APIRegister, req, &u)
+	if err := a.do(ctx, http.MethodPost, shared.APIRegister, req, nil); err != nil {
+		return shared.User{}, err
+	}
+	u, err := a.SignIn(ctx, shared.SignInRequest{Login: req.Email, Password: req.Password})
+	var fe *FormError
+	if errors.As(err, &fe) && fe.Has(shared.CodeBadCredentials) {
+		return u, &FormError{Status: fe.Status, Errors: []shared.FieldError{{Field: "email", Code: shared.CodeBadCredentials,
+			Message: "Could not sign in with this email and password. If you already have an account, sign in with its password instead."}}}
+	}
 	return u, err
+}
+
+// SignupMode returns who may register on the server: shared.SignupOpen,
+// SignupInvite or SignupClosed.
+func (a *API) SignupMode(ctx context.Context) (string, error) {
+	var info shared.SignupInfo
+	err := a.do(ctx, http.MethodGet, shared.APISignup, nil, &info)
+	return info.Mode, err
 }
 
 // SignIn signs this device in with an email or nickname and a password.

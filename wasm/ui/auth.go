@@ -1,26 +1,60 @@
 package ui
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"natter/shared"
+	"natter/wasm/client"
 )
 
-// SignUp is the registration page: email, nickname and password.
+// SignUp is the registration page: email, nickname and password, plus an
+// invite code when the server's signup mode asks for one.
 type SignUp struct {
 	app.Compo
 	Env *Env
 
-	email, nickname, password string
-	errs                      formErrors
-	busy                      bool
+	email, nickname, password, invite string
+	mode                              string // shared.Signup*; "" until the server said
+	errs                              formErrors
+	busy                              bool
 }
 
-// Render draws the form.
+// OnMount takes an invite code from the link (?invite=) and asks the server
+// whether signing up needs one, or is closed.
+func (c *SignUp) OnMount(ctx app.Context) {
+	if code := ctx.Page().URL().Query().Get("invite"); code != "" {
+		c.invite = code
+	}
+	ctx.Async(func() {
+		mode, err := c.Env.API.SignupMode(ctx)
+		if err != nil {
+			return // offline: show the form; the server will say if it needs more
+		}
+		ctx.Dispatch(func(ctx app.Context) { c.mode = mode })
+	})
+}
+
+// Render draws the form, or a notice when the server takes no new accounts.
 func (c *SignUp) Render() app.UI {
+	if c.mode == shared.SignupClosed {
+		return authFrame("Sign-up is closed", "This server does not take new accounts. Ask its operator to create one for you.",
+			app.P().ID("signup-closed").Class("auth-switch").Body(
+				app.Text("Already have an account? "),
+				app.A().Href(shared.RouteSignIn).Text("Sign in"),
+			),
+		)
+	}
+	var inviteField app.UI = app.Text("")
+	if c.mode == shared.SignupInvite {
+		inviteField = field(fieldSpec{ID: "signup-invite", Label: "Invite code", Type: "text", Value: c.invite,
+			Error: c.errs["invite"], AutoComplete: "off",
+			Hint:    "This server is invite-only: enter the code its operator gave you.",
+			OnInput: c.input(&c.invite, "invite")})
+	}
 	return authFrame("Create your account", "Chat with anyone, even when the network doesn't cooperate.",
 		app.Form().ID("signup-form").Class("form").NoValidate(true).OnSubmit(c.submit).Body(
 			formAlert("signup-form-error", c.errs[""]),
@@ -35,6 +69,7 @@ func (c *SignUp) Render() app.UI {
 				Error: c.errs["password"], AutoComplete: "new-password",
 				Hint:    "At least 10 characters.",
 				OnInput: c.input(&c.password, "password")}),
+			inviteField,
 			submitButton("signup-submit", "Create account", "Creating account…", c.busy),
 		),
 		app.P().Class("auth-switch").Body(
@@ -64,6 +99,12 @@ func (c *SignUp) submit(ctx app.Context, e app.Event) {
 	c.errs.add(shared.ValidateEmail(req.Email))
 	c.errs.add(shared.ValidateNickname(req.Nickname))
 	c.errs.add(shared.ValidatePassword("password", req.Password))
+	if c.mode == shared.SignupInvite {
+		req.Invite = strings.TrimSpace(c.invite)
+		if req.Invite == "" {
+			c.errs["invite"] = "Enter your invite code."
+		}
+	}
 	if c.focusFirstError(ctx) {
 		return
 	}
@@ -74,6 +115,13 @@ func (c *SignUp) submit(ctx app.Context, e app.Event) {
 			c.busy = false
 			if err != nil {
 				c.errs = fromError(err)
+				var fe *client.FormError
+				switch {
+				case errors.As(err, &fe) && fe.Has(shared.CodeSignupClosed):
+					c.mode = shared.SignupClosed
+				case c.errs["invite"] != "":
+					c.mode = shared.SignupInvite // the server changed its mind since the page loaded
+				}
 				c.focusFirstError(ctx)
 				return
 			}
@@ -83,7 +131,7 @@ func (c *SignUp) submit(ctx app.Context, e app.Event) {
 }
 
 func (c *SignUp) focusFirstError(ctx app.Context) bool {
-	for _, f := range []struct{ name, id string }{{"email", "signup-email"}, {"nickname", "signup-nickname"}, {"password", "signup-password"}, {"", "signup-email"}} {
+	for _, f := range []struct{ name, id string }{{"email", "signup-email"}, {"nickname", "signup-nickname"}, {"password", "signup-password"}, {"invite", "signup-invite"}, {"", "signup-email"}} {
 		if c.errs[f.name] != "" {
 			focusID(ctx, f.id)
 			return true

@@ -45,14 +45,14 @@ func adminCmdWith(open storeOpener) *cobra.Command {
 	a := &admin{open: open}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Administer users, conversations and sessions",
+		Short: "Administer users, conversations, sessions and invites",
 		Long: `Administer Natter through its database (DATABASE_URL, or the embedded
 PostgreSQL under NATTER_DATA). Changes that running servers must see at once
 (a disabled user, a revoked session, an announcement) reach them through
 PostgreSQL NOTIFY. USER is a user id, nickname or email.`,
 	}
 	cmd.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON instead of text")
-	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd())
+	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd(), a.invitesCmd())
 	return cmd
 }
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"natter/server/password"
 	"natter/server/store"
-	"natter/server/web"
 	"natter/shared"
 )
 
@@ -145,7 +145,7 @@ func demoPerson(ctx context.Context, st *store.Store, nick string) (demoUser, er
 		return demoUser{}, err
 	}
 	pw := rand.Text()
-	hash, err := web.HashPassword(pw)
+	hash, err := password.Hash(pw)
 	if err != nil {
 		return demoUser{}, err
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"natter/server/web"
+	"natter/server/password"
 )
 
 func TestDemo(t *testing.T) {
@@ -16,7 +16,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, u := range first.Users {
 		rec := e.mustReload(u.ID)
-		if ok, _ := web.CheckPassword(rec.PasswordHash, u.Password); !u.Created || !ok {
+		if ok, _ := password.Check(rec.PasswordHash, u.Password); !u.Created || !ok {
 			t.Fatalf("user %+v: created %v, printed password verifies %v", u, u.Created, ok)
 		}
 	}
@@ -36,7 +36,7 @@ func TestDemo(t *testing.T) {
 		if u.Created || u.Password != "" || u.ID != first.Users[i].ID {
 			t.Fatalf("second run: user %+v", u)
 		}
-		if ok, _ := web.CheckPassword(e.mustReload(u.ID).PasswordHash, first.Users[i].Password); !ok {
+		if ok, _ := password.Check(e.mustReload(u.ID).PasswordHash, first.Users[i].Password); !ok {
 			t.Fatalf("second run changed %s's password", u.Nickname)
 		}
 	}

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"natter/server/hub"
+	"natter/server/password"
 	"natter/server/pgbroker"
 	"natter/server/pgtest"
 	"natter/server/store"
-	"natter/server/web"
 	"natter/shared"
 )
 
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 const fixturePassword = "correct horse battery"
 
 var fixtureHash = sync.OnceValue(func() string {
-	h, err := web.HashPassword(fixturePassword)
+	h, err := password.Hash(fixturePassword)
 	if err != nil {
 		panic(err)
 	}

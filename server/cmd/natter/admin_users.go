@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"natter/server/password"
 	"natter/server/pgbroker"
 	"natter/server/store"
-	"natter/server/web"
 	"natter/shared"
 )
 
@@ -73,14 +73,14 @@ func (a *admin) usersList(ctx context.Context, c *cobra.Command, st *store.Store
 }
 
 func (a *admin) usersCreateCmd() *cobra.Command {
-	var email, nickname, password string
+	var email, nickname, pass string
 	var makeAdmin bool
 	cmd := &cobra.Command{
 		Use:   "create --email EMAIL --nickname NICK [--password PASS]",
 		Short: "Create a user; the password comes from --password or standard input",
 		Args:  cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, c *cobra.Command, st *store.Store, _ []string) error {
-			pw := password
+			pw := pass
 			if !c.Flags().Changed("password") {
 				var err error
 				if pw, err = readPassword(c, "Password for "+nickname); err != nil {
@@ -90,7 +90,7 @@ func (a *admin) usersCreateCmd() *cobra.Command {
 			if fe := shared.ValidatePassword("password", pw); fe != nil {
 				return fe
 			}
-			hash, err := web.HashPassword(pw)
+			hash, err := password.Hash(pw)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,7 @@ func (a *admin) usersCreateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	cmd.Flags().StringVar(&nickname, "nickname", "", "the user's nickname (required)")
-	cmd.Flags().StringVar(&password, "password", "", "the password (default: read a line from standard input)")
+	cmd.Flags().StringVar(&pass, "password", "", "the password (default: read a line from standard input)")
 	cmd.Flags().BoolVar(&makeAdmin, "admin", false, "make the user an administrator")
 	_ = cmd.MarkFlagRequired("email")
 	_ = cmd.MarkFlagRequired("nickname")
@@ -232,7 +232,7 @@ func (a *admin) usersResetCmd() *cobra.Command {
 			} else {
 				res.Password = pw
 			}
-			hash, err := web.HashPassword(pw)
+			hash, err := password.Hash(pw)
 			if err != nil {
 				return err
 			}

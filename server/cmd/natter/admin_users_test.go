@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"natter/server/password"
 	"natter/server/pgbroker"
-	"natter/server/web"
 )
 
 func TestUsersCreate(t *testing.T) {
@@ -62,7 +62,7 @@ func TestUsersCreate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ok, _ := web.CheckPassword(u.PasswordHash, tt.pw); !ok {
+			if ok, _ := password.Check(u.PasswordHash, tt.pw); !ok {
 				t.Error("password does not verify")
 			}
 			if u.Admin != tt.wantAdmin {
@@ -163,7 +163,7 @@ func TestUsersResetPassword(t *testing.T) {
 	t.Run("bad password from stdin changes nothing", func(t *testing.T) {
 		s := e.mustSession(u.ID, "dave's laptop")
 		e.mustFail("short\n", "password: Password must", "users", "reset-password", "dave", "--stdin")
-		if ok, _ := web.CheckPassword(e.mustReload(u.ID).PasswordHash, fixturePassword); !ok {
+		if ok, _ := password.Check(e.mustReload(u.ID).PasswordHash, fixturePassword); !ok {
 			t.Fatal("password changed")
 		}
 		if live, _ := e.st.ListSessions(context.Background(), u.ID); len(live) != 1 || live[0].ID != s.ID {
@@ -178,7 +178,7 @@ func TestUsersResetPassword(t *testing.T) {
 		if m == nil || !strings.Contains(out, "signed out of 2 sessions") {
 			t.Fatalf("output %q", out)
 		}
-		if ok, _ := web.CheckPassword(e.mustReload(u.ID).PasswordHash, m[1]); !ok {
+		if ok, _ := password.Check(e.mustReload(u.ID).PasswordHash, m[1]); !ok {
 			t.Fatal("printed password does not verify")
 		}
 		var sessions []int64
@@ -207,7 +207,7 @@ func TestUsersResetPassword(t *testing.T) {
 		if res.Password != "" || res.User.Nickname != "dave" || len(res.Revoked) != 0 {
 			t.Fatalf("%+v", res)
 		}
-		if ok, _ := web.CheckPassword(e.mustReload(u.ID).PasswordHash, "dave's chosen password"); !ok {
+		if ok, _ := password.Check(e.mustReload(u.ID).PasswordHash, "dave's chosen password"); !ok {
 			t.Fatal("password from stdin does not verify")
 		}
 		e.mustQuiet()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 
 	"natter/server/pglocal"
 	"natter/server/store"
+	"natter/server/web"
+	"natter/shared"
 )
 
 // config is what the environment sets; see README.md.
@@ -32,6 +35,13 @@ type config struct {
 	// as store.MinActionRetention explains) and NATTER_SEEN_RETENTION.
 	Cleanup      store.CleanupPolicy
 	CleanupEvery time.Duration // NATTER_CLEANUP_EVERY; 0 turns the scheduled job off
+
+	Signup            string         // NATTER_SIGNUP: open, invite or closed
+	TrustedProxies    []netip.Prefix // NATTER_TRUSTED_PROXIES: CIDRs allowed to set X-Forwarded-For
+	Argon2Concurrency int            // NATTER_ARGON2_CONCURRENCY: password hashes at once (0: default)
+	RegisterLimit     int            // NATTER_REGISTER_LIMIT "N/window": registrations per address; -1 off
+	RegisterWindow    time.Duration
+	MetricsAddr       string // NATTER_METRICS_ADDR: serve /metrics here (e.g. 127.0.0.1:9090)
 }
 
 func loadConfig() (config, error) {
@@ -68,12 +78,65 @@ func loadConfig() (config, error) {
 	if err := loadCleanupConfig(&c); err != nil {
 		return c, err
 	}
+	if err := c.loadAccounts(); err != nil {
+		return c, err
+	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {
 		return c, fmt.Errorf("NATTER_DATA: %w", err)
 	}
 	c.DataDir = abs
 	return c, nil
+}
+
+// loadAccounts reads the settings of sign-up, sign-in and the HTTP edge.
+func (c *config) loadAccounts() error {
+	c.Signup = env("NATTER_SIGNUP", shared.SignupOpen)
+	switch c.Signup {
+	case shared.SignupOpen, shared.SignupInvite, shared.SignupClosed:
+	default:
+		return fmt.Errorf("NATTER_SIGNUP must be open, invite or closed, not %q", c.Signup)
+	}
+	var err error
+	if c.TrustedProxies, err = web.ParseTrustedProxies(os.Getenv("NATTER_TRUSTED_PROXIES")); err != nil {
+		return fmt.Errorf("NATTER_TRUSTED_PROXIES: %w", err)
+	}
+	if v := os.Getenv("NATTER_ARGON2_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return fmt.Errorf("NATTER_ARGON2_CONCURRENCY must be a whole number from 1 to 1024 (each run holds 19 MiB), not %q", v)
+		}
+		c.Argon2Concurrency = n
+	}
+	if c.RegisterLimit, c.RegisterWindow, err = parseRegisterLimit(os.Getenv("NATTER_REGISTER_LIMIT")); err != nil {
+		return err
+	}
+	c.MetricsAddr = os.Getenv("NATTER_METRICS_ADDR")
+	return nil
+}
+
+// parseRegisterLimit reads NATTER_REGISTER_LIMIT: "N/window" such as
+// "10/1h" (N registrations per client address per window), or "off".
+// Empty means the server's default (0, 0).
+func parseRegisterLimit(v string) (int, time.Duration, error) {
+	v = strings.TrimSpace(v)
+	switch v {
+	case "":
+		return 0, 0, nil
+	case "off":
+		return -1, 0, nil
+	}
+	bad := fmt.Errorf(`NATTER_REGISTER_LIMIT must be "N/window" such as "10/1h", or "off", not %q`, v)
+	ns, ws, ok := strings.Cut(v, "/")
+	n, err := strconv.Atoi(ns)
+	if !ok || err != nil || n < 1 {
+		return 0, 0, bad
+	}
+	w, err := time.ParseDuration(ws)
+	if err != nil || w <= 0 {
+		return 0, 0, bad
+	}
+	return n, w, nil
 }
 
 func env(key, def string) string {

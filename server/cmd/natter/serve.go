@@ -18,9 +18,11 @@ import (
 
 	"natter/server/chat"
 	"natter/server/hub"
+	"natter/server/password"
 	"natter/server/pgbroker"
 	"natter/server/resume"
 	"natter/server/web"
+	"natter/shared"
 )
 
 func serveCmd() *cobra.Command {
@@ -83,6 +85,7 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
+	password.SetConcurrency(cfg.Argon2Concurrency)
 	srv := web.New(web.Config{
 		WebDir:        cfg.WebDir,
 		SecureCookies: cfg.Secure,
@@ -97,6 +100,10 @@ func serve(cfg config) error {
 			}
 			return pgbroker.Notify(ctx, st.DB, cs...)
 		},
+		Signup:         cfg.Signup,
+		TrustedProxies: cfg.TrustedProxies,
+		RegisterLimit:  cfg.RegisterLimit,
+		RegisterWindow: cfg.RegisterWindow,
 	}, st, h, log)
 
 	if cfg.PprofAddr != "" {
@@ -109,11 +116,29 @@ func serve(cfg config) error {
 			}
 		}()
 	}
+	if cfg.MetricsAddr != "" {
+		// Metrics, like pprof, stay off the public listener: bind this one
+		// to loopback or a private network for the scraper.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (NATTER_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		m := http.NewServeMux()
+		m.Handle("GET "+shared.PathMetrics, srv.MetricsHandler())
+		ms := web.NewHTTPServer(m)
+		defer ms.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		go func() {
+			if err := ms.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (set NATTER_ADDR to change it): %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := web.NewHTTPServer(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	fmt.Printf("Natter is running at http://%s/  (press Ctrl+C to stop)\n", displayAddr(ln.Addr().String()))

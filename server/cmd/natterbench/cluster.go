@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"natter/server/password"
 	"natter/server/pglocal"
 	"natter/server/store"
-	"natter/server/web"
 	"natter/shared"
 )
 
@@ -134,7 +134,7 @@ type seeder struct {
 }
 
 func newSeeder(st *store.Store) (*seeder, error) {
-	h, err := web.HashPassword("natterbench-password")
+	h, err := password.Hash("natterbench-password")
 	if err != nil {
 		return nil, err
 	}

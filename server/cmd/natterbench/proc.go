@@ -21,12 +21,13 @@ import (
 // server is a child process under test (natter serve, or natterbench as the
 // baseline hub), run apart so its RSS and CPU can be read alone.
 type server struct {
-	name    string
-	cmd     *exec.Cmd
-	addr    string // 127.0.0.1:port
-	logPath string
-	exited  chan struct{}
-	waitErr error
+	name        string
+	cmd         *exec.Cmd
+	addr        string // 127.0.0.1:port
+	metricsAddr string // where /metrics is served (NATTER_METRICS_ADDR); addr when empty
+	logPath     string
+	exited      chan struct{}
+	waitErr     error
 }
 
 // wsURL and origin are what clients dial with.
@@ -139,7 +140,11 @@ func (s *server) rssKiB() (int64, error) {
 // metrics scrapes /metrics (Prometheus text) into name → value.
 func (s *server) metrics(ctx context.Context) map[string]float64 {
 	out := map[string]float64{}
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.addr+"/metrics", nil)
+	addr := s.addr
+	if s.metricsAddr != "" {
+		addr = s.metricsAddr
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/metrics", nil)
 	resp, err := loopbackClient.Do(req)
 	if err != nil {
 		return out

@@ -74,7 +74,18 @@ func run(ctx context.Context, o *options) error {
 		if err != nil {
 			return nil, err
 		}
-		return startServer(ctx, name, root, rep.natterBin, addr, []string{"serve"}, natterEnv(o, db.dsn, addr, root, repo))
+		// natter serves /metrics only on its own listener.
+		metricsAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		env := append(natterEnv(o, db.dsn, addr, root, repo), "NATTER_METRICS_ADDR="+metricsAddr)
+		srv, err := startServer(ctx, name, root, rep.natterBin, addr, []string{"serve"}, env)
+		if err != nil {
+			return nil, err
+		}
+		srv.metricsAddr = metricsAddr
+		return srv, nil
 	}
 
 	phases, _ := o.fanPhases()
