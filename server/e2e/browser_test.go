@@ -207,7 +207,9 @@ func WaitJS(expr string) chromedp.Action[chromedp.Void] {
 
 // TypeInto clears an input and types text into it.
 func TypeInto(sel, text string) chromedp.Action[chromedp.Void] {
-	clear := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = ""; e.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, sel)
+	// Null-safe: the element can be re-rendered between the wait and this
+	// (a navigation replacing the composer); the poll then tries again.
+	clear := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.focus(); e.value = ""; e.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, sel)
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS(sel)),
 		WaitJS(clear),
