@@ -87,6 +87,7 @@ type Server struct {
 	registers *addrLimiter
 
 	emailChanges *addrLimiter // per user: see handleUpdateProfile
+	exports      *addrLimiter // per user: see handleExport
 
 	mux     *http.ServeMux
 	pwaOnce sync.Once
@@ -117,6 +118,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		cancel:    cancel,
 	}
 	s.emailChanges = newAddrLimiter(emailChangesPerDay, 24*time.Hour)
+	s.exports = newAddrLimiter(exportsPerDay, 24*time.Hour)
 	s.routes()
 	s.bg.Add(1)
 	go s.heartbeat()
@@ -164,6 +166,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+shared.APIMe, s.handleMe)
 	m.HandleFunc("PATCH "+shared.APIMe, s.handleUpdateProfile)
 	m.HandleFunc("GET "+shared.APIUsers, s.handleSearchUsers)
+	m.HandleFunc("POST "+shared.APIMeExport, s.handleExport)
+	m.HandleFunc("POST "+shared.APIMeDelete, s.handleDeleteAccount)
 	blocks := newBlockAPI(s)
 	m.HandleFunc("GET "+shared.APIBlocks, blocks.list)
 	m.HandleFunc("POST "+shared.APIBlocks, blocks.add)
