@@ -46,6 +46,8 @@ func (a *admin) usersCmd() *cobra.Command {
 		a.usersResetCmd(),
 		a.userAdminCmd("promote", "Make a user an administrator", true),
 		a.userAdminCmd("demote", "Take administrator rights away from a user", false),
+		a.usersExportCmd(),
+		a.usersDeleteCmd(),
 	)
 	return cmd
 }
