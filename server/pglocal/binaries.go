@@ -3,10 +3,7 @@ package pglocal
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 )
 
 // ErrNoBinaries reports that the PostgreSQL server programs are not installed.
@@ -20,35 +17,18 @@ var ErrNoBinaries = errors.New("pglocal: PostgreSQL server programs (initdb, pg_
 // pg_ctl finds postgres next to itself.
 var binaryNames = []string{"initdb", "pg_ctl", "postgres"}
 
-// FindBinaries returns the directory holding initdb, pg_ctl and postgres. It
-// looks in PATH first (following symlinks, so /usr/local/bin/pg_ctl pointing
-// into /usr/lib/postgresql/15/bin counts), then in /usr/lib/postgresql/*/bin,
-// highest major version first. Debian's /usr/bin wrappers are skipped because
-// their directory has no postgres binary. When nothing fits it returns
-// ErrNoBinaries.
+// FindBinaries returns the directory holding initdb, pg_ctl and postgres of
+// the highest PostgreSQL major version installed (in PATH, following
+// symlinks, or in /usr/lib/postgresql/*/bin). Debian's /usr/bin wrappers
+// are skipped because their directory has no postgres binary. It is right
+// for a new cluster only: an existing one must run with its own version's
+// programs (Start sees to it). When nothing fits it returns ErrNoBinaries.
 func FindBinaries() (string, error) {
-	for _, name := range binaryNames[:2] {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			continue
-		}
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		if dir := filepath.Dir(p); hasBinaries(dir) {
-			return dir, nil
-		}
+	all := Installations()
+	if len(all) == 0 {
+		return "", ErrNoBinaries
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.SliceStable(dirs, func(i, j int) bool {
-		return majorVersion(dirs[i]) > majorVersion(dirs[j])
-	})
-	for _, dir := range dirs {
-		if hasBinaries(dir) {
-			return dir, nil
-		}
-	}
-	return "", ErrNoBinaries
+	return all[0].BinDir, nil
 }
 
 // hasBinaries reports whether dir holds every program in binaryNames as an
@@ -61,14 +41,4 @@ func hasBinaries(dir string) bool {
 		}
 	}
 	return true
-}
-
-// majorVersion extracts N from /usr/lib/postgresql/N/bin; unparsable names
-// sort last.
-func majorVersion(binDir string) float64 {
-	v, err := strconv.ParseFloat(filepath.Base(filepath.Dir(binDir)), 64)
-	if err != nil {
-		return -1
-	}
-	return v
 }

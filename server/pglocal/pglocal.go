@@ -40,7 +40,8 @@ type Options struct {
 	// Logger receives start, reuse and recovery notes; nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// BinDir holds initdb, pg_ctl and postgres; empty means FindBinaries.
+	// BinDir holds initdb, pg_ctl and postgres; empty means those of the
+	// cluster's major version (see binariesFor).
 	BinDir string
 	// Ephemeral says the data need not survive an operating-system crash:
 	// initdb skips its final sync and the server runs with fsync off. A crash
@@ -90,7 +91,9 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	}
 	bin := opt.BinDir
 	if bin == "" {
-		if bin, err = FindBinaries(); err != nil {
+		// An existing cluster runs only with its own major version's
+		// programs; a new one gets the highest installed.
+		if bin, err = binariesFor(dir); err != nil {
 			return nil, err
 		}
 	}
@@ -231,6 +234,17 @@ func (c *Cluster) dsn(role, password, database string) string {
 		RawQuery: url.Values{"host": {c.SocketPath()}, "sslmode": {"disable"}}.Encode(),
 	}
 	return u.String()
+}
+
+// BinDir returns the directory of the PostgreSQL programs the cluster runs
+// with, where pg_dump and pg_restore of the same version live too.
+func (c *Cluster) BinDir() string { return c.bin }
+
+// Conninfo returns a libpq connection string for database on this cluster
+// as AppRole, and its password apart, for PostgreSQL's own programs
+// (pg_dump, pg_restore), which take the socket's directory, not the file.
+func (c *Cluster) Conninfo(database string) (conninfo, password string) {
+	return fmt.Sprintf("host='%s' port=%s user=%s dbname='%s'", c.sock, port, AppRole, database), c.appPW
 }
 
 // Dir returns the cluster's data directory (absolute).

@@ -227,7 +227,7 @@ func Discard(dir string) error {
 		return fmt.Errorf("pglocal: discard: %w", err)
 	}
 	if state, _ := inspect(dir); state == stateRunning {
-		bin, err := FindBinaries()
+		bin, err := binariesFor(dir)
 		if err != nil {
 			return err
 		}
