@@ -95,3 +95,38 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 	}
 	return out, nil
 }
+
+// LatestSchema is the name of the newest migration this build knows: a
+// database or backup whose schema is newer was made by a newer Natter.
+func LatestSchema() string {
+	ms := migrations.Migrations.Sorted()
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[len(ms)-1].Name
+}
+
+// SchemaVersion returns the name of the newest migration applied to the
+// database, or "" when none is (an empty database).
+func (s *Store) SchemaVersion(ctx context.Context) (string, error) {
+	var name string
+	err := s.DB.NewRaw(`SELECT coalesce(max(name), '') FROM bun_migrations WHERE to_regclass('bun_migrations') IS NOT NULL`).Scan(ctx, &name)
+	if pgCode(err) == "42P01" { // undefined_table: never migrated
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: schema version: %w", err)
+	}
+	return name, nil
+}
+
+// IsEmpty reports whether the database has no table of its own, so a
+// restore into it cannot overwrite anything.
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	var n int
+	err := s.DB.NewRaw(`SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')`).Scan(ctx, &n)
+	if err != nil {
+		return false, fmt.Errorf("store: is empty: %w", err)
+	}
+	return n == 0, nil
+}

@@ -52,7 +52,8 @@ PostgreSQL under NATTER_DATA). Changes that running servers must see at once
 PostgreSQL NOTIFY. USER is a user id, nickname or email.`,
 	}
 	cmd.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON instead of text")
-	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd(), a.invitesCmd())
+	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd(), a.invitesCmd(),
+		a.backupCmd(), a.restoreCmd())
 	return cmd
 }
 

@@ -19,7 +19,8 @@ type stats struct {
 	OpenConversations int64           `json:"open_conversations" bun:"open_conversations"`
 	Messages          int64           `json:"messages" bun:"messages"`
 	LiveSessions      int64           `json:"live_sessions" bun:"live_sessions"`
-	Nodes             []pgbroker.Node `json:"nodes" bun:"-"` // servers that sent a heartbeat lately
+	Nodes             []pgbroker.Node `json:"nodes" bun:"-"`             // servers that sent a heartbeat lately
+	Backups           *lastBackup     `json:"backups,omitempty" bun:"-"` // in NATTER_DATA/backups
 }
 
 func (a *admin) statsCmd() *cobra.Command {
@@ -45,11 +46,20 @@ func (a *admin) statsCmd() *cobra.Command {
 			if s.Nodes == nil {
 				s.Nodes = []pgbroker.Node{}
 			}
+			if cfg, err := loadConfig(); err == nil {
+				lb := backupsIn(backupDir(cfg))
+				s.Backups = &lb
+			}
 			return a.print(c, s, func(w io.Writer) {
 				table(w, "Users\t"+fmt.Sprintf("%d (%d disabled)", s.Users, s.DisabledUsers), func(tw io.Writer) {
 					fmt.Fprintf(tw, "Conversations\t%d (%d open)\n", s.Conversations, s.OpenConversations)
 					fmt.Fprintf(tw, "Messages\t%d\n", s.Messages)
 					fmt.Fprintf(tw, "Live sessions\t%d\n", s.LiveSessions)
+					if b := s.Backups; b != nil && b.At != nil {
+						fmt.Fprintf(tw, "Backups\t%d in %s, newest %s\n", b.Count, b.Dir, when(*b.At))
+					} else if b != nil {
+						fmt.Fprintf(tw, "Backups\tnone in %s\n", b.Dir)
+					}
 				})
 				fmt.Fprintln(w)
 				if len(s.Nodes) == 0 {

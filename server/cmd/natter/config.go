@@ -42,6 +42,9 @@ type config struct {
 	RegisterLimit     int            // NATTER_REGISTER_LIMIT "N/window": registrations per address; -1 off
 	RegisterWindow    time.Duration
 	MetricsAddr       string // NATTER_METRICS_ADDR: serve /metrics here (e.g. 127.0.0.1:9090)
+
+	BackupEvery time.Duration // NATTER_BACKUP_EVERY: scheduled backups (see backups.go); 0 off
+	BackupKeep  int           // NATTER_BACKUP_KEEP: scheduled backups kept
 }
 
 func loadConfig() (config, error) {
@@ -79,6 +82,9 @@ func loadConfig() (config, error) {
 		return c, err
 	}
 	if err := c.loadAccounts(); err != nil {
+		return c, err
+	}
+	if err := loadBackupConfig(&c); err != nil {
 		return c, err
 	}
 	abs, err := filepath.Abs(c.DataDir)

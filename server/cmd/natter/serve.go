@@ -52,13 +52,16 @@ func serve(cfg config) error {
 		}
 		defer release()
 	}
-	st, stop, err := openStore(ctx, cfg, log)
+	st, target, stop, err := openTarget(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.BackupEvery > 0 {
+		go runBackups(ctx, cfg, st, target, log)
 	}
 	keys, err := resume.LoadKeyRing(ctx, st, time.Now())
 	if err != nil {

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"natter/server/backup"
+	"natter/server/store"
+)
+
+// backupReport is what `admin backup` prints.
+type backupReport struct {
+	File string `json:"file"`
+	backup.Meta
+}
+
+// backupCmd makes a backup now, while servers keep serving.
+func (a *admin) backupCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "backup [--out FILE]",
+		Short: "Back the database up into one file (consistent, while servers keep running)",
+		Long: `Back the database up with pg_dump into one file: a tar holding natter-backup.json
+(schema version, size and SHA-256 of the dump) and natter.dump (pg_dump's custom
+format). Without --out it goes to NATTER_DATA/backups. Servers keep serving:
+pg_dump reads one consistent snapshot.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			ctx := c.Context()
+			st, t, release, err := openTarget(ctx, cfg, quietLog(), false)
+			if err != nil {
+				return err
+			}
+			defer release()
+			path := out
+			if path == "" {
+				path = newBackupPath(backupDir(cfg), time.Now())
+			}
+			meta, err := makeBackup(ctx, st, t, path)
+			if err != nil {
+				return err
+			}
+			return a.print(c, backupReport{File: path, Meta: meta}, func(w io.Writer) {
+				fmt.Fprintf(w, "backed up to %s (%d bytes, schema %s, sha256 %s)\n", path, meta.DumpSize, meta.Schema, meta.DumpSHA256)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write the backup to FILE")
+	return cmd
+}
+
+// restoreReport is what `admin restore` prints.
+type restoreReport struct {
+	File          string `json:"file"`
+	Schema        string `json:"schema"`
+	Users         int64  `json:"users" bun:"users"`
+	Conversations int64  `json:"conversations" bun:"conversations"`
+	Messages      int64  `json:"messages" bun:"messages"`
+}
+
+// restoreCmd loads a backup into an empty database: the embedded cluster
+// of NATTER_DATA (created when missing; no server may be running on it),
+// or DATABASE_URL.
+func (a *admin) restoreCmd() *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "restore FILE [--force]",
+		Short: "Restore a backup into an empty data directory or database",
+		Long: `Restore a backup made by natter admin backup. The dump's checksum is verified
+and its schema checked first: a backup from a newer Natter is refused. The target
+(the embedded PostgreSQL under NATTER_DATA, created when missing, or DATABASE_URL)
+must hold no tables, unless --force, which deletes what is there first. Stop
+natter serve on NATTER_DATA before restoring into it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return a.restore(c, cfg, args[0], force)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace whatever the target database holds")
+	return cmd
+}
+
+func (a *admin) restore(c *cobra.Command, cfg config, file string, force bool) error {
+	ctx := c.Context()
+	tmp := os.TempDir()
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		tmp = cfg.DataDir
+	}
+	meta, dump, err := backup.Extract(file, tmp)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", file, err)
+	}
+	defer os.Remove(dump)
+	if err := backup.CheckSchema(meta, store.LatestSchema()); err != nil {
+		return fmt.Errorf("restore %s: %w", file, err)
+	}
+	if cfg.DatabaseURL == "" {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		defer unlock()
+	}
+	st, t, release, err := openTarget(ctx, cfg, quietLog(), false)
+	if err != nil {
+		return err
+	}
+	defer release()
+	empty, err := st.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty && !force {
+		return fmt.Errorf("restore: the target database already holds Natter's tables; restore into a new NATTER_DATA " +
+			"(or an empty database), or add --force to delete what it holds first")
+	}
+	if !empty {
+		// Everything Natter made belongs to its role, which can drop it
+		// all without being a superuser.
+		if _, err := st.DB.ExecContext(ctx, "DROP OWNED BY CURRENT_USER"); err != nil {
+			return fmt.Errorf("restore: empty the target: %w", err)
+		}
+	}
+	if err := backup.Restore(ctx, t, dump); err != nil {
+		return err
+	}
+	// A backup from an older Natter is brought up to this one's schema.
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("restore: migrate: %w", err)
+	}
+	rep := restoreReport{File: file, Schema: meta.Schema}
+	if err := st.DB.NewRaw(`SELECT (SELECT count(*) FROM users) AS users,
+		(SELECT count(*) FROM conversations) AS conversations, (SELECT count(*) FROM messages) AS messages`).Scan(ctx, &rep); err != nil {
+		return fmt.Errorf("restore: count: %w", err)
+	}
+	return a.print(c, rep, func(w io.Writer) {
+		fmt.Fprintf(w, "restored %s (made %s, schema %s): %d users, %d conversations, %d messages\n",
+			filepath.Base(file), when(meta.CreatedAt), meta.Schema, rep.Users, rep.Conversations, rep.Messages)
+	})
+}
+
+// quietLog is the logger of admin commands: warnings and errors only, on
+// standard error.
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// lastBackup describes the newest backup file in dir for `admin stats`.
+type lastBackup struct {
+	Dir    string     `json:"dir"`
+	Count  int        `json:"count"`
+	Newest string     `json:"newest,omitempty"`
+	At     *time.Time `json:"at,omitempty"`
+}
+
+// backupsIn summarises the backup files in dir.
+func backupsIn(dir string) lastBackup {
+	files := backupFiles(dir)
+	lb := lastBackup{Dir: dir, Count: len(files)}
+	if len(files) > 0 {
+		lb.Newest = files[len(files)-1]
+		if m, err := backup.ReadMeta(lb.Newest); err == nil {
+			at := m.CreatedAt
+			lb.At = &at
+		}
+	}
+	return lb
+}
