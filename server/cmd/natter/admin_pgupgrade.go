@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/uptrace/bun"
+
+	"natter/server/backup"
+	"natter/server/pglocal"
+	"natter/server/store"
+)
+
+// pgUpgradeReport is what `admin pg-upgrade` prints.
+type pgUpgradeReport struct {
+	From   int              `json:"from"`
+	To     int              `json:"to"`
+	Dir    string           `json:"dir"`
+	OldDir string           `json:"old_dir,omitempty"`
+	Rows   map[string]int64 `json:"rows,omitempty"`
+}
+
+// pgUpgradeCmd moves the embedded cluster to the newest installed
+// PostgreSQL.
+func (a *admin) pgUpgradeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "pg-upgrade",
+		Short: "Move the embedded database to the newest installed PostgreSQL (stop natter serve first)",
+		Long: `Move the embedded cluster under NATTER_DATA/postgres to the newest installed
+PostgreSQL major version: the old cluster is started with its own version's programs,
+dumped with the new pg_dump into a new cluster, and every table's row count compared.
+Only then does the new cluster take the old one's place; the old directory is kept
+as postgres.old-<version>-<time> until you remove it. The old version's programs
+must still be installed (apt-get install postgresql-<version>); without them, restore
+your latest natter admin backup into a new NATTER_DATA instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			if cfg.DatabaseURL != "" {
+				return errors.New("pg-upgrade: DATABASE_URL is set: upgrade that PostgreSQL server with its own tools (pg_upgrade, or natter admin backup and restore)")
+			}
+			unlock, err := lockDataDir(cfg.DataDir)
+			if err != nil {
+				return fmt.Errorf("pg-upgrade: %w", err)
+			}
+			defer unlock()
+			dir := filepath.Join(cfg.DataDir, "postgres")
+			from, err := pglocal.ClusterVersion(dir)
+			if err != nil {
+				return err
+			}
+			if from == 0 {
+				return fmt.Errorf("pg-upgrade: no embedded cluster in %s", dir)
+			}
+			all := pglocal.Installations()
+			if len(all) == 0 {
+				return pglocal.ErrNoBinaries
+			}
+			to := all[0]
+			if from >= to.Major {
+				return a.print(c, pgUpgradeReport{From: from, To: from, Dir: dir}, func(w io.Writer) {
+					fmt.Fprintf(w, "the cluster in %s runs PostgreSQL %d, the newest installed: nothing to do\n", dir, from)
+				})
+			}
+			var oldBin string
+			for _, in := range all {
+				if in.Major == from {
+					oldBin = in.BinDir
+				}
+			}
+			if oldBin == "" {
+				return fmt.Errorf("pg-upgrade: the cluster was made by PostgreSQL %d, whose programs are needed to read it: "+
+					"install them (apt-get install postgresql-%d) and run this again, or restore your latest "+
+					"natter admin backup into a new NATTER_DATA", from, from)
+			}
+			rep, err := upgradeCluster(c.Context(), dir, oldBin, to.BinDir, quietLog())
+			if err != nil {
+				return err
+			}
+			rep.From, rep.To = from, to.Major
+			return a.print(c, rep, func(w io.Writer) {
+				fmt.Fprintf(w, "upgraded %s from PostgreSQL %d to %d; every table's rows match. The old cluster is kept in %s: remove it when you are satisfied\n",
+					dir, from, to.Major, rep.OldDir)
+			})
+		},
+	}
+}
+
+// upgradeCluster copies the natter database of the cluster in dir (run
+// with oldBin) into a new cluster made with newBin, checks each table's row
+// count, and swaps the directories, keeping the old one. Until the swap,
+// the old cluster is untouched and a failure leaves it in place (the half
+// made new directory is removed).
+func upgradeCluster(ctx context.Context, dir, oldBin, newBin string, log *slog.Logger) (rep pgUpgradeReport, err error) {
+	rep.Dir = dir
+	next := dir + ".new"
+	if err := pglocal.Discard(next); err != nil {
+		return rep, err
+	}
+	oldC, err := pglocal.Start(ctx, pglocal.Options{Dir: dir, BinDir: oldBin, Logger: log})
+	if err != nil {
+		return rep, fmt.Errorf("pg-upgrade: start the old cluster: %w", err)
+	}
+	defer oldC.Stop()
+	newC, err := pglocal.Start(ctx, pglocal.Options{Dir: next, BinDir: newBin, Logger: log})
+	if err != nil {
+		return rep, fmt.Errorf("pg-upgrade: create the new cluster: %w", err)
+	}
+	defer func() {
+		_ = newC.Stop()
+		if err != nil {
+			_ = pglocal.Discard(next)
+		}
+	}()
+	if err := newC.CreateDatabase(ctx, "natter", ""); err != nil {
+		return rep, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dir), ".natter-upgrade-*")
+	if err != nil {
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	// The new version's pg_dump reads the old server (pg_dump supports
+	// older servers, never newer ones).
+	oc, opw := oldC.Conninfo("natter")
+	nc, npw := newC.Conninfo("natter")
+	if _, err := backup.Create(ctx, backup.Target{Conninfo: oc, Password: opw, BinDir: newBin}, "", tmp.Name()); err != nil {
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	_, dump, err := backup.Extract(tmp.Name(), filepath.Dir(dir))
+	if err != nil {
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	defer os.Remove(dump)
+	if err := backup.Restore(ctx, backup.Target{Conninfo: nc, Password: npw, BinDir: newBin}, dump); err != nil {
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	before, err := tableRows(ctx, oldC.DSN("natter"))
+	if err != nil {
+		return rep, err
+	}
+	after, err := tableRows(ctx, newC.DSN("natter"))
+	if err != nil {
+		return rep, err
+	}
+	for t, n := range before {
+		if after[t] != n {
+			return rep, fmt.Errorf("pg-upgrade: table %s has %d rows in the new cluster and %d in the old; nothing was changed", t, after[t], n)
+		}
+	}
+	rep.Rows = after
+	if err := oldC.Stop(); err != nil {
+		return rep, fmt.Errorf("pg-upgrade: stop the old cluster: %w", err)
+	}
+	if err := newC.Stop(); err != nil {
+		return rep, fmt.Errorf("pg-upgrade: stop the new cluster: %w", err)
+	}
+	v, _ := pglocal.ClusterVersion(dir)
+	rep.OldDir = fmt.Sprintf("%s.old-%d-%s", dir, v, time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.Rename(dir, rep.OldDir); err != nil {
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	if err := os.Rename(next, dir); err != nil {
+		_ = os.Rename(rep.OldDir, dir)
+		return rep, fmt.Errorf("pg-upgrade: %w", err)
+	}
+	return rep, nil
+}
+
+// tableRows counts the rows of every table of the database at dsn.
+func tableRows(ctx context.Context, dsn string) (map[string]int64, error) {
+	st, err := store.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var names []string
+	if err := st.DB.NewRaw(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`).Scan(ctx, &names); err != nil {
+		return nil, fmt.Errorf("pg-upgrade: list tables: %w", err)
+	}
+	out := make(map[string]int64, len(names))
+	for _, n := range names {
+		var c int64
+		if err := st.DB.NewRaw(`SELECT count(*) FROM ?`, bun.Ident(n)).Scan(ctx, &c); err != nil {
+			return nil, fmt.Errorf("pg-upgrade: count %s: %w", n, err)
+		}
+		out[n] = c
+	}
+	return out, nil
+}
