@@ -78,6 +78,7 @@ func (c *Profile) Render() app.UI {
 				fieldError("signout-error", c.signOutErr),
 			),
 			&BlockedPeople{Env: c.Env, Me: c.Me},
+			&MyData{Env: c.Env, Me: c.Me}, &DeleteAccount{Env: c.Env},
 		),
 	)
 }
