@@ -117,14 +117,16 @@ func TestBackupRestore(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for n := 0; !stop.Load(); n++ {
-				before := !started.Load()
 				body := fmt.Sprintf("u%d-%d", i, n)
 				m, err := st.SendMessage(ctx, uid, shared.NewUUIDv7(), conv.ID, body)
 				if err != nil {
 					t.Errorf("send: %v", err)
 					return
 				}
-				if before {
+				// Acknowledged (committed) before the backup began: its
+				// snapshot must hold it. Sends in flight may or may not
+				// be in it, but never twice.
+				if !started.Load() {
 					mu.Lock()
 					mustHave = append(mustHave, sent{conv.ID, body, m.Seq})
 					mu.Unlock()
