@@ -132,10 +132,11 @@ func pruneBackups(dir string, keep int) (removed int) {
 	return removed
 }
 
-// runBackups makes a backup every `every` into cfg's backup directory and
-// keeps the newest cfg.BackupKeep, until ctx ends. With several servers on
-// one database each would back it up; schedule backups on one of them.
-func runBackups(ctx context.Context, cfg config, st *store.Store, t backup.Target, log *slog.Logger) {
+// runBackups makes a backup every cfg.BackupEvery into cfg's backup
+// directory and keeps the newest cfg.BackupKeep, until ctx ends. With
+// several servers on one database each would back it up; schedule backups
+// on one of them. done, when not nil, hears of each round (for tests).
+func runBackups(ctx context.Context, cfg config, st *store.Store, t backup.Target, log *slog.Logger, done func(path string, err error)) {
 	tick := time.NewTicker(cfg.BackupEvery)
 	defer tick.Stop()
 	for {
@@ -151,10 +152,13 @@ func runBackups(ctx context.Context, cfg config, st *store.Store, t backup.Targe
 			if ctx.Err() == nil {
 				log.Error("scheduled backup failed", "err", err)
 			}
-			continue
+		} else {
+			removed := pruneBackups(backupDir(cfg), cfg.BackupKeep)
+			log.Info("scheduled backup", "file", path, "bytes", meta.DumpSize, "schema", meta.Schema,
+				"took", time.Since(start).Round(time.Millisecond), "pruned", removed)
 		}
-		removed := pruneBackups(backupDir(cfg), cfg.BackupKeep)
-		log.Info("scheduled backup", "file", path, "bytes", meta.DumpSize, "schema", meta.Schema,
-			"took", time.Since(start).Round(time.Millisecond), "pruned", removed)
+		if done != nil {
+			done(path, err)
+		}
 	}
 }

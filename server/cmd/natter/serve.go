@@ -61,7 +61,7 @@ func serve(cfg config) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if cfg.BackupEvery > 0 {
-		go runBackups(ctx, cfg, st, target, log)
+		go runBackups(ctx, cfg, st, target, log, nil)
 	}
 	keys, err := resume.LoadKeyRing(ctx, st, time.Now())
 	if err != nil {
