@@ -134,7 +134,8 @@ func writeArchive(path string, meta Meta, dump io.Reader) error {
 	}
 	tw := tar.NewWriter(f)
 	hdr := &tar.Header{Name: MetaName, Mode: 0o600, Size: int64(len(mb)), ModTime: meta.CreatedAt, Format: tar.FormatPAX}
-	if err := tw.WriteHeader(hdr); err == nil {
+	err = tw.WriteHeader(hdr)
+	if err == nil {
 		_, err = tw.Write(mb)
 	}
 	if err != nil {

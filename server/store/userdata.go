@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"natter/shared"
 )
@@ -192,20 +193,20 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount
 		// member who joined first takes over, so there is again exactly one.
 		if _, err := tx.NewRaw(`UPDATE conversation_members cm SET owner = true
 			FROM (SELECT DISTINCT ON (conversation_id) conversation_id, user_id FROM conversation_members
-				WHERE conversation_id IN (?) ORDER BY conversation_id, joined_at, user_id) first
+				WHERE conversation_id = ANY(?::uuid[]) ORDER BY conversation_id, joined_at, user_id) first
 			WHERE cm.conversation_id = first.conversation_id AND cm.user_id = first.user_id
 			  AND NOT EXISTS (SELECT 1 FROM conversation_members o WHERE o.conversation_id = cm.conversation_id AND o.owner)`,
-			bun.In(nonEmpty(convIDs))).Exec(ctx); err != nil {
+			pgdialect.Array(convIDs)).Exec(ctx); err != nil {
 			return err
 		}
-		if _, err := tx.NewRaw(`UPDATE conversations SET direct_key = NULL WHERE direct AND id IN (?)`,
-			bun.In(nonEmpty(convIDs))).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw(`UPDATE conversations SET direct_key = NULL WHERE direct AND id = ANY(?::uuid[])`,
+			pgdialect.Array(convIDs)).Exec(ctx); err != nil {
 			return err
 		}
 		var gone []string
-		if err := tx.NewRaw(`DELETE FROM conversations c WHERE c.id IN (?)
+		if err := tx.NewRaw(`DELETE FROM conversations c WHERE c.id = ANY(?::uuid[])
 			AND NOT EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = c.id) RETURNING c.id`,
-			bun.In(nonEmpty(convIDs))).Scan(ctx, &gone); err != nil {
+			pgdialect.Array(convIDs)).Scan(ctx, &gone); err != nil {
 			return err
 		}
 		d.Dropped = len(gone)
@@ -221,7 +222,7 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount
 		if len(erased) > 0 {
 			var rows []messageRow
 			if err := tx.NewRaw(`SELECT `+messageColumns+` FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-				WHERE m.id IN (?) ORDER BY m.conversation_id, m.seq`, bun.In(erased)).Scan(ctx, &rows); err != nil {
+				WHERE m.id = ANY(?::bigint[]) ORDER BY m.conversation_id, m.seq`, pgdialect.Array(erased)).Scan(ctx, &rows); err != nil {
 				return err
 			}
 			d.Erased = make([]shared.Message, len(rows))
@@ -245,13 +246,4 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount
 		err = fmt.Errorf("store: delete account %d: %w", userID, err)
 	}
 	return d, err
-}
-
-// nonEmpty keeps IN (?) valid for an empty list: no conversation has the
-// empty id, so the statement then matches nothing.
-func nonEmpty(ids []string) []string {
-	if len(ids) == 0 {
-		return []string{"00000000-0000-0000-0000-000000000000"}
-	}
-	return ids
 }
