@@ -158,26 +158,29 @@ type DeletedAccount struct {
 //     start a new one.
 //
 // The conversations are locked in id order before anything changes, as the
-// group commit does, so a concurrent send or membership change either
-// happens before (and its message is erased) or sees the person gone. It is
+// group commit does, so a concurrent send either commits before (and its
+// message is erased) or finds the person no longer a member. It is
 // idempotent: deleting an account that no longer exists returns ErrNoUser
 // and changes nothing.
 func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount, error) {
 	d := DeletedAccount{UserID: userID}
 	err := s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		d = DeletedAccount{UserID: userID}
-		err := tx.NewRaw(`SELECT nickname FROM users WHERE id = ? FOR UPDATE`, userID).Scan(ctx, &d.Nickname)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNoUser
-		}
-		if err != nil {
-			return err
-		}
+		// Conversations first, then the account: a send or a read mark
+		// locks its conversation and then checks the sender's row (the
+		// foreign key), so taking them in the other order could deadlock.
 		var convIDs []string
-		err = tx.NewRaw(`SELECT c.id FROM conversations c
+		err := tx.NewRaw(`SELECT c.id FROM conversations c
 			WHERE c.id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ?)
 			   OR c.id IN (SELECT DISTINCT conversation_id FROM messages WHERE sender_id = ?)
 			ORDER BY c.id FOR NO KEY UPDATE`, userID, userID).Scan(ctx, &convIDs)
+		if err != nil {
+			return err
+		}
+		err = tx.NewRaw(`SELECT nickname FROM users WHERE id = ? FOR UPDATE`, userID).Scan(ctx, &d.Nickname)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNoUser
+		}
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,10 @@ package store_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,5 +158,58 @@ func TestDeleteAccount(t *testing.T) {
 	MustSend(t, s, bob.ID, group.ID, "still here")
 	if _, err := s.CreateConversation(ctx, dan.ID, act(), shared.ConversationCreate{ID: shared.NewUUIDv7(), Title: "new", MemberIDs: []int64{bob.ID}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeleteAccountWhileSending deletes a person while they and another
+// member keep sending: the deletion neither fails nor deadlocks, every
+// message of theirs that made it in is erased, later sends of theirs are
+// refused as from a non-member, and the other member's sends all succeed.
+func TestDeleteAccountWhileSending(t *testing.T) {
+	s := MustStore(t)
+	ann, bob := MustUser(t, s, "ann"), MustUser(t, s, "bob")
+	conv := MustConv(t, s, ann.ID, "busy", bob.ID)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	annSent := make(chan struct{}, 1000)
+	errs := make(chan error, 100)
+	for _, u := range []store.UserRecord{ann, bob} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; !stop.Load(); n++ {
+				_, err := s.SendMessage(ctx, u.ID, act(), conv.ID, fmt.Sprintf("%s %d", u.Nickname, n))
+				switch {
+				case err == nil && u.ID == ann.ID:
+					annSent <- struct{}{}
+				case err != nil && u.ID == ann.ID && codeOf(err) == shared.CodeNotFound:
+					return // deleted: no longer a member
+				case err != nil:
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 5 {
+		<-annSent
+	}
+	if _, err := s.DeleteAccount(ctx, ann.ID); err != nil {
+		t.Fatalf("delete while sending: %v", err)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("send: %v", err)
+	}
+	if n := count(t, s, "SELECT count(*) FROM messages WHERE body LIKE 'ann %'"); n != 0 {
+		t.Fatalf("%d of ann's messages survived", n)
+	}
+	if n := count(t, s, "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender_id = ?", conv.ID, bob.ID); n == 0 {
+		t.Fatal("bob sent nothing")
+	}
+	if n := count(t, s, "SELECT count(*) - max(seq) FROM messages WHERE conversation_id = ?", conv.ID); n != 0 {
+		t.Fatalf("seqs have %d gaps or duplicates", n)
 	}
 }
