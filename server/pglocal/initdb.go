@@ -20,6 +20,13 @@ func initCluster(ctx context.Context, bin string, a *account, dir string, epheme
 	if err != nil {
 		return err
 	}
+	return initClusterWith(ctx, bin, a, dir, ephemeral, password)
+}
+
+// initClusterWith is initCluster with the superuser's password given: an
+// upgrade's new cluster takes the old one's, because pg_upgrade signs in
+// to both with one.
+func initClusterWith(ctx context.Context, bin string, a *account, dir string, ephemeral bool, password string) error {
 	pwfile, err := writePwfile(dir, password, a)
 	if err != nil {
 		return err

@@ -24,7 +24,10 @@ type pgUpgradeReport struct {
 	To     int              `json:"to"`
 	Dir    string           `json:"dir"`
 	OldDir string           `json:"old_dir,omitempty"`
+	Method string           `json:"method,omitempty"` // "pg_upgrade" or "dump and restore"
 	Rows   map[string]int64 `json:"rows,omitempty"`
+	// PgUpgradeError says why pg_upgrade was not used, when it failed.
+	PgUpgradeError string `json:"pg_upgrade_error,omitempty"`
 }
 
 // pgUpgradeCmd moves the embedded cluster to the newest installed
@@ -34,8 +37,10 @@ func (a *admin) pgUpgradeCmd() *cobra.Command {
 		Use:   "pg-upgrade",
 		Short: "Move the embedded database to the newest installed PostgreSQL (stop natter serve first)",
 		Long: `Move the embedded cluster under NATTER_DATA/postgres to the newest installed
-PostgreSQL major version: the old cluster is started with its own version's programs,
-dumped with the new pg_dump into a new cluster, and every table's row count compared.
+PostgreSQL major version: with pg_upgrade (copy mode, so the old cluster is only read),
+or, when that is missing or fails, by dumping the old cluster (run with its own
+version's programs) with the new pg_dump into a new cluster. Every table's row count
+is compared with the old cluster's.
 Only then does the new cluster take the old one's place; the old directory is kept
 as postgres.old-<version>-<time> until you remove it. The old version's programs
 must still be installed (apt-get install postgresql-<version>); without them, restore
@@ -83,72 +88,72 @@ your latest natter admin backup into a new NATTER_DATA instead.`,
 					"install them (apt-get install postgresql-%d) and run this again, or restore your latest "+
 					"natter admin backup into a new NATTER_DATA", from, from)
 			}
-			rep, err := upgradeCluster(c.Context(), dir, oldBin, to.BinDir, quietLog())
+			rep, err := upgradeCluster(c.Context(), dir, oldBin, to.BinDir, quietLog(), true)
 			if err != nil {
 				return err
 			}
 			rep.From, rep.To = from, to.Major
 			return a.print(c, rep, func(w io.Writer) {
-				fmt.Fprintf(w, "upgraded %s from PostgreSQL %d to %d; every table's rows match. The old cluster is kept in %s: remove it when you are satisfied\n",
-					dir, from, to.Major, rep.OldDir)
+				fmt.Fprintf(w, "upgraded %s from PostgreSQL %d to %d (%s); every table's rows match. The old cluster is kept in %s: remove it when you are satisfied\n",
+					dir, from, to.Major, rep.Method, rep.OldDir)
 			})
 		},
 	}
 }
 
-// upgradeCluster copies the natter database of the cluster in dir (run
-// with oldBin) into a new cluster made with newBin, checks each table's row
-// count, and swaps the directories, keeping the old one. Until the swap,
-// the old cluster is untouched and a failure leaves it in place (the half
-// made new directory is removed).
-func upgradeCluster(ctx context.Context, dir, oldBin, newBin string, log *slog.Logger) (rep pgUpgradeReport, err error) {
+// upgradeCluster moves the cluster in dir (run with oldBin) to a new
+// cluster made with newBin: with pg_upgrade when usePgUpgrade and the new
+// version has it, else (or when pg_upgrade fails) by dumping the natter
+// database with the new pg_dump and restoring it. Either way each table's
+// row count is compared with the old cluster's before the directories are
+// swapped; the old one is kept. Until the swap the old cluster is only
+// read, and a failure removes the half-made new directory.
+func upgradeCluster(ctx context.Context, dir, oldBin, newBin string, log *slog.Logger, usePgUpgrade bool) (rep pgUpgradeReport, err error) {
 	rep.Dir = dir
 	next := dir + ".new"
 	if err := pglocal.Discard(next); err != nil {
 		return rep, err
 	}
+	defer func() {
+		if err != nil {
+			_ = pglocal.Discard(next)
+		}
+	}()
 	oldC, err := pglocal.Start(ctx, pglocal.Options{Dir: dir, BinDir: oldBin, Logger: log})
 	if err != nil {
 		return rep, fmt.Errorf("pg-upgrade: start the old cluster: %w", err)
 	}
 	defer oldC.Stop()
-	newC, err := pglocal.Start(ctx, pglocal.Options{Dir: next, BinDir: newBin, Logger: log})
-	if err != nil {
-		return rep, fmt.Errorf("pg-upgrade: create the new cluster: %w", err)
-	}
-	defer func() {
-		_ = newC.Stop()
-		if err != nil {
-			_ = pglocal.Discard(next)
-		}
-	}()
-	if err := newC.CreateDatabase(ctx, "natter", ""); err != nil {
-		return rep, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dir), ".natter-upgrade-*")
-	if err != nil {
-		return rep, fmt.Errorf("pg-upgrade: %w", err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	// The new version's pg_dump reads the old server (pg_dump supports
-	// older servers, never newer ones).
-	oc, opw := oldC.Conninfo("natter")
-	nc, npw := newC.Conninfo("natter")
-	if _, err := backup.Create(ctx, backup.Target{Conninfo: oc, Password: opw, BinDir: newBin}, "", tmp.Name()); err != nil {
-		return rep, fmt.Errorf("pg-upgrade: %w", err)
-	}
-	_, dump, err := backup.Extract(tmp.Name(), filepath.Dir(dir))
-	if err != nil {
-		return rep, fmt.Errorf("pg-upgrade: %w", err)
-	}
-	defer os.Remove(dump)
-	if err := backup.Restore(ctx, backup.Target{Conninfo: nc, Password: npw, BinDir: newBin}, dump); err != nil {
-		return rep, fmt.Errorf("pg-upgrade: %w", err)
-	}
 	before, err := tableRows(ctx, oldC.DSN("natter"))
 	if err != nil {
 		return rep, err
+	}
+	rep.Method = "dump and restore"
+	if usePgUpgrade {
+		if err := oldC.Stop(); err != nil {
+			return rep, fmt.Errorf("pg-upgrade: stop the old cluster: %w", err)
+		}
+		err := pglocal.PgUpgrade(ctx, dir, next, oldBin, newBin)
+		if err == nil {
+			rep.Method = "pg_upgrade"
+		} else {
+			rep.PgUpgradeError = err.Error()
+			log.Warn("pg_upgrade did not work; dumping and restoring instead", "err", err)
+			if oldC, err = pglocal.Start(ctx, pglocal.Options{Dir: dir, BinDir: oldBin, Logger: log}); err != nil {
+				return rep, fmt.Errorf("pg-upgrade: start the old cluster: %w", err)
+			}
+			defer oldC.Stop()
+		}
+	}
+	newC, err := pglocal.Start(ctx, pglocal.Options{Dir: next, BinDir: newBin, Logger: log})
+	if err != nil {
+		return rep, fmt.Errorf("pg-upgrade: start the new cluster: %w", err)
+	}
+	defer newC.Stop()
+	if rep.Method != "pg_upgrade" {
+		if err := dumpInto(ctx, oldC, newC, dir, newBin); err != nil {
+			return rep, err
+		}
 	}
 	after, err := tableRows(ctx, newC.DSN("natter"))
 	if err != nil {
@@ -176,6 +181,35 @@ func upgradeCluster(ctx context.Context, dir, oldBin, newBin string, log *slog.L
 		return rep, fmt.Errorf("pg-upgrade: %w", err)
 	}
 	return rep, nil
+}
+
+// dumpInto copies the natter database of the running cluster from into
+// the running cluster to with to's version of pg_dump, which reads older
+// servers (never newer ones).
+func dumpInto(ctx context.Context, from, to *pglocal.Cluster, dir, newBin string) error {
+	if err := to.CreateDatabase(ctx, "natter", ""); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dir), ".natter-upgrade-*")
+	if err != nil {
+		return fmt.Errorf("pg-upgrade: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	fc, fpw := from.Conninfo("natter")
+	tc, tpw := to.Conninfo("natter")
+	if _, err := backup.Create(ctx, backup.Target{Conninfo: fc, Password: fpw, BinDir: newBin}, "", tmp.Name()); err != nil {
+		return fmt.Errorf("pg-upgrade: %w", err)
+	}
+	_, dump, err := backup.Extract(tmp.Name(), filepath.Dir(dir))
+	if err != nil {
+		return fmt.Errorf("pg-upgrade: %w", err)
+	}
+	defer os.Remove(dump)
+	if err := backup.Restore(ctx, backup.Target{Conninfo: tc, Password: tpw, BinDir: newBin}, dump); err != nil {
+		return fmt.Errorf("pg-upgrade: %w", err)
+	}
+	return nil
 }
 
 // tableRows counts the rows of every table of the database at dsn.

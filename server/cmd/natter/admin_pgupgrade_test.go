@@ -54,25 +54,38 @@ func TestPgUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := upgradeCluster(ctx, dir, bin, bin, quietLog())
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	if rep.Rows["messages"] != 5 || rep.Rows["users"] != 2 {
-		t.Fatalf("rows = %v", rep.Rows)
-	}
-	t.Cleanup(func() { _ = pglocal.Discard(rep.OldDir) })
-	if _, err := os.Stat(filepath.Join(rep.OldDir, "PG_VERSION")); err != nil {
-		t.Fatalf("the old cluster was not kept: %v", err)
-	}
-	st, _, release, err = openTarget(ctx, cfg, quietLog(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := st.MessagesAfter(ctx, conv.ID, 0, 10)
-	release()
-	if err != nil || len(msgs) != 5 {
-		t.Fatalf("messages after the upgrade: %d, %v", len(msgs), err)
+	want := int64(5) // messages; each round sends one more afterwards
+	for _, method := range []string{"pg_upgrade", "dump and restore"} {
+		t.Run(method, func(t *testing.T) {
+			rep, err := upgradeCluster(ctx, dir, bin, bin, quietLog(), method == "pg_upgrade")
+			if err != nil {
+				t.Fatalf("upgrade: %v", err)
+			}
+			t.Cleanup(func() { _ = pglocal.Discard(rep.OldDir) })
+			if rep.Method != method || rep.Rows["messages"] != want || rep.Rows["users"] != 2 {
+				t.Fatalf("report = %+v", rep)
+			}
+			if _, err := os.Stat(filepath.Join(rep.OldDir, "PG_VERSION")); err != nil {
+				t.Fatalf("the old cluster was not kept: %v", err)
+			}
+			if _, err := os.Stat(dir + ".new"); !os.IsNotExist(err) {
+				t.Fatalf("the work directory is left: %v", err)
+			}
+			st, _, release, err := openTarget(ctx, cfg, quietLog(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := st.MessagesAfter(ctx, conv.ID, 0, 10)
+			var m shared.Message
+			if err == nil {
+				m, err = st.SendMessage(ctx, bob.ID, shared.NewUUIDv7(), conv.ID, "after the upgrade")
+			}
+			release()
+			if err != nil || int64(len(msgs)) != want || m.Seq != want+1 {
+				t.Fatalf("after the upgrade: %d messages, sent seq %d, %v", len(msgs), m.Seq, err)
+			}
+			want++
+		})
 	}
 
 	// A cluster of a version whose programs are gone: serve refuses and
