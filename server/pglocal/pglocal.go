@@ -236,17 +236,6 @@ func (c *Cluster) dsn(role, password, database string) string {
 	return u.String()
 }
 
-// BinDir returns the directory of the PostgreSQL programs the cluster runs
-// with, where pg_dump and pg_restore of the same version live too.
-func (c *Cluster) BinDir() string { return c.bin }
-
-// Conninfo returns a libpq connection string for database on this cluster
-// as AppRole, and its password apart, for PostgreSQL's own programs
-// (pg_dump, pg_restore), which take the socket's directory, not the file.
-func (c *Cluster) Conninfo(database string) (conninfo, password string) {
-	return fmt.Sprintf("host='%s' port=%s user=%s dbname='%s'", c.sock, port, AppRole, database), c.appPW
-}
-
 // Dir returns the cluster's data directory (absolute).
 func (c *Cluster) Dir() string { return c.dir }
 

@@ -145,3 +145,14 @@ func binariesFor(dir string) (string, error) {
 // BinariesFor is binariesFor for the admin commands (backup, pg-upgrade),
 // which run PostgreSQL's client programs next to the server's.
 func BinariesFor(dir string) (string, error) { return binariesFor(dir) }
+
+// BinDir returns the directory of the PostgreSQL programs the cluster runs
+// with, where pg_dump and pg_restore of the same version live too.
+func (c *Cluster) BinDir() string { return c.bin }
+
+// Conninfo returns a libpq connection string for database on this cluster
+// as AppRole, and its password apart, for PostgreSQL's own programs
+// (pg_dump, pg_restore), which take the socket's directory, not the file.
+func (c *Cluster) Conninfo(database string) (conninfo, password string) {
+	return fmt.Sprintf("host='%s' port=%s user=%s dbname='%s'", c.sock, port, AppRole, database), c.appPW
+}
