@@ -107,6 +107,9 @@ func keyOrder(key string) int64 {
 // enqueue makes a durable action and stores it before returning: the UI may
 // only report an action accepted once it survives a reload. Callers hold e.mu.
 func (e *Engine) enqueue(typ string, data any) (*action, error) {
+	if e.wiped {
+		return nil, errSignedOut
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("client: encode %s: %w", typ, err)
@@ -126,6 +129,9 @@ func (e *Engine) enqueue(typ string, data any) (*action, error) {
 
 // putAction writes a to Storage. Callers hold e.mu.
 func (e *Engine) putAction(a *action) error {
+	if e.wiped {
+		return errSignedOut
+	}
 	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("client: encode action: %w", err)
@@ -142,6 +148,9 @@ func (e *Engine) putAction(a *action) error {
 // first. If Storage refuses, the entry stays there and is resent after a
 // reload, which the server answers with the original result. Callers hold e.mu.
 func (e *Engine) removeAction(a *action) {
+	if e.wiped {
+		return
+	}
 	if err := e.cfg.Storage.Delete(context.Background(), BucketOutbox, a.key); err != nil {
 		e.setStorageErr(err)
 	}
@@ -272,6 +281,9 @@ func (e *Engine) ReloadOutbox() {
 }
 
 func (e *Engine) reloadOutbox() {
+	if e.wiped {
+		return
+	}
 	kvs, err := e.cfg.Storage.List(context.Background(), BucketOutbox)
 	if err != nil {
 		e.log.Warn("client: reload outbox", "err", err)
