@@ -239,6 +239,7 @@ func (e *Engine) load(ctx context.Context) {
 		fail(e.clearStorage())
 		e.clearMemory()
 	}
+	e.expireOld()
 }
 
 // dropConv forgets a conversation that is no longer the user's. Queued

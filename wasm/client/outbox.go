@@ -192,7 +192,10 @@ func (e *Engine) findAction(id string) *action {
 }
 
 // Retry puts a failed action back in the queue, at its old place and with
-// its old id, so the server still recognises it if it had applied it.
+// its old id, so the server still recognises it if it had applied it. An
+// action that failed for waiting longer than shared.ActionReplayWindow gets
+// a new id instead: the server may have forgotten the old one, and the user
+// now asks for the change anew.
 func (e *Engine) Retry(actionID string) {
 	e.mu.Lock()
 	defer e.unlock()
@@ -200,9 +203,17 @@ func (e *Engine) Retry(actionID string) {
 	if a == nil || a.Failed == "" {
 		return
 	}
-	a.Failed, a.FailCode, a.retryAt, a.tries = "", "", time.Time{}, 0
-	if err := e.putAction(a); err != nil {
-		e.log.Warn("client: retry", "err", err)
+	a.retryAt, a.tries = time.Time{}, 0
+	if a.FailCode == FailExpired {
+		if err := e.renew(a); err != nil {
+			e.log.Warn("client: retry", "err", err)
+			return
+		}
+	} else {
+		a.Failed, a.FailCode = "", ""
+		if err := e.putAction(a); err != nil {
+			e.log.Warn("client: retry", "err", err)
+		}
 	}
 	if a.Type == shared.TypeConversationCreate {
 		if c := e.convs[a.Conv]; c != nil {
@@ -307,6 +318,7 @@ func (e *Engine) reloadOutbox() {
 		out = append(out, a)
 	}
 	e.outbox = out
+	e.expireOld()
 	e.touch()
 }
 
@@ -327,6 +339,7 @@ func decodeAction(kv KV) (*action, error) {
 // them in flight and returns when to look again if something waits on time.
 // Callers hold e.mu.
 func (e *Engine) nextToSend(now time.Time) (out []*action, wakeAt time.Time) {
+	e.expireOld()
 	n := 0
 	for _, a := range e.outbox {
 		if a.inflight {
