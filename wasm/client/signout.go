@@ -46,7 +46,7 @@ type Clearer interface {
 // Unsent counts what signing out would delete from this device without it
 // ever reaching the server, for the confirmation the UI asks first.
 type Unsent struct {
-	Actions int // outbox entries: messages and changes queued, sending or failed
+	Actions int // outbox entries but read marks: messages and changes queued, sending or failed
 	Drafts  int // non-empty drafts, the new-conversation form included
 }
 
@@ -60,7 +60,13 @@ func (e *Engine) Unsent() Unsent {
 			n++
 		}
 	}
-	return Unsent{Actions: len(e.outbox), Drafts: n}
+	a := 0
+	for _, x := range e.outbox {
+		if x.Type != shared.TypeSeenMark { // a read mark is nothing the user made
+			a++
+		}
+	}
+	return Unsent{Actions: a, Drafts: n}
 }
 
 // SignOut ends the session on the server with revoke (API.SignOut) and then
@@ -148,8 +154,7 @@ func (e *Engine) wipe(r SignOut, notify bool) error {
 func (e *Engine) signedOut() {
 	e.mu.Lock()
 	st := e.status
-	held := e.me.ID != 0 || len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0
-	do := st.State == StateSignedOut && !e.leaving && !e.wiped && held
+	do := st.State == StateSignedOut && !e.leaving && !e.wiped && e.holds()
 	e.mu.Unlock()
 	if !do {
 		return
@@ -157,6 +162,27 @@ func (e *Engine) signedOut() {
 	if err := e.Forget(SignOut{Code: st.Code, Message: st.LastError}); err != nil {
 		e.log.Error("client: wipe after sign-out", "err", err)
 	}
+}
+
+// SessionEnded is Forget for a session found gone outside the connection,
+// by an HTTP 401 from the account API. It wipes only when this device holds
+// something of a user, so an engine that never had one (the sign-in page's)
+// is not sent round in circles.
+func (e *Engine) SessionEnded(r SignOut) {
+	e.mu.Lock()
+	do := !e.wiped && !e.leaving && e.holds()
+	e.mu.Unlock()
+	if !do {
+		return
+	}
+	if err := e.Forget(r); err != nil {
+		e.log.Error("client: wipe after the session ended", "err", err)
+	}
+}
+
+// holds reports whether anything of a user is held. Callers hold e.mu.
+func (e *Engine) holds() bool {
+	return e.me.ID != 0 || len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0 || len(e.redirects) > 0
 }
 
 // clearStorage empties every bucket. Callers hold e.mu (and flushMu).
