@@ -146,10 +146,12 @@ func TestSignOutEverywhereWipesDevices(t *testing.T) {
 	}
 
 	A1.Run(t, "sign out asks first, with what it deletes",
+		chromedp.EmulateViewport(1280, 800), // the layout's height is the screenshot's
 		chromedp.Navigate(srv.URL+shared.RouteProfile), Visible("#signout-all"),
 		Click("#signout-all"), Visible("#signout-confirm"),
-		WaitText("#signout-detail", "1 message or change not sent yet and 1 draft"))
-	A1.Screenshot(t, "signout-confirm")
+		WaitText("#signout-detail", "1 message or change not sent yet and 1 draft"),
+		WaitJS(`(() => { const r = document.querySelector("#signout-confirm-yes").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`))
+	A1.Shots(t, "signout-confirm")
 	A1.Run(t, "cancel keeps everything", Click("#signout-confirm-no"), Visible("#signout-all"))
 	if after := idbRecords(t, A1); after["natter/outbox"] != before["natter/outbox"] || after["natter/drafts"] != 1 {
 		t.Fatalf("cancel changed IndexedDB: %v", after)
@@ -175,7 +177,7 @@ func TestSignOutEverywhereWipesDevices(t *testing.T) {
 	for _, tab := range []*Browser{A2, A1} { // A2 hears it on its connection, A1 (offline) from A2
 		tab.waitAcrossNavigation(t, "the tab shows sign-in with the reason",
 			`location.pathname === "/signin" && !!document.querySelector("#signin-login") && `+
-				`(document.querySelector("#signed-out-notice")||{innerText:""}).innerText.includes("You were signed out of this device because")`)
+				`(document.querySelector("#signed-out-notice")||{innerText:""}).innerText.includes("You were signed out of this device because you signed out")`)
 		mustDeviceWiped(t, tab, "sent-secret", "queued-secret", "draft-secret", "Secret plans", ann.Nickname)
 	}
 	A1.Shots(t, "signed-out-revoked")

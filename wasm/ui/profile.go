@@ -75,7 +75,9 @@ func (c *Profile) Render() app.UI {
 						app.Button().ID("signout").Type("button").Class("btn", "btn-secondary").OnClick(c.askSignOut(false)).Text("Sign out"),
 						app.Button().ID("signout-all").Type("button").Class("btn", "btn-danger-ghost").OnClick(c.askSignOut(true)).Text("Sign out of all devices"),
 					)
-				}).Else(func() app.UI { return c.signOutConfirm() }),
+				}).Else(func() app.UI {
+					return &signOutPanel{P: c, All: c.confirmOut == "all", Unsent: c.unsent, Busy: c.signingOut != ""}
+				}),
 				fieldError("signout-error", c.signOutErr),
 			),
 		),
@@ -173,27 +175,13 @@ func (c *Profile) askSignOut(all bool) app.EventHandler {
 			c.confirmOut = "all"
 		}
 		c.unsent = c.Env.Engine.Unsent()
-		focusID(ctx, "signout-confirm-no")
 	}
 }
 
-// signOutConfirm says what signing out deletes before it does.
-func (c *Profile) signOutConfirm() app.UI {
-	all := c.confirmOut == "all"
-	question, detail := signOutQuestion(all, c.unsent)
-	busy := c.signingOut != ""
-	return app.Div().ID("signout-confirm").Class("confirm").Role("alertdialog").
-		Aria("labelledby", "signout-question").Aria("describedby", "signout-detail").Body(
-		app.P().ID("signout-question").Class("confirm-question").Text(question),
-		app.P().ID("signout-detail").Class("small").Text(detail),
-		app.Div().Class("row-actions").Body(
-			app.Button().ID("signout-confirm-yes").Type("button").Class("btn", "btn-small", "btn-danger").
-				Aria("busy", boolAttr(busy)).Disabled(busy).OnClick(c.signOut(all)).
-				Text(when(!busy, "Sign out and delete")+when(busy, "Signing out…")),
-			app.Button().ID("signout-confirm-no").Type("button").Class("btn", "btn-small", "btn-secondary").
-				Disabled(busy).OnClick(func(ctx app.Context, e app.Event) { c.confirmOut = "" }).Text("Cancel"),
-		),
-	)
+// cancelSignOut closes the confirmation; nothing was deleted.
+func (c *Profile) cancelSignOut(ctx app.Context, e app.Event) {
+	c.confirmOut = ""
+	focusID(ctx, "signout")
 }
 
 // signOut ends the session and wipes this device; main then loads the

@@ -29,7 +29,14 @@ func signOutText(r client.SignOut) (title, detail string) {
 		}
 		return "This account has been disabled.", said + "Everything Natter kept on this device for it was deleted. Contact the operator if you think this is a mistake."
 	case shared.CodeSessionRevoked:
-		return "You were signed out of this device because your session was ended elsewhere (“Sign out of all devices”, a password change, or the operator).", said + wipedNote
+		// The server's reasons as server/web words them; others are quoted.
+		switch r.Message {
+		case "You signed out.":
+			return "You were signed out of this device because you signed out in another tab or on another device.", wipedNote
+		case "Your password was changed on another device.":
+			return "You were signed out of this device because your password was changed on another device.", wipedNote
+		}
+		return "You were signed out of this device because your session was ended elsewhere.", said + wipedNote
 	default:
 		return "You were signed out of this device because your session has ended.", said + wipedNote
 	}
@@ -74,4 +81,44 @@ func signOutQuestion(all bool, un client.Unsent) (question, detail string) {
 		detail += " Every other device signed in to your account is signed out and deletes its copy, with whatever it has not sent yet."
 	}
 	return question, detail
+}
+
+// signOutPanel says what signing out deletes before it does. It is a
+// component of its own so that it can bring itself, buttons included, into
+// view when it appears, with Cancel focused.
+type signOutPanel struct {
+	app.Compo
+	P      *Profile
+	All    bool
+	Unsent client.Unsent
+	Busy   bool
+}
+
+// OnMount scrolls the question into view once it is drawn.
+func (c *signOutPanel) OnMount(ctx app.Context) {
+	ctx.Defer(func(app.Context) {
+		if el := app.Window().GetElementByID("signout-confirm"); el.Truthy() {
+			el.Call("scrollIntoView", map[string]any{"block": "nearest"})
+		}
+		if el := app.Window().GetElementByID("signout-confirm-no"); el.Truthy() {
+			el.Call("focus", map[string]any{"preventScroll": true})
+		}
+	})
+}
+
+// Render draws the question and the two answers.
+func (c *signOutPanel) Render() app.UI {
+	question, detail := signOutQuestion(c.All, c.Unsent)
+	return app.Div().ID("signout-confirm").Class("confirm").Role("alertdialog").
+		Aria("labelledby", "signout-question").Aria("describedby", "signout-detail").Body(
+		app.P().ID("signout-question").Class("confirm-question").Text(question),
+		app.P().ID("signout-detail").Class("small").Text(detail),
+		app.Div().Class("row-actions").Body(
+			app.Button().ID("signout-confirm-yes").Type("button").Class("btn", "btn-small", "btn-danger").
+				Aria("busy", boolAttr(c.Busy)).Disabled(c.Busy).OnClick(c.P.signOut(c.All)).
+				Text(when(!c.Busy, "Sign out and delete")+when(c.Busy, "Signing out…")),
+			app.Button().ID("signout-confirm-no").Type("button").Class("btn", "btn-small", "btn-secondary").
+				Disabled(c.Busy).OnClick(c.P.cancelSignOut).Text("Cancel"),
+		),
+	)
 }
