@@ -151,9 +151,7 @@ func newEnv(ctx context.Context) *ui.Env {
 	env.SignOut = func(ctx context.Context, all bool) error {
 		return engine.SignOut(ctx, all, func(ctx context.Context) error { return env.API.SignOut(ctx, all) })
 	}
-	env.SessionGone = func() {
-		engine.SessionEnded(client.SignOut{Code: shared.CodeUnauthorized})
-	}
+	env.SessionGone = engine.SessionEnded
 	return env
 }
 

@@ -42,10 +42,11 @@ type Env struct {
 	// everything of the user from this device; main then loads the sign-in
 	// page. An error means nothing was wiped and the user is still signed in.
 	SignOut func(ctx context.Context, all bool) error
-	// SessionGone runs when the account API answered 401 although this
-	// device holds the user's data: the session was revoked while the
-	// connection was down, so the data goes as on a revocation.
-	SessionGone func()
+	// SessionGone runs when the account API answered 401 (or 403
+	// account_disabled) although this device holds the user's data: the
+	// session ended while the connection was down, so the data goes as on a
+	// revocation. sessionEnded words the reason from the answer.
+	SessionGone func(client.SignOut)
 	// SignedOut is why the previous page signed the user out of this device,
 	// for the sign-in page to say (zero Code: nothing to say).
 	SignedOut client.SignOut

@@ -132,7 +132,7 @@ func (c *Profile) submit(ctx app.Context, e app.Event) {
 			if err != nil {
 				if unauthorized(err) {
 					if c.Env.SessionGone != nil {
-						c.Env.SessionGone() // revoked while away: wipe, then sign in
+						c.Env.SessionGone(sessionEnded(err)) // ended while away: wipe, then sign in
 						return
 					}
 					ctx.Navigate(signInPath(shared.RouteProfile))

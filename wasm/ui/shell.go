@@ -145,7 +145,7 @@ func (s *Shell) checkAuth(ctx app.Context) {
 				if held := s.Env.Engine.Unsent(); (held.Actions > 0 || held.Drafts > 0) && s.Env.SessionGone != nil {
 					// Revoked while this device was away, with things of the
 					// user still stored here: they go as on a revocation.
-					s.Env.SessionGone()
+					s.Env.SessionGone(sessionEnded(err))
 				}
 			default:
 				if s.auth == authUnknown {
