@@ -71,10 +71,8 @@ func newEnv(ctx context.Context) *ui.Env {
 	sessions := browser.OpenSessionChannel(func(r client.SignOut) {
 		// Another tab learned the session is gone and wiped the shared
 		// storage: forget this tab's memory too (and wipe again whatever it
-		// wrote meanwhile).
-		if err := engine.Forget(r); err != nil {
-			log.Warn("natter: wipe after another tab signed out", "err", err)
-		}
+		// wrote meanwhile). A tab holding nothing (a sign-in page) stays.
+		engine.SessionEnded(r)
 	})
 	if r, ok := browser.SignOutNotice(); ok {
 		env.SignedOut = r

@@ -172,9 +172,12 @@ func (e *Engine) load(ctx context.Context) {
 			e.setStorageErr(err)
 		}
 	}
+	noUser := false // the user's record is known to be absent, not unreadable
 	if b, ok, err := st.Get(ctx, BucketMeta, metaKey); err != nil {
 		fail(err)
-	} else if ok {
+	} else if !ok {
+		noUser = true
+	} else {
 		var m meta
 		if json.Unmarshal(b, &m) == nil {
 			e.me = m.User
@@ -228,7 +231,7 @@ func (e *Engine) load(ctx context.Context) {
 	for _, kv := range kvs {
 		e.redirects[kv.Key] = string(kv.Value)
 	}
-	if e.me.ID == 0 && (len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0 || len(e.redirects) > 0) {
+	if noUser && (len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0 || len(e.redirects) > 0) {
 		// Data without its user: a wipe (a revocation, a sign-out) removes
 		// the user's record with everything else in one step, so this is
 		// what a tab that had not heard of the wipe yet wrote afterwards

@@ -43,6 +43,7 @@ func mustWipeEngine(tb testing.TB, srv *webtest.Server, u, other user) (*signedO
 		tb.Fatal(err)
 	}
 	se.waitSent(tb, conv, 1)
+	se.waitAcked(tb)
 	// Another tab sends (this one is not the sender), so the message stays
 	// queued here while the connection stays up to hear the revocation.
 	se.SetSender(false)
@@ -167,7 +168,7 @@ func TestSignOutHereWipesDevice(t *testing.T) {
 		t.Fatalf("failed sign-out returned %v", err)
 	}
 	if un := e.Unsent(); un.Actions != 1 || un.Drafts != 1 {
-		t.Fatalf("a failed sign-out wiped: %+v", un)
+		t.Fatalf("a failed sign-out wiped: %+v %+v", un, e.State().Outbox)
 	}
 
 	revoke := func(ctx context.Context) error {
