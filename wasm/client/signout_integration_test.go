@@ -251,3 +251,29 @@ func TestDataLeftWithoutItsUserIsDropped(t *testing.T) {
 		t.Errorf("server holds %d messages: the orphaned send went out", len(got))
 	}
 }
+
+// TestSignedOutWithNothingHeldDoesNotWipe: the sign-in page's engine is
+// refused too (no session yet). It holds nothing, so it must not wipe and
+// report a sign-out, or the sign-in page would reload itself for ever.
+func TestSignedOutWithNothingHeldDoesNotWipe(t *testing.T) {
+	srv := webtest.MustServer(t)
+	got := make(chan client.SignOut, 1)
+	h := http.Header{}
+	h.Set("Origin", srv.URL)
+	e := client.New(client.Config{Storage: client.NewMemoryStorage(), Device: "test",
+		Transport:   &client.WebSocketTransport{URL: srv.WSURL, Header: h},
+		OnSignedOut: func(r client.SignOut) { got <- r }})
+	e.Start(context.Background())
+	t.Cleanup(e.Stop)
+	en := &engine{Engine: e}
+	en.wait(t, "refused", func() bool { return e.State().Status.State == client.StateSignedOut })
+	e.SessionEnded(client.SignOut{Code: shared.CodeUnauthorized})
+	e.Stop()
+	// A wipe would have started the hook before Stop returned (the loop
+	// runs it before it ends); a negative check needs some bound.
+	select {
+	case r := <-got:
+		t.Fatalf("an engine holding nothing reported a sign-out: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
