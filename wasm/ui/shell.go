@@ -85,6 +85,11 @@ func (s *Shell) OnDismount() {
 // OnNav picks up the new page after a navigation.
 func (s *Shell) OnNav(ctx app.Context) {
 	s.path = ctx.Page().URL().Path
+	// Leaving a page is when a draft typed there must be durable: the
+	// debounced write may not have run yet, and a reload or a closed tab
+	// soon after would lose it (a write started in pagehide may never
+	// complete).
+	ctx.Async(s.Env.Engine.Flush)
 	s.refresh(ctx) // fresh state: a sign-in may have just woken the engine
 }
 
