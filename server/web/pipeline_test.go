@@ -16,7 +16,9 @@ import (
 // overtakes an earlier ack), each conversation's messages are numbered in
 // the order they were sent, and other actions see the sends before them.
 func TestPipelinedActionsKeepTheirOrder(t *testing.T) {
-	srv := webtest.MustServer(t, func(c *web.Config) { c.Chat.Limits.ActionBurst, c.Chat.Limits.ActionRate, c.Chat.Limits.QueueMax = 10_000, 10_000, 10_000 })
+	srv := webtest.MustServer(t, func(c *web.Config) {
+		c.Chat.Limits.ActionBurst, c.Chat.Limits.ActionRate, c.Chat.Limits.QueueMax = 10_000, 10_000, 10_000
+	})
 	_, ha := srv.MustSignUp(t, "ann")
 	b, _ := srv.MustSignUp(t, "bob")
 	c, _ := srv.MustSignUp(t, "cid")
