@@ -104,10 +104,11 @@ func (c *Conn) Close() {
 // it: the browser sees neither HTTP statuses nor close codes, so the reason
 // travels as an event.
 func Refuse(ctx context.Context, write func(ctx context.Context, frame []byte) error, e *shared.Error) {
-	e.Fatal = true
+	fatal := *e // a copy: e may be shared, as ErrTooManyConnections is
+	fatal.Fatal = true
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = write(ctx, errorEnvelope("", e))
+	_ = write(ctx, errorEnvelope("", &fatal))
 }
 
 // maxGarbage is how many malformed frames in a row a connection may send
