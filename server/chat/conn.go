@@ -35,7 +35,7 @@ type Conn struct {
 
 	helloDone bool
 	garbage   int // malformed frames in a row
-	refused   int // refused frames in a row
+	refused   int // strikes: +1 per refused frame, -1 per admitted one
 
 	mu      sync.Mutex
 	queue   []shared.Envelope
@@ -190,7 +190,7 @@ func (c *Conn) admit(env shared.Envelope) bool {
 		}
 	}
 	if ok {
-		c.refused = 0
+		c.refused = max(c.refused-1, 0)
 		return true
 	}
 	c.refused++
