@@ -68,6 +68,15 @@ func newEnv(ctx context.Context) *ui.Env {
 	}
 	var engine *client.Engine
 	channel := browser.OpenChannel(func() { engine.ReloadOutbox() })
+	sessions := browser.OpenSessionChannel(func(r client.SignOut) {
+		// Another tab learned the session is gone and wiped the shared
+		// storage: forget this tab's memory too (and wipe again whatever it
+		// wrote meanwhile). A tab holding nothing (a sign-in page) stays.
+		engine.SessionEnded(r)
+	})
+	if r, ok := browser.SignOutNotice(); ok {
+		env.SignedOut = r
+	}
 	engine = client.New(client.Config{
 		Storage:        store,
 		Transport:      &client.WebSocketTransport{URL: webSocketURL()},
@@ -75,6 +84,17 @@ func newEnv(ctx context.Context) *ui.Env {
 		ResumeTokens:   browser.SessionTokens{},
 		Logger:         log,
 		OnOutboxChange: channel.Ping,
+		OnSignedOut: func(r client.SignOut) {
+			// The engine has wiped IndexedDB and the resume token; the rest
+			// of the user goes now, then the sign-in page says why.
+			if !r.FromTab {
+				sessions.Announce(r)
+			}
+			browser.ClearSessionStorage()
+			browser.SetSignOutNotice(r)
+			browser.CloseNotifications()
+			app.Window().Get("location").Call("assign", shared.RouteSignIn)
+		},
 		OnIncoming: func(m shared.Message, cv client.ConvView) {
 			if speaker.Load() {
 				later(func() { notify(env, screens, m, cv) })
@@ -109,6 +129,8 @@ func newEnv(ctx context.Context) *ui.Env {
 	})
 
 	env.AfterSignIn = func(u shared.User) {
+		browser.ClearSignOutNotice()
+		env.SignedOut = client.SignOut{}
 		if cached := engine.State().Me; cached.ID != 0 && cached.ID != u.ID {
 			// Another account's data is on this device: start clean.
 			engine.Stop()
@@ -118,16 +140,16 @@ func newEnv(ctx context.Context) *ui.Env {
 			app.Window().Get("location").Call("assign", shared.RouteHome)
 			return
 		}
+		// Store who is signed in at once: data found without its user at
+		// the next start is taken for a wipe's leftovers and dropped.
+		engine.SetMe(u)
+		go engine.Flush()
 		engine.RetryNow()
 	}
-	env.AfterSignOut = func() {
-		engine.Stop()
-		if err := engine.Reset(); err != nil {
-			log.Warn("natter: reset after sign-out", "err", err)
-		}
-		// A fresh page: nothing of the previous user stays in memory.
-		app.Window().Get("location").Call("assign", shared.RouteSignIn)
+	env.SignOut = func(ctx context.Context, all bool) error {
+		return engine.SignOut(ctx, all, func(ctx context.Context) error { return env.API.SignOut(ctx, all) })
 	}
+	env.SessionGone = engine.SessionEnded
 	return env
 }
 

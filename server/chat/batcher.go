@@ -40,6 +40,8 @@ const commitLanes = 3
 type sendJob struct {
 	req  store.SendRequest
 	done chan sendDone
+	res  sendDone // the answer, once got; only the waiting goroutine touches these
+	got  bool
 }
 
 type sendDone struct {
@@ -70,20 +72,51 @@ func (b *batcher) wait() { b.wg.Wait() }
 
 // send queues one message and waits for its commit.
 func (b *batcher) send(ctx context.Context, userID int64, actionID, convID, body string) (shared.Message, error) {
+	job, err := b.submit(ctx, userID, actionID, convID, body)
+	if err != nil {
+		return shared.Message{}, err
+	}
+	return job.result(ctx)
+}
+
+// submit queues one message on its conversation's lane without waiting for
+// the commit: a connection pipelines its sends this way, and result waits.
+func (b *batcher) submit(ctx context.Context, userID int64, actionID, convID, body string) (*sendJob, error) {
 	job := &sendJob{req: store.SendRequest{UserID: userID, ActionID: actionID, ConversationID: convID, Body: body}, done: make(chan sendDone, 1)}
 	select {
 	case b.lane(convID) <- job:
+		return job, nil
 	case <-ctx.Done():
-		return shared.Message{}, ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+// ready reports, without waiting, whether the job's commit has answered.
+func (j *sendJob) ready() bool {
+	if j.got {
+		return true
 	}
 	select {
-	case d := <-job.done:
-		return d.msg, d.err
-	case <-ctx.Done():
-		// The commit may still happen; the client's replay of the same
-		// action id will get its result.
-		return shared.Message{}, ctx.Err()
+	case j.res = <-j.done:
+		j.got = true
+	default:
 	}
+	return j.got
+}
+
+// result waits for the job's commit. Only one goroutine may wait on a job.
+func (j *sendJob) result(ctx context.Context) (shared.Message, error) {
+	if !j.got {
+		select {
+		case j.res = <-j.done:
+			j.got = true
+		case <-ctx.Done():
+			// The commit may still happen; the client's replay of the
+			// same action id will get its result.
+			return shared.Message{}, ctx.Err()
+		}
+	}
+	return j.res.msg, j.res.err
 }
 
 func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []store.SendResult) {

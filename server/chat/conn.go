@@ -35,7 +35,7 @@ type Conn struct {
 
 	helloDone bool
 	garbage   int // malformed frames in a row
-	refused   int // refused frames in a row
+	refused   int // strikes: +1 per refused frame, -1 per admitted one
 
 	mu      sync.Mutex
 	queue   []shared.Envelope
@@ -104,10 +104,11 @@ func (c *Conn) Close() {
 // it: the browser sees neither HTTP statuses nor close codes, so the reason
 // travels as an event.
 func Refuse(ctx context.Context, write func(ctx context.Context, frame []byte) error, e *shared.Error) {
-	e.Fatal = true
+	fatal := *e // a copy: e may be shared, as ErrTooManyConnections is
+	fatal.Fatal = true
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = write(ctx, errorEnvelope("", e))
+	_ = write(ctx, errorEnvelope("", &fatal))
 }
 
 // maxGarbage is how many malformed frames in a row a connection may send
@@ -189,7 +190,7 @@ func (c *Conn) admit(env shared.Envelope) bool {
 		}
 	}
 	if ok {
-		c.refused = 0
+		c.refused = max(c.refused-1, 0)
 		return true
 	}
 	c.refused++
@@ -228,11 +229,52 @@ func (c *Conn) enqueue(env shared.Envelope) {
 	}
 }
 
+// maxInflight bounds the sends one connection has committing at once.
+const maxInflight = 64
+
+// inflight is a send handed to the group commit whose answer is still due.
+type inflight struct {
+	id   string
+	lane chan *sendJob
+	job  *sendJob
+}
+
 // work applies queued actions in arrival order until the queue is empty.
+//
+// Sends are pipelined: a send is handed to its conversation's commit lane
+// and the next action is read without waiting for the commit, up to
+// maxInflight, so one connection's sends share commits instead of taking
+// one each. Order is kept: sends on one lane commit in the order they were
+// queued; a send to another lane, or any other action, first waits for the
+// sends in flight; and answers go out in the order the actions came, so an
+// error never overtakes an earlier ack. (A frame refused on arrival, for a
+// spent budget or a full queue, is answered at once: it never entered the
+// queue, and its answer names its id.)
 func (c *Conn) work() {
 	ctx := c.s.ctx
+	var pending []inflight
+	answer := func(p inflight) {
+		msg, err := p.job.result(ctx)
+		if err != nil {
+			c.replyErr(p.id, err)
+			return
+		}
+		c.reply(p.id, shared.Ack{Message: &msg})
+	}
+	drain := func() {
+		for _, p := range pending {
+			answer(p)
+		}
+		clear(pending)
+		pending = pending[:0]
+	}
 	for {
 		c.mu.Lock()
+		if len(c.queue) == 0 && len(pending) > 0 {
+			c.mu.Unlock()
+			drain() // nothing else to do: wait for the commits, then look again
+			continue
+		}
 		if len(c.queue) == 0 {
 			c.running = false
 			c.idle.Broadcast()
@@ -248,6 +290,31 @@ func (c *Conn) work() {
 			continue // the client is gone: it replays what it did not get acked
 		default:
 		}
+		if req, ok := pipelined(env); ok {
+			lane := c.s.sends.lane(req.ConversationID)
+			switch {
+			case len(pending) > 0 && pending[0].lane != lane:
+				drain() // another lane: its commits must not race this one's
+			case len(pending) >= maxInflight:
+				answer(pending[0])
+				pending = append(pending[:0], pending[1:]...)
+			}
+			c.s.metrics.actions.Add(1)
+			job, err := c.s.sends.submit(ctx, c.user.ID, env.ID, req.ConversationID, req.Body)
+			if err != nil {
+				drain()
+				c.replyErr(env.ID, err)
+				continue
+			}
+			pending = append(pending, inflight{id: env.ID, lane: lane, job: job})
+			// Answer what has committed already, in order.
+			for len(pending) > 0 && pending[0].job.ready() {
+				answer(pending[0])
+				pending = append(pending[:0], pending[1:]...)
+			}
+			continue
+		}
+		drain()
 		ack, err := c.s.Apply(ctx, c.actor(), env)
 		switch {
 		case err != nil:
@@ -256,6 +323,17 @@ func (c *Conn) work() {
 			c.reply(env.ID, *ack)
 		}
 	}
+}
+
+// pipelined reports whether env is a send that can go through the
+// pipeline, decoded. Anything that is not a well-formed send takes the
+// ordinary path (after the sends in flight), where it gets its answer.
+func pipelined(env shared.Envelope) (shared.MessageSend, bool) {
+	var req shared.MessageSend
+	if env.Type != shared.TypeMessageSend || !shared.IsUUID(env.ID) || decode(env, &req) != nil {
+		return req, false
+	}
+	return req, true
 }
 
 // actor is who this connection acts as.

@@ -44,8 +44,11 @@ type Limits struct {
 	// QueueMax bounds the frames admitted on one connection and not yet
 	// applied; past it frames are refused like a spent budget.
 	QueueMax int
-	// RefusedMax is how many refusals in a row a connection may earn before
-	// it is taken for hostile and closed.
+	// RefusedMax is how many strikes a connection may earn before it is
+	// taken for hostile and closed: each refused frame adds one, each
+	// admitted frame takes one away. A client that honours retry_after
+	// never gets near it; one that keeps sending at any rate above its
+	// budget reaches it, however it paces the flood.
 	RefusedMax int
 }
 

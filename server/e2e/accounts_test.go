@@ -63,6 +63,7 @@ func TestAccounts(t *testing.T) {
 
 	b.Run(t, "sign out",
 		Click("#signout"),
+		Click("#signout-confirm-yes"),
 		Visible("#signin-login"),
 	)
 	b.Shots(t, "signin")

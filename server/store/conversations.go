@@ -328,6 +328,18 @@ func (s *Store) CreateConversationReport(ctx context.Context, userID int64, acti
 					return createdAs(conversationByID(ctx, tx, existing))
 				}
 			}
+			// The same id made by the same person is this very action
+			// replayed after its applied_actions record was pruned (the
+			// outbox may replay a create for as long as it waits): answer
+			// with the conversation, as the record would have, if they are
+			// still in it. Anyone else's id is someone else's conversation.
+			var mine bool
+			err := tx.NewRaw(`SELECT EXISTS (SELECT 1 FROM conversations c
+				JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = ?
+				WHERE c.id = ? AND c.created_by = ?)`, userID, convID, userID).Scan(ctx, &mine)
+			if err == nil && mine {
+				return createdAs(conversationByID(ctx, tx, convID))
+			}
 			return Created{}, domainErr(shared.CodeInvalid, "A conversation with this id exists already.")
 		}
 		_, err = tx.NewRaw(`INSERT INTO conversation_members (conversation_id, user_id, owner)

@@ -25,6 +25,7 @@ func TestCreateConversation(t *testing.T) {
 	if named.Title != "Trip" || !named.Named || named.Direct {
 		t.Fatalf("named = %+v", named)
 	}
+	bobs := MustConv(t, s, bob.ID, "bob's", alice.ID) // alice is in it but did not make it
 
 	tests := []struct {
 		name string
@@ -32,7 +33,7 @@ func TestCreateConversation(t *testing.T) {
 		code string
 	}{
 		{"bad id", shared.ConversationCreate{ID: "nope", MemberIDs: []int64{bob.ID}}, shared.CodeInvalid},
-		{"id taken", shared.ConversationCreate{ID: c.ID, Title: "x", MemberIDs: []int64{bob.ID}}, shared.CodeInvalid},
+		{"id taken", shared.ConversationCreate{ID: bobs.ID, Title: "x", MemberIDs: []int64{bob.ID}}, shared.CodeInvalid},
 		{"nobody else", shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{alice.ID}}, shared.CodeInvalid},
 		{"unknown user", shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID, 98765}}, shared.CodeUserNotFound},
 		{"disabled user", shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{gone.ID}}, shared.CodeUserNotFound},
@@ -45,11 +46,11 @@ func TestCreateConversation(t *testing.T) {
 			wantCode(t, err, tt.code)
 		})
 	}
-	if n := count(t, s, "SELECT count(*) FROM conversations"); n != 2 {
-		t.Fatalf("conversations = %d, want 2: failures must create nothing", n)
+	if n := count(t, s, "SELECT count(*) FROM conversations"); n != 3 {
+		t.Fatalf("conversations = %d, want 3: failures must create nothing", n)
 	}
-	if n := count(t, s, "SELECT count(*) FROM applied_actions"); n != 2 {
-		t.Fatalf("applied actions = %d, want 2: failures are not recorded", n)
+	if n := count(t, s, "SELECT count(*) FROM applied_actions"); n != 3 {
+		t.Fatalf("applied actions = %d, want 3: failures are not recorded", n)
 	}
 }
 
@@ -76,6 +77,18 @@ func TestCreateConversationReplay(t *testing.T) {
 	}
 	// The same action id for another kind of action is refused.
 	_, err = s.SendMessage(ctx, alice.ID, action, first.ID, "hi")
+	wantCode(t, err, shared.CodeInvalid)
+
+	// Replayed after housekeeping pruned its record: the creator still gets
+	// the conversation; someone else naming that id does not.
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM applied_actions`); err != nil {
+		t.Fatal(err)
+	}
+	late, err := s.CreateConversation(ctx, alice.ID, action, req)
+	if err != nil || late.ID != first.ID {
+		t.Fatalf("replay after pruning = %+v, %v; want %s", late, err, first.ID)
+	}
+	_, err = s.CreateConversation(ctx, bob.ID, act(), req)
 	wantCode(t, err, shared.CodeInvalid)
 }
 

@@ -91,6 +91,21 @@ func (s *Store) SessionByTokenHash(ctx context.Context, hash []byte) (SessionRec
 	return SessionRecord{Session: row.session(), TokenHash: row.TokenHash, User: row.U.record()}, nil
 }
 
+// SessionOfDisabledUser reports whether the token names a live session
+// whose account is disabled. SessionByTokenHash reads such a session as
+// none; a device holding one is told its account was disabled (and wipes
+// itself), which tells it nothing it did not know: it holds the token.
+func (s *Store) SessionOfDisabledUser(ctx context.Context, hash []byte) (bool, error) {
+	var disabled bool
+	err := s.DB.NewRaw(`SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NOT NULL)`,
+		hash).Scan(ctx, &disabled)
+	if err != nil {
+		return false, fmt.Errorf("store: session of disabled user: %w", err)
+	}
+	return disabled, nil
+}
+
 // TouchSession records activity and slides the expiry forward to expires
 // (never backward). A revoked session is left alone.
 func (s *Store) TouchSession(ctx context.Context, id int64, expires time.Time) error {

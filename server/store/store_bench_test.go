@@ -105,3 +105,29 @@ func BenchmarkHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMembersOf reads the members of a 1,000-member conversation the
+// way every commit does for its fan-out: "rows" is the former query (one
+// row per member), "array" the current one (one row per conversation).
+// Both run in the same benchmark run, so the pair is comparable.
+func BenchmarkMembersOf(b *testing.B) {
+	s, ids, convs := benchConvs(b, 1000, 1)
+	ctx := b.Context()
+	for _, c := range []struct {
+		name string
+		read func() (map[string][]int64, error)
+	}{
+		{"rows", func() (map[string][]int64, error) { return s.MembersOfRows(ctx, convs) }},
+		{"array", func() (map[string][]int64, error) { return s.MembersOf(ctx, convs) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := c.read()
+				if err != nil || len(m[convs[0]]) != len(ids) {
+					b.Fatalf("%d members, %v", len(m[convs[0]]), err)
+				}
+			}
+		})
+	}
+}

@@ -167,7 +167,8 @@ func TestAbuseSendFloodIsChargedOnArrival(t *testing.T) {
 	}
 	t.Logf("send flood: %d written in %v, %d accepted, %d refused, all answered in %v", n, written, acked, len(limited), elapsed)
 
-	// Going on after a thousand refusals in a row is taken for hostile:
+	// Going on far past the budget (a thousand more refusals than
+	// admissions) is taken for hostile:
 	// the connection is closed, with the reason first.
 	for range 1200 {
 		if w.Send(shared.TypeMessageSend, shared.NewUUIDv7(), shared.MessageSend{ConversationID: conv.ID, Body: "spam"}) != nil {

@@ -76,6 +76,10 @@ func (s *Server) setCookie(w http.ResponseWriter, token string, exp time.Time) {
 
 var errNoSession = errors.New("web: no session")
 
+// errDisabled is a live session of a disabled account: no session either,
+// but the device is told why, so it can say so when it wipes itself.
+var errDisabled = fmt.Errorf("%w: the account is disabled", errNoSession)
+
 // session returns the live session of the request's cookie. Revoked and
 // expired sessions and disabled users all read as no session.
 func (s *Server) session(r *http.Request) (store.SessionRecord, error) {
@@ -87,6 +91,9 @@ func (s *Server) session(r *http.Request) (store.SessionRecord, error) {
 	if err != nil {
 		var se *shared.Error
 		if errors.As(err, &se) || errors.Is(err, store.ErrNoSession) {
+			if off, err := s.store.SessionOfDisabledUser(r.Context(), hashToken(c.Value)); err == nil && off {
+				return store.SessionRecord{}, errDisabled
+			}
 			return store.SessionRecord{}, errNoSession
 		}
 		return store.SessionRecord{}, err
@@ -106,6 +113,9 @@ func (s *Server) session(r *http.Request) (store.SessionRecord, error) {
 func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (store.SessionRecord, bool) {
 	rec, err := s.session(r)
 	switch {
+	case errors.Is(err, errDisabled):
+		writeError(w, http.StatusForbidden, shared.FieldError{Code: shared.CodeAccountDisabled, Message: "This account has been disabled. Contact the operator."})
+		return rec, false
 	case errors.Is(err, errNoSession):
 		writeError(w, http.StatusUnauthorized, shared.FieldError{Code: shared.CodeUnauthorized, Message: "You are not signed in."})
 		return rec, false

@@ -41,7 +41,9 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		// The browser cannot see HTTP statuses or close codes on a
 		// WebSocket, so the reason travels as an event before the close.
 		e := &shared.Error{Code: shared.CodeUnauthorized, Message: "You are not signed in, or your session has ended. Sign in again."}
-		if !errors.Is(authErr, errNoSession) {
+		if errors.Is(authErr, errDisabled) {
+			e = &shared.Error{Code: shared.CodeAccountDisabled, Message: "This account has been disabled."}
+		} else if !errors.Is(authErr, errNoSession) {
 			e = &shared.Error{Code: shared.CodeUnavailable, Message: "The server cannot check your session right now."}
 		}
 		chat.Refuse(r.Context(), write, e)

@@ -178,6 +178,52 @@ func (s *IDB) List(ctx context.Context, bucket string) ([]client.KV, error) {
 	return out, nil
 }
 
+var _ client.Clearer = (*IDB)(nil)
+
+// Clear empties every object store in one readwrite transaction with strict
+// durability: IndexedDB runs transactions over overlapping stores one after
+// another, so another tab's write lands wholly before the wipe (and is
+// wiped) or wholly after it, and nobody ever reads half of the user's data.
+func (s *IDB) Clear(ctx context.Context) error {
+	var tx js.Value
+	err := try(func() {
+		names := make([]any, len(client.Buckets))
+		for i, b := range client.Buckets {
+			names[i] = b
+		}
+		tx = s.db.Call("transaction", names, "readwrite", map[string]any{"durability": "strict"})
+		for _, b := range client.Buckets {
+			tx.Call("objectStore", b).Call("clear")
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("browser: clear: %w", err)
+	}
+	ch := make(chan error, 1)
+	done := js.FuncOf(func(js.Value, []js.Value) any { ch <- nil; return nil })
+	fail := js.FuncOf(func(js.Value, []js.Value) any {
+		select {
+		case ch <- jsErr(tx.Get("error")):
+		default:
+		}
+		return nil
+	})
+	defer done.Release()
+	defer fail.Release()
+	tx.Set("oncomplete", done)
+	tx.Set("onerror", fail)
+	tx.Set("onabort", fail)
+	select {
+	case err := <-ch:
+		if err != nil {
+			return fmt.Errorf("browser: clear: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // bytesOf copies a stored value out: a Uint8Array, or a string from an
 // older version.
 func bytesOf(v js.Value) []byte {

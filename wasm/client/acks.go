@@ -79,9 +79,11 @@ func (e *Engine) redirect(from, to string) {
 // an error naming a request answers it. Callers hold e.mu.
 func (e *Engine) serverError(s *session, id string, se *shared.Error) error {
 	switch se.Code {
-	case shared.CodeSessionRevoked, shared.CodeUnauthorized:
+	case shared.CodeSessionRevoked, shared.CodeUnauthorized, shared.CodeAccountDisabled:
+		// The session is gone: the run loop wipes this device's copy of the
+		// user's data once the connection has ended (see signedOut).
 		if id == "" || se.Fatal {
-			e.status = Status{State: StateSignedOut, LastError: se.Message}
+			e.status = Status{State: StateSignedOut, LastError: se.Message, Code: se.Code}
 			e.cfg.ResumeTokens.Set("")
 			e.touch()
 			return fmt.Errorf("%w: %w", errTerminal, se)

@@ -77,7 +77,10 @@ func (e *Engine) Flush() {
 	}
 	d := e.dirty
 	e.dirty = newDirtySet()
-	ws := e.collect(d)
+	var ws []write
+	if !e.wiped {
+		ws = e.collect(d)
+	}
 	e.mu.Unlock()
 
 	var failed error
@@ -169,9 +172,12 @@ func (e *Engine) load(ctx context.Context) {
 			e.setStorageErr(err)
 		}
 	}
+	noUser := false // the user's record is known to be absent, not unreadable
 	if b, ok, err := st.Get(ctx, BucketMeta, metaKey); err != nil {
 		fail(err)
-	} else if ok {
+	} else if !ok {
+		noUser = true
+	} else {
 		var m meta
 		if json.Unmarshal(b, &m) == nil {
 			e.me = m.User
@@ -225,6 +231,18 @@ func (e *Engine) load(ctx context.Context) {
 	for _, kv := range kvs {
 		e.redirects[kv.Key] = string(kv.Value)
 	}
+	if noUser && (len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0 || len(e.redirects) > 0) {
+		// Data without its user: a wipe (a revocation, a sign-out) removes
+		// the user's record with everything else in one step, so this is
+		// what a tab that had not heard of the wipe yet wrote afterwards
+		// and could not wipe again before it died. It belongs to nobody
+		// signed in here: drop it. (The user's record is written at sign-in
+		// and at every welcome, before anything can be queued or drafted.)
+		e.log.Warn("client: dropping data left by a signed-out user", "actions", len(e.outbox), "drafts", len(e.drafts))
+		fail(e.clearStorage())
+		e.clearMemory()
+	}
+	e.expireOld()
 }
 
 // dropConv forgets a conversation that is no longer the user's. Queued
@@ -274,6 +292,9 @@ func (e *Engine) resolveDraftKey(key string) string {
 
 // setDraft changes a draft in memory and queues its write. Callers hold e.mu.
 func (e *Engine) setDraft(key, text string) {
+	if e.wiped {
+		return
+	}
 	if old, ok := e.drafts[key]; ok == (text != "") && old == text {
 		return
 	}
@@ -284,36 +305,4 @@ func (e *Engine) setDraft(key, text string) {
 	}
 	e.dirty.drafts[key] = true
 	e.scheduleFlush()
-}
-
-// Reset forgets everything this device stored for the signed-in user: cache,
-// drafts, outbox and resume token. The UI calls it on sign-out (after Stop),
-// so the next account starts clean.
-func (e *Engine) Reset() error {
-	e.flushMu.Lock()
-	defer e.flushMu.Unlock()
-	e.mu.Lock()
-	defer e.unlock()
-	ctx := context.Background()
-	for _, b := range Buckets {
-		kvs, err := e.cfg.Storage.List(ctx, b)
-		if err != nil {
-			return fmt.Errorf("client: reset %s: %w", b, err)
-		}
-		for _, kv := range kvs {
-			if err := e.cfg.Storage.Delete(ctx, b, kv.Key); err != nil {
-				return fmt.Errorf("client: reset %s: %w", b, err)
-			}
-		}
-	}
-	e.cfg.ResumeTokens.Set("")
-	e.me = shared.User{}
-	e.convs = map[string]*conv{}
-	e.outbox = nil
-	e.drafts = map[string]string{}
-	e.redirects = map[string]string{}
-	e.dirty = newDirtySet()
-	e.storageErr = ""
-	e.touch()
-	return nil
 }

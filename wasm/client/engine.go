@@ -31,6 +31,14 @@ type Config struct {
 	// Window is how many durable actions may await their ack at once; 32
 	// when zero. They are sent in outbox order on one connection.
 	Window int
+	// OnSignedOut runs once, after the engine learned that this device's
+	// session is gone (revoked, account disabled, signed out here or in
+	// another tab) and has already wiped everything of the user from Storage
+	// and ResumeTokens. The engine is finished then: the browser clears the
+	// rest (sessionStorage, notifications), tells the other tabs unless
+	// SignOut.FromTab, and shows the sign-in page with the reason. It runs
+	// on its own goroutine.
+	OnSignedOut func(SignOut)
 }
 
 // Engine is the sync engine: one per signed-in tab. All methods are safe for
@@ -74,6 +82,9 @@ type Engine struct {
 	stopped bool
 
 	requests map[string]chan reply // non-durable requests awaiting their answer
+
+	wiped   bool // everything was forgotten: no write reaches Storage any more
+	leaving bool // SignOut is ending the session: its own revocation is expected
 }
 
 // New returns an engine; Start runs it. It does not touch Storage yet.

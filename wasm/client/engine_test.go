@@ -15,13 +15,16 @@ import (
 // it exercises the outbox, cache and drafts without any server.
 func mustOfflineEngine(tb testing.TB, st Storage) *Engine {
 	tb.Helper()
-	e := New(Config{Storage: st})
-	e.load(context.Background())
-	e.mu.Lock()
-	if e.me.ID == 0 {
-		e.me = shared.User{ID: 7, Nickname: "ann"}
+	ctx := context.Background()
+	if _, ok, _ := st.Get(ctx, BucketMeta, metaKey); !ok {
+		// Signed in as ann: the user's record is stored, as after sign-in.
+		b, _ := json.Marshal(meta{User: shared.User{ID: 7, Nickname: "ann"}})
+		if err := st.Put(ctx, BucketMeta, metaKey, b); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	e.mu.Unlock()
+	e := New(Config{Storage: st})
+	e.load(ctx)
 	return e
 }
 

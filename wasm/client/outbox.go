@@ -107,6 +107,9 @@ func keyOrder(key string) int64 {
 // enqueue makes a durable action and stores it before returning: the UI may
 // only report an action accepted once it survives a reload. Callers hold e.mu.
 func (e *Engine) enqueue(typ string, data any) (*action, error) {
+	if e.wiped {
+		return nil, errSignedOut
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("client: encode %s: %w", typ, err)
@@ -126,6 +129,9 @@ func (e *Engine) enqueue(typ string, data any) (*action, error) {
 
 // putAction writes a to Storage. Callers hold e.mu.
 func (e *Engine) putAction(a *action) error {
+	if e.wiped {
+		return errSignedOut
+	}
 	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("client: encode action: %w", err)
@@ -142,6 +148,9 @@ func (e *Engine) putAction(a *action) error {
 // first. If Storage refuses, the entry stays there and is resent after a
 // reload, which the server answers with the original result. Callers hold e.mu.
 func (e *Engine) removeAction(a *action) {
+	if e.wiped {
+		return
+	}
 	if err := e.cfg.Storage.Delete(context.Background(), BucketOutbox, a.key); err != nil {
 		e.setStorageErr(err)
 	}
@@ -183,7 +192,10 @@ func (e *Engine) findAction(id string) *action {
 }
 
 // Retry puts a failed action back in the queue, at its old place and with
-// its old id, so the server still recognises it if it had applied it.
+// its old id, so the server still recognises it if it had applied it. An
+// action that failed for waiting longer than shared.ActionReplayWindow gets
+// a new id instead: the server may have forgotten the old one, and the user
+// now asks for the change anew.
 func (e *Engine) Retry(actionID string) {
 	e.mu.Lock()
 	defer e.unlock()
@@ -191,9 +203,17 @@ func (e *Engine) Retry(actionID string) {
 	if a == nil || a.Failed == "" {
 		return
 	}
-	a.Failed, a.FailCode, a.retryAt, a.tries = "", "", time.Time{}, 0
-	if err := e.putAction(a); err != nil {
-		e.log.Warn("client: retry", "err", err)
+	a.retryAt, a.tries = time.Time{}, 0
+	if a.FailCode == FailExpired {
+		if err := e.renew(a); err != nil {
+			e.log.Warn("client: retry", "err", err)
+			return
+		}
+	} else {
+		a.Failed, a.FailCode = "", ""
+		if err := e.putAction(a); err != nil {
+			e.log.Warn("client: retry", "err", err)
+		}
 	}
 	if a.Type == shared.TypeConversationCreate {
 		if c := e.convs[a.Conv]; c != nil {
@@ -272,6 +292,9 @@ func (e *Engine) ReloadOutbox() {
 }
 
 func (e *Engine) reloadOutbox() {
+	if e.wiped {
+		return
+	}
 	kvs, err := e.cfg.Storage.List(context.Background(), BucketOutbox)
 	if err != nil {
 		e.log.Warn("client: reload outbox", "err", err)
@@ -295,6 +318,7 @@ func (e *Engine) reloadOutbox() {
 		out = append(out, a)
 	}
 	e.outbox = out
+	e.expireOld()
 	e.touch()
 }
 
@@ -315,6 +339,7 @@ func decodeAction(kv KV) (*action, error) {
 // them in flight and returns when to look again if something waits on time.
 // Callers hold e.mu.
 func (e *Engine) nextToSend(now time.Time) (out []*action, wakeAt time.Time) {
+	e.expireOld()
 	n := 0
 	for _, a := range e.outbox {
 		if a.inflight {

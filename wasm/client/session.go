@@ -110,6 +110,7 @@ func (e *Engine) run(ctx context.Context) {
 			attempt = 0
 		}
 		if errors.Is(err, errTerminal) {
+			e.signedOut()
 			continue
 		}
 		attempt++
@@ -155,6 +156,9 @@ func humanError(err error) string {
 func (e *Engine) RetryNow() {
 	e.mu.Lock()
 	defer e.unlock()
+	if e.wiped {
+		return // signed out for good: the page starts over
+	}
 	if e.status.State == StateSignedOut || e.status.State == StateUpdateRequired {
 		e.status.State = StateConnecting
 		e.touch()
@@ -367,7 +371,7 @@ func (s *session) readLoop() {
 func (e *Engine) SetMe(u shared.User) {
 	e.mu.Lock()
 	defer e.unlock()
-	if u.ID == 0 || (e.me.ID != 0 && u.ID != e.me.ID) {
+	if e.wiped || u.ID == 0 || (e.me.ID != 0 && u.ID != e.me.ID) {
 		return
 	}
 	e.me = u

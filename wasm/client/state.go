@@ -27,7 +27,11 @@ type Status struct {
 	NextRetry time.Time // zero unless State is reconnecting
 	Attempt   int       // failed dials since the last successful welcome
 	LastError string    // human-readable reason of the last failure
-	CaughtUp  bool      // the replay after welcome has ended; live traffic follows
+	// Code is the shared error code behind LastError when the server sent
+	// one: for signed_out, CodeSessionRevoked, CodeAccountDisabled or
+	// CodeUnauthorized says why.
+	Code     string
+	CaughtUp bool // the replay after welcome has ended; live traffic follows
 }
 
 // State is a consistent snapshot of everything the UI renders outside a

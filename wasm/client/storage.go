@@ -107,6 +107,17 @@ func (m *MemoryStorage) List(_ context.Context, bucket string) ([]KV, error) {
 	return out, nil
 }
 
+// Clear empties every bucket at once, as one IndexedDB transaction does.
+func (m *MemoryStorage) Clear(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	m.buckets = map[string]map[string][]byte{}
+	return nil
+}
+
 // TokenStore keeps the sealed resume token for the life of the tab:
 // sessionStorage in the browser, MemoryTokens natively.
 type TokenStore interface {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"sync/atomic"
 
 	"natter/shared"
@@ -37,9 +38,18 @@ type Env struct {
 	// AfterSignIn runs after this device signed in or registered, so the
 	// engine can connect with the new session cookie.
 	AfterSignIn func(shared.User)
-	// AfterSignOut runs after the session ended, so the engine can forget the
-	// user's cached data before someone else signs in on this device.
-	AfterSignOut func()
+	// SignOut ends this device's session (every session with all) and wipes
+	// everything of the user from this device; main then loads the sign-in
+	// page. An error means nothing was wiped and the user is still signed in.
+	SignOut func(ctx context.Context, all bool) error
+	// SessionGone runs when the account API answered 401 (or 403
+	// account_disabled) although this device holds the user's data: the
+	// session ended while the connection was down, so the data goes as on a
+	// revocation. sessionEnded words the reason from the answer.
+	SessionGone func(client.SignOut)
+	// SignedOut is why the previous page signed the user out of this device,
+	// for the sign-in page to say (zero Code: nothing to say).
+	SignedOut client.SignOut
 
 	// OnScreenChange runs when the conversation on screen changes ("" for
 	// none), so main can tell the user's other tabs what this one shows. It

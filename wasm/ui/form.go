@@ -45,7 +45,18 @@ func fromError(err error) formErrors {
 // unauthorized reports whether err says the device is not signed in.
 func unauthorized(err error) bool {
 	var fe *client.FormError
-	return errors.As(err, &fe) && (fe.Status == 401 || fe.Has(shared.CodeUnauthorized) || fe.Has(shared.CodeSessionRevoked))
+	return errors.As(err, &fe) && (fe.Status == 401 || fe.Has(shared.CodeUnauthorized) || fe.Has(shared.CodeSessionRevoked) ||
+		fe.Has(shared.CodeAccountDisabled))
+}
+
+// sessionEnded is why an account API answer says the session is gone: the
+// account is disabled, or the session ended.
+func sessionEnded(err error) client.SignOut {
+	var fe *client.FormError
+	if errors.As(err, &fe) && fe.Has(shared.CodeAccountDisabled) {
+		return client.SignOut{Code: shared.CodeAccountDisabled, Message: fe.Errors[0].Message}
+	}
+	return client.SignOut{Code: shared.CodeUnauthorized}
 }
 
 // fieldSpec describes one labelled input of a form.

@@ -101,6 +101,9 @@ func (p *userPicker) search(ctx app.Context, more bool) {
 					p.err = "Search needs a connection. Showing people you already talk with."
 				case unauthorized(err):
 					p.err = "You are signed out. Sign in again to search."
+					if p.env.SessionGone != nil {
+						p.env.SessionGone(sessionEnded(err)) // wipes only what this device holds
+					}
 				default:
 					p.err = "Search failed: " + fromError(err)[""]
 				}

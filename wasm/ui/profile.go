@@ -6,6 +6,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"natter/shared"
+	"natter/wasm/client"
 )
 
 // Profile lets the user change their nickname, email and password, and sign
@@ -21,6 +22,8 @@ type Profile struct {
 	busy, saved                                   bool
 	signingOut                                    string // "", "one" or "all"
 	signOutErr                                    string
+	confirmOut                                    string        // "", "one" or "all": the confirmation shown
+	unsent                                        client.Unsent // what the shown confirmation would delete
 }
 
 // OnMount fills the form from the signed-in user.
@@ -66,15 +69,15 @@ func (c *Profile) Render() app.UI {
 			),
 			app.Div().Class("card").Body(
 				app.H2().Class("card-title").Text("Sessions"),
-				app.P().Class("muted").Text("Signing out removes this device's copy of your conversations and any messages not sent yet."),
-				app.Div().Class("row-actions").Body(
-					app.Button().ID("signout").Type("button").Class("btn", "btn-secondary").
-						Aria("busy", boolAttr(c.signingOut == "one")).OnClick(c.signOut(false)).
-						Text(when(c.signingOut != "one", "Sign out")+when(c.signingOut == "one", "Signing out…")),
-					app.Button().ID("signout-all").Type("button").Class("btn", "btn-danger-ghost").
-						Aria("busy", boolAttr(c.signingOut == "all")).OnClick(c.signOut(true)).
-						Text(when(c.signingOut != "all", "Sign out of all devices")+when(c.signingOut == "all", "Signing out…")),
-				),
+				app.P().Class("muted").Text("Signing out deletes this device's copy of your conversations, your drafts and any messages or changes not sent yet."),
+				app.If(c.confirmOut == "", func() app.UI {
+					return app.Div().Class("row-actions").Body(
+						app.Button().ID("signout").Type("button").Class("btn", "btn-secondary").OnClick(c.askSignOut(false)).Text("Sign out"),
+						app.Button().ID("signout-all").Type("button").Class("btn", "btn-danger-ghost").OnClick(c.askSignOut(true)).Text("Sign out of all devices"),
+					)
+				}).Else(func() app.UI {
+					return &signOutPanel{P: c, All: c.confirmOut == "all", Unsent: c.unsent, Busy: c.signingOut != ""}
+				}),
 				fieldError("signout-error", c.signOutErr),
 			),
 			&BlockedPeople{Env: c.Env, Me: c.Me},
@@ -130,6 +133,10 @@ func (c *Profile) submit(ctx app.Context, e app.Event) {
 			c.busy = false
 			if err != nil {
 				if unauthorized(err) {
+					if c.Env.SessionGone != nil {
+						c.Env.SessionGone(sessionEnded(err)) // ended while away: wipe, then sign in
+						return
+					}
 					ctx.Navigate(signInPath(shared.RouteProfile))
 					return
 				}
@@ -161,30 +168,42 @@ func (c *Profile) focusFirstError(ctx app.Context) bool {
 	return false
 }
 
+// askSignOut shows the confirmation, with what signing out would delete
+// from this device counted now.
+func (c *Profile) askSignOut(all bool) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		c.confirmOut, c.signOutErr = "one", ""
+		if all {
+			c.confirmOut = "all"
+		}
+		c.unsent = c.Env.Engine.Unsent()
+	}
+}
+
+// cancelSignOut closes the confirmation; nothing was deleted.
+func (c *Profile) cancelSignOut(ctx app.Context, e app.Event) {
+	c.confirmOut = ""
+	focusID(ctx, "signout")
+}
+
+// signOut ends the session and wipes this device; main then loads the
+// sign-in page. On failure the user stays signed in with the error shown.
 func (c *Profile) signOut(all bool) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
-		if c.signingOut != "" {
+		if c.signingOut != "" || c.Env.SignOut == nil {
 			return
 		}
-		c.signingOut, c.signOutErr = "one", ""
-		if all {
-			c.signingOut = "all"
-		}
+		c.signingOut, c.signOutErr = c.confirmOut, ""
 		ctx.Async(func() {
-			err := c.Env.API.SignOut(ctx, all)
+			err := c.Env.SignOut(ctx, all)
 			ctx.Dispatch(func(ctx app.Context) {
 				c.signingOut = ""
-				if err != nil && !unauthorized(err) {
+				if err != nil {
 					c.signOutErr = fromError(err)[""]
 					if c.signOutErr == "" {
 						c.signOutErr = err.Error()
 					}
-					return
 				}
-				if c.Env.AfterSignOut != nil {
-					c.Env.AfterSignOut()
-				}
-				ctx.Navigate(shared.RouteSignIn)
 			})
 		})
 	}

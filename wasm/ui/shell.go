@@ -85,6 +85,11 @@ func (s *Shell) OnDismount() {
 // OnNav picks up the new page after a navigation.
 func (s *Shell) OnNav(ctx app.Context) {
 	s.path = ctx.Page().URL().Path
+	// Leaving a page is when a draft typed there must be durable: the
+	// debounced write may not have run yet, and a reload or a closed tab
+	// soon after would lose it (a write started in pagehide may never
+	// complete).
+	ctx.Async(s.Env.Engine.Flush)
 	s.refresh(ctx) // fresh state: a sign-in may have just woken the engine
 }
 
@@ -142,6 +147,11 @@ func (s *Shell) checkAuth(ctx app.Context) {
 				s.Env.user, s.auth = u, authOK
 			case unauthorized(err):
 				s.auth = authNone
+				if held := s.Env.Engine.Unsent(); (held.Actions > 0 || held.Drafts > 0) && s.Env.SessionGone != nil {
+					// Revoked while this device was away, with things of the
+					// user still stored here: they go as on a revocation.
+					s.Env.SessionGone(sessionEnded(err))
+				}
 			default:
 				if s.auth == authUnknown {
 					s.auth = authUnreachable
@@ -276,6 +286,12 @@ func (s *Shell) banners() app.UI {
 			icon("alert"),
 			app.Span().Class("banner-text").Text(s.Env.StorageWarning),
 		))
+	}
+	if s.path == shared.RouteSignIn && s.Env.SignedOut.Code != "" {
+		items = append(items, signedOutNotice(s.Env.SignedOut))
+	}
+	if ch := failedChanges(s.Env, s.st); ch != nil {
+		items = append(items, ch)
 	}
 	if s.st.StorageError != "" {
 		items = append(items, app.Div().ID("banner-storage").Class("banner", "banner-danger").Role("alert").Body(
