@@ -45,7 +45,9 @@ func TestMyData(t *testing.T) {
 		TypeInto("#delete-password", "a long enough password"),
 		Click("#delete-account"),
 		Visible("#signin-login"),
+		WaitText("#signed-out-notice", "Your account was deleted."),
 	)
+	b.Shots(t, "signin-account-deleted")
 	res := srv.MustPost(t, shared.APISignIn, nil, shared.SignInRequest{Login: "leaver@example.com", Password: "a long enough password"}, nil)
 	if res.StatusCode == http.StatusOK {
 		t.Fatal("the deleted account can still sign in")

@@ -6,6 +6,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"natter/shared"
+	"natter/wasm/client"
 )
 
 // deletionEffect says what deleting an account does, where the button is,
@@ -92,6 +93,10 @@ func (c *MyData) export(ctx app.Context, e app.Event) {
 		ctx.Dispatch(func(ctx app.Context) {
 			c.exporting = false
 			if err != nil {
+				if unauthorized(err) && c.Env.SessionGone != nil {
+					c.Env.SessionGone(sessionEnded(err)) // ended while away: wipe, then sign in
+					return
+				}
 				if unauthorized(err) {
 					ctx.Navigate(signInPath(shared.RouteProfile))
 					return
@@ -105,9 +110,8 @@ func (c *MyData) export(ctx app.Context, e app.Event) {
 	})
 }
 
-// remove deletes the account; on success this device forgets the user
-// (the server also closes its connection with session_revoked) and shows
-// the sign-in page.
+// remove deletes the account; on success this device wipes what it holds
+// of the user and shows the sign-in page.
 func (c *DeleteAccount) remove(ctx app.Context, e app.Event) {
 	e.PreventDefault()
 	if c.deleting {
@@ -131,8 +135,14 @@ func (c *DeleteAccount) remove(ctx app.Context, e app.Event) {
 			}
 			c.password = ""
 			clearInput("delete-password")
-			if c.Env.AfterSignOut != nil {
-				c.Env.AfterSignOut()
+			// The account is gone: this device forgets everything of it
+			// (the engine's wipe, as on any revocation) and shows sign-in
+			// with the reason. The server closes the connection with the
+			// same reason, which the engine takes as the same event.
+			gone := client.SignOut{Code: shared.CodeSessionRevoked, Message: shared.AccountDeletedMessage}
+			if c.Env.SessionGone != nil {
+				c.Env.SessionGone(gone)
+				return
 			}
 			ctx.Navigate(shared.RouteSignIn)
 		})

@@ -35,6 +35,8 @@ func signOutText(r client.SignOut) (title, detail string) {
 			return "You were signed out of this device because you signed out in another tab or on another device.", wipedNote
 		case "Your password was changed on another device.":
 			return "You were signed out of this device because your password was changed on another device.", wipedNote
+		case shared.AccountDeletedMessage:
+			return "Your account was deleted.", wipedNote
 		}
 		return "You were signed out of this device because your session was ended elsewhere.", said + wipedNote
 	default:
