@@ -28,6 +28,8 @@ type AccountExport struct {
 	// NATTER_SEEN_RETENTION).
 	Reads    []ExportRead     `json:"reads"`
 	Sessions []shared.Session `json:"sessions"`
+	// Blocked are the people they blocked (never who blocked them).
+	Blocked []shared.Block `json:"blocked"`
 }
 
 // ExportProfile is the account itself, without the password hash (a hash
@@ -118,6 +120,21 @@ func (s *Store) ExportAccount(ctx context.Context, userID int64) (AccountExport,
 		out.Sessions = make([]shared.Session, len(sess))
 		for i, r := range sess {
 			out.Sessions[i] = r.session()
+		}
+		var blocks []struct {
+			UserID    int64     `bun:"user_id"`
+			Nickname  string    `bun:"nickname"`
+			CreatedAt time.Time `bun:"created_at"`
+		}
+		err = tx.NewRaw(`SELECT b.blocked_id AS user_id, u.nickname, b.created_at
+			FROM blocks b JOIN users u ON u.id = b.blocked_id
+			WHERE b.blocker_id = ? ORDER BY b.created_at, b.blocked_id`, userID).Scan(ctx, &blocks)
+		if err != nil {
+			return err
+		}
+		out.Blocked = make([]shared.Block, len(blocks))
+		for i, b := range blocks {
+			out.Blocked[i] = shared.Block{UserID: b.UserID, Nickname: b.Nickname, CreatedAt: utc(b.CreatedAt)}
 		}
 		return nil
 	})

@@ -32,9 +32,18 @@ func TestExportAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, err := s.BlockUser(ctx, ann.ID, cid.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BlockUser(ctx, bob.ID, ann.ID); err != nil {
+		t.Fatal(err)
+	}
 	exp, err := s.ExportAccount(ctx, ann.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(exp.Blocked) != 1 || exp.Blocked[0].UserID != cid.ID {
+		t.Fatalf("blocked = %+v, want only cid (not who blocked ann)", exp.Blocked)
 	}
 	if exp.Profile.ID != ann.ID || exp.Profile.Email != ann.Email || exp.Profile.Nickname != "ann" {
 		t.Fatalf("profile = %+v", exp.Profile)

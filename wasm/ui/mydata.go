@@ -44,7 +44,7 @@ func (c *MyData) Render() app.UI {
 	return app.Div().Class("card").ID("my-data").Body(
 		app.H2().Class("card-title").Text("Your data"),
 		app.P().Class("muted").Text("Download what Natter keeps about you as a JSON file: your profile, "+
-			"the conversations you are in, the messages you sent, what you read and your signed-in devices."),
+			"the conversations you are in, the messages you sent, what you read, your signed-in devices and whom you blocked."),
 		app.Div().Class("row-actions").Body(
 			app.Button().ID("export-data").Type("button").Class("btn", "btn-secondary").
 				Aria("busy", boolAttr(c.exporting)).OnClick(c.export).

@@ -45,7 +45,7 @@ func adminCmdWith(open storeOpener) *cobra.Command {
 	a := &admin{open: open}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Administer users, conversations, sessions and invites",
+		Short: "Administer users, conversations, sessions, invites and backups",
 		Long: `Administer Natter through its database (DATABASE_URL, or the embedded
 PostgreSQL under NATTER_DATA). Changes that running servers must see at once
 (a disabled user, a revoked session, an announcement) reach them through
