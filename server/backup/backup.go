@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,4 +259,27 @@ func Restore(ctx context.Context, t Target, dumpPath string) error {
 		return fmt.Errorf("backup: pg_restore: %w: %s", err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil
+}
+
+// FromURL makes a database URL as Natter takes it (DATABASE_URL, read by
+// pgdriver) into what PostgreSQL's programs (libpq) read: pgdriver wants a
+// unix socket's file in host (…/.s.PGSQL.5432), libpq its directory and
+// the port. The password is taken out and returned apart, for PGPASSWORD,
+// so ps never shows it on pg_dump's command line.
+func FromURL(dsn string) (conninfo, password string) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn, ""
+	}
+	if u.User != nil {
+		password, _ = u.User.Password()
+		u.User = url.User(u.User.Username())
+	}
+	q := u.Query()
+	if h := q.Get("host"); strings.HasPrefix(h, "/") && strings.HasPrefix(filepath.Base(h), ".s.PGSQL.") {
+		q.Set("host", filepath.Dir(h))
+		q.Set("port", strings.TrimPrefix(filepath.Base(h), ".s.PGSQL."))
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), password
 }

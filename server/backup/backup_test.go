@@ -86,3 +86,22 @@ func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+func TestFromURL(t *testing.T) {
+	tests := []struct {
+		name, in, want, pw string
+	}{
+		{"tcp", "postgres://natter:s3cret@db:5432/natter?sslmode=disable", "postgres://natter@db:5432/natter?sslmode=disable", "s3cret"},
+		{"socket file", "postgres://natter:pw@/natter?host=%2Fvar%2Frun%2Fpg%2F.s.PGSQL.5433&sslmode=disable",
+			"postgres://natter@/natter?host=%2Fvar%2Frun%2Fpg&port=5433&sslmode=disable", "pw"},
+		{"socket directory", "postgres://natter@/natter?host=%2Fvar%2Frun%2Fpg", "postgres://natter@/natter?host=%2Fvar%2Frun%2Fpg", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, pw := FromURL(tt.in)
+			if got != tt.want || pw != tt.pw {
+				t.Fatalf("FromURL = %q, %q; want %q, %q", got, pw, tt.want, tt.pw)
+			}
+		})
+	}
+}

@@ -132,9 +132,7 @@ func (a *admin) restore(c *cobra.Command, cfg config, file string, force bool) e
 			"(or an empty database), or add --force to delete what it holds first")
 	}
 	if !empty {
-		// Everything Natter made belongs to its role, which can drop it
-		// all without being a superuser.
-		if _, err := st.DB.ExecContext(ctx, "DROP OWNED BY CURRENT_USER"); err != nil {
+		if _, err := st.DB.ExecContext(ctx, dropPublic); err != nil {
 			return fmt.Errorf("restore: empty the target: %w", err)
 		}
 	}
@@ -155,6 +153,38 @@ func (a *admin) restore(c *cobra.Command, cfg config, file string, force bool) e
 			filepath.Base(file), when(meta.CreatedAt), meta.Schema, rep.Users, rep.Conversations, rep.Messages)
 	})
 }
+
+// dropPublic empties the public schema of the target for restore --force:
+// every table (with its indexes and serial sequences), view, sequence,
+// routine and type in it. Natter's role owns them all and can drop them
+// without being a superuser. Unlike DROP OWNED, it leaves the role's
+// privileges on the database itself alone, and unlike dropping the schema
+// it needs no right on the schema beyond using it.
+const dropPublic = `DO $$
+DECLARE
+	stmt text;
+	-- Every statement is worded before the first runs: a CASCADE drops
+	-- sequences and types later rows name.
+	stmts text[] := ARRAY(
+		SELECT format('DROP %s IF EXISTS %s CASCADE',
+			CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+				WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, c.oid::regclass)
+		FROM pg_class c
+		WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+		ORDER BY c.relkind IN ('r', 'p') DESC
+	) || ARRAY(
+		SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure)
+		FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+	) || ARRAY(
+		SELECT format('DROP %s IF EXISTS %s CASCADE', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype)
+		FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid
+		WHERE t.typnamespace = 'public'::regnamespace AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))
+	);
+BEGIN
+	FOREACH stmt IN ARRAY stmts LOOP
+		EXECUTE stmt;
+	END LOOP;
+END $$`
 
 // quietLog is the logger of admin commands: warnings and errors only, on
 // standard error.

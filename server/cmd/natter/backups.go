@@ -64,7 +64,8 @@ func openTarget(ctx context.Context, cfg config, log *slog.Logger, own bool) (*s
 			return nil, backup.Target{}, nil, err
 		}
 		bin, _ := pglocal.FindBinaries() // empty: pg_dump from PATH
-		return st, backup.Target{Conninfo: cfg.DatabaseURL, BinDir: bin}, func() { _ = st.Close() }, nil
+		conninfo, pw := backup.FromURL(cfg.DatabaseURL)
+		return st, backup.Target{Conninfo: conninfo, Password: pw, BinDir: bin}, func() { _ = st.Close() }, nil
 	}
 	dir := filepath.Join(cfg.DataDir, "postgres")
 	running := !own && clusterRunning(dir)
