@@ -18,7 +18,6 @@ import (
 
 	"natter/server/backup"
 	"natter/server/pglocal"
-	"natter/server/pgtest"
 	"natter/server/store"
 	"natter/shared"
 )
@@ -305,49 +304,4 @@ func rewriteBackup(t *testing.T, src, dst string, edit func(*backup.Meta, []byte
 	if err := os.WriteFile(dst, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestBackupRestoreDatabaseURL runs backup and restore against DATABASE_URL
-// (two databases of the test cluster, reached through pgdriver's socket
-// URL, which the programs get in libpq's form), including the refusal of a
-// non-empty target and --force.
-func TestBackupRestoreDatabaseURL(t *testing.T) {
-	ctx := context.Background()
-	src, dst := pgtest.MustDSN(t), pgtest.MustEmptyDSN(t)
-	t.Setenv("NATTER_DATA", t.TempDir())
-	st := store.New(pgtest.Open(t, src))
-	ann, err := st.CreateUser(ctx, "ann@example.org", "ann", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, _ := st.CreateUser(ctx, "bob@example.org", "bob", "x")
-	conv, err := st.CreateConversation(ctx, ann.ID, shared.NewUUIDv7(), shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []sent
-	for i := range 20 {
-		m, err := st.SendMessage(ctx, ann.ID, shared.NewUUIDv7(), conv.ID, fmt.Sprint("m", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, sent{conv.ID, m.Body, m.Seq})
-	}
-	t.Setenv("DATABASE_URL", src)
-	file := filepath.Join(t.TempDir(), "url.tar")
-	if _, err := runAdmin("backup", "--out", file); err != nil {
-		t.Fatalf("backup: %v", err)
-	}
-	t.Setenv("DATABASE_URL", dst)
-	if _, err := runAdmin("restore", file); err != nil {
-		t.Fatalf("restore: %v", err)
-	}
-	checkRestored(t, store.New(pgtest.Open(t, dst)), conv.ID, want)
-	if _, err := runAdmin("restore", file); err == nil || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("restore into a full database: %v", err)
-	}
-	if _, err := runAdmin("restore", "--force", file); err != nil {
-		t.Fatalf("restore --force: %v", err)
-	}
-	checkRestored(t, store.New(pgtest.Open(t, dst)), conv.ID, want)
 }
