@@ -32,10 +32,11 @@ type UpgradeError struct {
 // Error names `natter admin pg-upgrade`, because the person reading it is
 // an operator whose server just refused to start.
 func (e *UpgradeError) Error() string {
-	return fmt.Sprintf("pglocal: the database in %s was made by PostgreSQL %d, whose programs are not installed; "+
-		"PostgreSQL %d is. Stop here and run `natter admin pg-upgrade` to move the data to PostgreSQL %d "+
-		"(the old directory is kept), or install PostgreSQL %d again (apt-get install postgresql-%d)",
-		e.Dir, e.Cluster, e.Installed, e.Installed, e.Cluster, e.Cluster)
+	return fmt.Sprintf("pglocal: the database in %[1]s was made by PostgreSQL %[2]d, whose programs are not installed, "+
+		"and PostgreSQL %[3]d cannot open it. Install PostgreSQL %[2]d's programs again (apt-get install postgresql-%[2]d), "+
+		"then run `natter admin pg-upgrade` to move the data to PostgreSQL %[3]d (the old directory is kept); "+
+		"or restore your latest `natter admin backup` into a new NATTER_DATA",
+		e.Dir, e.Cluster, e.Installed)
 }
 
 // Is makes errors.Is(err, ErrNeedsUpgrade) true.
