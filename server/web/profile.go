@@ -74,15 +74,8 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if req.NewPassword != "" {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PasswordWait)
-		h, err := password.HashContext(ctx, req.NewPassword)
-		cancel()
-		if errors.Is(err, password.ErrBusy) {
-			busy(w)
-			return
-		}
-		if err != nil {
-			s.internalError(w, "hash password", err)
+		h, ok := s.hashPassword(w, r, req.NewPassword)
+		if !ok {
 			return
 		}
 		hash = &h

@@ -120,15 +120,8 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		throttled(w, wait, "Too many new accounts from your network. Try again in %s.")
 		return
 	}
-	hashCtx, cancel := context.WithTimeout(ctx, s.cfg.PasswordWait)
-	defer cancel()
-	hash, err := password.HashContext(hashCtx, req.Password)
-	if errors.Is(err, password.ErrBusy) {
-		busy(w)
-		return
-	}
-	if err != nil {
-		s.internalError(w, "hash password", err)
+	hash, ok := s.hashPassword(w, r, req.Password)
+	if !ok {
 		return
 	}
 	if !emailTaken {
@@ -177,6 +170,24 @@ func throttled(w http.ResponseWriter, wait time.Duration, format string) {
 }
 
 // busy answers 503 when every argon2 slot stayed taken for PasswordWait.
+// hashPassword hashes a new password within PasswordWait, answering the
+// request itself (503 when every argon2 slot stayed busy, 500 on failure)
+// when it cannot.
+func (s *Server) hashPassword(w http.ResponseWriter, r *http.Request, pw string) (string, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PasswordWait)
+	defer cancel()
+	hash, err := password.HashContext(ctx, pw)
+	if errors.Is(err, password.ErrBusy) {
+		busy(w)
+		return "", false
+	}
+	if err != nil {
+		s.internalError(w, "hash password", err)
+		return "", false
+	}
+	return hash, true
+}
+
 func busy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "2")
 	writeError(w, http.StatusServiceUnavailable, shared.FieldError{Code: shared.CodeUnavailable,

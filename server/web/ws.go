@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -50,8 +51,6 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusPolicyViolation, e.Code)
 		return
 	}
-	s.conns.Add(1)
-	defer s.conns.Done()
 	c, err := s.chat.Open(sess, wsConn{ws})
 	if err != nil {
 		var se *shared.Error
@@ -61,29 +60,38 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusTryAgainLater, "refused")
 		return
 	}
-	defer c.Close()
-	s.read(ws, c)
+	s.conns.Add(1)
+	// The handler returns now and a goroutine of our own reads: net/http
+	// then lets go of the request and its buffers, which an idle
+	// connection would otherwise hold for as long as it lives.
+	go func() {
+		defer s.conns.Done()
+		defer c.Close()
+		s.read(ws, c)
+	}()
 }
 
-// read takes the client's frames until the connection ends. It needs no
-// goroutine besides the one net/http gave it: the hub closes the socket when
-// it drops the client, which ends the read, and the heartbeat reaches all
-// connections from one ticker.
+// read takes the client's frames until the connection ends: the hub closes
+// the socket when it drops the client, which ends the read, and the
+// heartbeat reaches all connections from one ticker. A client silent for
+// three heartbeats is taken for gone (a half-open connection): one timer per
+// connection, reset on every frame, closes it; reads carry no deadline of
+// their own, so a read costs no context and no timer.
 func (s *Server) read(ws *websocket.Conn, c *chat.Conn) {
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
+	ctx := s.ctx
 	write := func(ctx context.Context, frame []byte) error { return ws.Write(ctx, websocket.MessageText, frame) }
 	idle := 3 * s.cfg.Heartbeat
+	silent := time.AfterFunc(idle, func() { _ = ws.CloseNow() })
+	defer silent.Stop()
 	for {
-		rctx, rcancel := context.WithTimeout(ctx, idle)
-		typ, data, err := ws.Read(rctx)
-		rcancel()
+		typ, data, err := ws.Read(context.Background())
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				s.log.Info("ws: frame too large", "session", c.SessionID())
 			}
 			return
 		}
+		silent.Reset(idle)
 		if typ != websocket.MessageText {
 			if !c.Malformed("", "Frames must be JSON text.") {
 				return

@@ -101,6 +101,12 @@ func (s *IDB) run(ctx context.Context, bucket, mode string, f func(store js.Valu
 	if err != nil {
 		return err
 	}
+	return awaitTx(ctx, tx)
+}
+
+// awaitTx waits for a transaction to complete, or to fail or abort with its
+// error (QuotaExceededError surfaces here).
+func awaitTx(ctx context.Context, tx js.Value) error {
 	ch := make(chan error, 1)
 	done := js.FuncOf(func(js.Value, []js.Value) any { ch <- nil; return nil })
 	fail := js.FuncOf(func(js.Value, []js.Value) any {
@@ -199,29 +205,10 @@ func (s *IDB) Clear(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("browser: clear: %w", err)
 	}
-	ch := make(chan error, 1)
-	done := js.FuncOf(func(js.Value, []js.Value) any { ch <- nil; return nil })
-	fail := js.FuncOf(func(js.Value, []js.Value) any {
-		select {
-		case ch <- jsErr(tx.Get("error")):
-		default:
-		}
-		return nil
-	})
-	defer done.Release()
-	defer fail.Release()
-	tx.Set("oncomplete", done)
-	tx.Set("onerror", fail)
-	tx.Set("onabort", fail)
-	select {
-	case err := <-ch:
-		if err != nil {
-			return fmt.Errorf("browser: clear: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := awaitTx(ctx, tx); err != nil {
+		return fmt.Errorf("browser: clear: %w", err)
 	}
+	return nil
 }
 
 // bytesOf copies a stored value out: a Uint8Array, or a string from an

@@ -53,6 +53,8 @@ type options struct {
 	settle          time.Duration
 	repo            string
 	natterBin       string
+	against         string // paired mode: the older binary
+	rounds          int
 	perfDir         string
 	keep            bool
 }
@@ -78,6 +80,8 @@ func parseFlags() *options {
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "memory: wait after the last connection caught up before reading RSS")
 	flag.StringVar(&o.repo, "repo", "", "the Natter repository (default: found from the working directory)")
 	flag.StringVar(&o.natterBin, "natter", "", "a prebuilt natter binary to run (default: go build ./server/cmd/natter)")
+	flag.StringVar(&o.against, "against", "", "paired mode: an older natter binary; every round runs the scenarios on it and on the new one, alternating, and a table of ratios follows")
+	flag.IntVar(&o.rounds, "rounds", 2, "paired mode: how many old/new rounds")
 	flag.StringVar(&o.perfDir, "perf", "", "directory for Linux perf CPU profiles of the server in the saturated phases (needs perf)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (cluster, server logs) in /tmp")
 	flag.Parse()
@@ -106,6 +110,14 @@ func main() {
 }
 
 func (o *options) check() error {
+	if o.against != "" {
+		if st, err := os.Stat(o.against); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return fmt.Errorf("-against must name an executable natter binary: %q", o.against)
+		}
+		if o.rounds < 1 {
+			return fmt.Errorf("-rounds must be at least 1, not %d", o.rounds)
+		}
+	}
 	if o.members < 2 || o.members > 1000 {
 		return fmt.Errorf("-members must be 2 to 1000 (a conversation's limit), not %d", o.members)
 	}

@@ -69,6 +69,23 @@ func run(ctx context.Context, o *options) error {
 		logf("seeded in %s", time.Since(t).Round(time.Millisecond))
 		rep.natterBin = bin
 	}
+
+	if o.against != "" {
+		return runPaired(ctx, o, rep, func(bin string) *report {
+			r := *rep
+			r.natterBin = bin
+			runScenarios(ctx, o, &r, db, seeds, root, repo)
+			return &r
+		})
+	}
+	runScenarios(ctx, o, rep, db, seeds, root, repo)
+	rep.print(os.Stdout)
+	return ctx.Err()
+}
+
+// runScenarios runs the chosen scenarios against rep.natterBin, each with a
+// fresh server process, and fills rep with their results.
+func runScenarios(ctx context.Context, o *options, rep *report, db *database, seeds seeded, root, repo string) {
 	startNatter := func(ctx context.Context, name string) (*server, error) {
 		addr, err := freeAddr()
 		if err != nil {
@@ -87,7 +104,6 @@ func run(ctx context.Context, o *options) error {
 		srv.metricsAddr = metricsAddr
 		return srv, nil
 	}
-
 	phases, _ := o.fanPhases()
 	perPhase := o.duration + 2*o.drainTimeout + 5*time.Second
 	if o.want("fanout") {
@@ -148,8 +164,6 @@ func run(ctx context.Context, o *options) error {
 			return err
 		})
 	}
-	rep.print(os.Stdout)
-	return ctx.Err()
 }
 
 // scenario runs fn with a deadline and logs its failure.
