@@ -89,6 +89,9 @@ func openTarget(ctx context.Context, cfg config, log *slog.Logger, own bool) (*s
 		stop()
 		return nil, backup.Target{}, nil, err
 	}
+	if own {
+		log.Info("embedded PostgreSQL running", "dir", cluster.Dir(), "bin", cluster.BinDir())
+	}
 	conninfo, pw := cluster.Conninfo("natter")
 	return st, backup.Target{Conninfo: conninfo, Password: pw, BinDir: cluster.BinDir()},
 		func() { _ = st.Close(); stop() }, nil
