@@ -19,6 +19,10 @@ type Event struct {
 	// ExceptSession, when not 0, skips that session's connections (e.g. the
 	// sender's own typing).
 	ExceptSession int64
+	// Presence, when set, is not for clients: it carries one node's
+	// presence to the other nodes' hubs (UserIDs and Payload are empty).
+	// Brokers carry it like any event; see NodePresence.
+	Presence *NodePresence
 }
 
 // Broker carries events to every node's hub, this one included: a hub only
@@ -101,6 +105,11 @@ func (h *Hub) PublishBatch(evs []Event) {
 func (h *Hub) deliver(evs []Event) {
 	for _, c := range h.fanout(evs) {
 		h.slowed(c)
+	}
+	for i := range evs {
+		if np := evs[i].Presence; np != nil {
+			h.remotePresence(np)
+		}
 	}
 }
 
