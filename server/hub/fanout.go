@@ -40,6 +40,20 @@ type Broker interface {
 	Close() error
 }
 
+// Interest is implemented by brokers that hand a node only the events of
+// users connected to it (NATS, with a subject per user), rather than every
+// event of the cluster (PostgreSQL NOTIFY). The hub calls Watch on every
+// Attach, before Attach returns, and Unwatch when that client goes; the
+// broker counts them and stops listening for a user at the last Unwatch.
+type Interest interface {
+	// Watch starts delivery of userID's events to this node, if it has not
+	// started already; once it returns, events published anywhere reach
+	// this node (so a replay that follows misses nothing).
+	Watch(userID int64)
+	// Unwatch undoes one Watch.
+	Unwatch(userID int64)
+}
+
 // ErrBrokerClosed is returned by the local broker after Close.
 var ErrBrokerClosed = errors.New("hub: broker closed")
 

@@ -234,6 +234,10 @@ func (h *Hub) Attach(userID, sessionID int64, conn Conn) *Client {
 	if closed {
 		c.gone.Store(true)
 		c.kill(ErrClosed) // starts the writer that closes the Conn
+		return c
+	}
+	if in, ok := h.broker.(Interest); ok {
+		in.Watch(userID)
 	}
 	return c
 }
@@ -333,6 +337,9 @@ func (h *Hub) remove(c *Client) {
 	}
 	h.mu.Unlock()
 	h.leave(c)
+	if in, ok := h.broker.(Interest); ok && c.tracked {
+		in.Unwatch(c.userID)
+	}
 }
 
 // slowed completes cutting off a client that enqueue found over its bound

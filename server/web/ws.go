@@ -50,7 +50,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
-	c, err := s.chat.Open(sess, wsConn{ws})
+	c, err := s.chat.Open(r.Context(), sess, wsConn{ws})
 	if err != nil {
 		var se *shared.Error
 		if errors.As(err, &se) {
