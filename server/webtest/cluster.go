@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,4 +50,11 @@ func MustCluster(tb testing.TB, n int, newBroker BrokerFunc, opts ...Option) []*
 		nodes[i] = s
 	}
 	return nodes
+}
+
+// Remote returns a Server for a node running elsewhere (a `natter serve`
+// subprocess) at url, e.g. http://127.0.0.1:8080: the HTTP and WebSocket
+// helpers work on it; Store, Hub, Web, Stop and Start do not.
+func Remote(url string) *Server {
+	return &Server{URL: url, WSURL: "ws" + strings.TrimPrefix(url, "http") + shared.PathWebSocket}
 }
