@@ -114,7 +114,73 @@ func (p *proc) kill(t *testing.T) {
 // device replays on another node and every message exists once, in order,
 // for a reader on the third.
 func TestProcessKilledWhileSending(t *testing.T) {
-	bin := mustBuildNatter(t)
+	eachProcessCluster(t, func(t *testing.T, dsn string, nodes []*proc) {
+		ann, ha := nodes[1].MustSignUp(t, "ann")
+		bob, hb := nodes[1].MustSignUp(t, "bob")
+		wa := nodes[0].MustConnect(t, ha, nil)
+		wb := nodes[2].MustConnect(t, hb, nil)
+		conv := *wa.MustAck(t, shared.TypeConversationCreate, shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID}}).Conversation
+		wb.MustAwait(t, "the conversation, from another process", is(shared.TypeConversationUpdated))
+
+		const n = 60
+		ids := make([]string, n)
+		body := func(i int) string { return fmt.Sprintf("message %d", i) }
+		for i := range ids {
+			ids[i] = shared.NewUUIDv7()
+			_ = wa.Send(shared.TypeMessageSend, ids[i], shared.MessageSend{ConversationID: conv.ID, Body: body(i)})
+		}
+		wa.MustReply(t, ids[0])
+		nodes[0].kill(t)
+
+		wa2 := nodes[1].MustConnect(t, ha, map[string]int64{conv.ID: 0})
+		for i, id := range ids {
+			wa2.MustSend(t, shared.TypeMessageSend, id, shared.MessageSend{ConversationID: conv.ID, Body: body(i)})
+		}
+		for i, id := range ids {
+			env := wa2.MustReply(t, id)
+			ack := decode[shared.Ack](t, env)
+			if env.Type != shared.TypeAck || ack.Message == nil || ack.Message.Seq != int64(i+1) {
+				t.Fatalf("replayed action %d: %s %s", i, env.Type, env.Data)
+			}
+		}
+		// bob was live on the third process all along, but what the
+		// killed node committed and never relayed reaches him when his
+		// device resumes: merged by seq, as the client does, he has
+		// every message once.
+		wb2 := nodes[2].MustConnect(t, hb, map[string]int64{conv.ID: 0})
+		seen := map[int64]bool{}
+		for _, e := range wb2.Replay {
+			if e.Type == shared.TypeMessageCreated {
+				m := decode[shared.Message](t, e)
+				if m.Body != body(int(m.Seq-1)) {
+					t.Fatalf("seq %d holds %q", m.Seq, m.Body)
+				}
+				seen[m.Seq] = true
+			}
+		}
+		for len(seen) < n { // the rest are live events still arriving
+			m := decode[shared.Message](t, wb2.MustAwait(t, fmt.Sprintf("message %d of %d", len(seen)+1, n), is(shared.TypeMessageCreated)))
+			seen[m.Seq] = true
+		}
+		h, err := store.New(pgtest.Open(t, dsn)).History(context.Background(), ann.ID, conv.ID, 0, shared.HistoryPageMax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, m := range h.Messages {
+			seqs = append(seqs, m.Seq)
+		}
+		slices.Sort(seqs)
+		if len(seqs) != n || seqs[n-1] != n {
+			t.Fatalf("stored seqs %v: want 1..%d once each", seqs, n)
+		}
+	})
+}
+
+// eachProcessCluster builds bin/natter and runs test on three `natter
+// serve` processes on a fresh database, once per broker.
+func eachProcessCluster(t *testing.T, test func(t *testing.T, dsn string, nodes []*proc)) {
+	natterBin = mustBuildNatter(t)
 	for _, b := range []struct {
 		name string
 		env  func(t *testing.T) []string
@@ -125,66 +191,49 @@ func TestProcessKilledWhileSending(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			dsn := pgtest.MustDSN(t)
 			env := b.env(t)
-			nodes := []*proc{startProc(t, bin, dsn, env...), startProc(t, bin, dsn, env...), startProc(t, bin, dsn, env...)}
-			ann, ha := nodes[1].MustSignUp(t, "ann")
-			bob, hb := nodes[1].MustSignUp(t, "bob")
-			wa := nodes[0].MustConnect(t, ha, nil)
-			wb := nodes[2].MustConnect(t, hb, nil)
-			conv := *wa.MustAck(t, shared.TypeConversationCreate, shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID}}).Conversation
-			wb.MustAwait(t, "the conversation, from another process", is(shared.TypeConversationUpdated))
-
-			const n = 60
-			ids := make([]string, n)
-			body := func(i int) string { return fmt.Sprintf("message %d", i) }
-			for i := range ids {
-				ids[i] = shared.NewUUIDv7()
-				_ = wa.Send(shared.TypeMessageSend, ids[i], shared.MessageSend{ConversationID: conv.ID, Body: body(i)})
-			}
-			wa.MustReply(t, ids[0])
-			nodes[0].kill(t)
-
-			wa2 := nodes[1].MustConnect(t, ha, map[string]int64{conv.ID: 0})
-			for i, id := range ids {
-				wa2.MustSend(t, shared.TypeMessageSend, id, shared.MessageSend{ConversationID: conv.ID, Body: body(i)})
-			}
-			for i, id := range ids {
-				env := wa2.MustReply(t, id)
-				ack := decode[shared.Ack](t, env)
-				if env.Type != shared.TypeAck || ack.Message == nil || ack.Message.Seq != int64(i+1) {
-					t.Fatalf("replayed action %d: %s %s", i, env.Type, env.Data)
-				}
-			}
-			// bob was live on the third process all along, but what the
-			// killed node committed and never relayed reaches him when his
-			// device resumes: merged by seq, as the client does, he has
-			// every message once.
-			wb2 := nodes[2].MustConnect(t, hb, map[string]int64{conv.ID: 0})
-			seen := map[int64]bool{}
-			for _, e := range wb2.Replay {
-				if e.Type == shared.TypeMessageCreated {
-					m := decode[shared.Message](t, e)
-					if m.Body != body(int(m.Seq-1)) {
-						t.Fatalf("seq %d holds %q", m.Seq, m.Body)
-					}
-					seen[m.Seq] = true
-				}
-			}
-			for len(seen) < n { // the rest are live events still arriving
-				m := decode[shared.Message](t, wb2.MustAwait(t, fmt.Sprintf("message %d of %d", len(seen)+1, n), is(shared.TypeMessageCreated)))
-				seen[m.Seq] = true
-			}
-			h, err := store.New(pgtest.Open(t, dsn)).History(context.Background(), ann.ID, conv.ID, 0, shared.HistoryPageMax)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var seqs []int64
-			for _, m := range h.Messages {
-				seqs = append(seqs, m.Seq)
-			}
-			slices.Sort(seqs)
-			if len(seqs) != n || seqs[n-1] != n {
-				t.Fatalf("stored seqs %v: want 1..%d once each", seqs, n)
-			}
+			test(t, dsn, []*proc{startProc(t, natterBin, dsn, env...), startProc(t, natterBin, dsn, env...), startProc(t, natterBin, dsn, env...)})
 		})
 	}
+}
+
+// natterBin is the binary the running test built.
+var natterBin string
+
+// admin runs `natter admin args...` against dsn, as the operator would
+// while the servers run.
+func admin(t *testing.T, dsn string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(natterBin, append([]string{"admin"}, args...)...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("natter admin %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// The operator's announcement and a disabled account reach every node,
+// whichever broker carries the nodes' own events.
+func TestAdminAcrossProcesses(t *testing.T) {
+	eachProcessCluster(t, func(t *testing.T, dsn string, nodes []*proc) {
+		_, ha := nodes[0].MustSignUp(t, "ann")
+		bob, hb := nodes[0].MustSignUp(t, "bob")
+		wa := nodes[0].MustConnect(t, ha, nil)
+		wb := nodes[2].MustConnect(t, hb, nil)
+		wa.MustAck(t, shared.TypeConversationCreate, shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID}})
+		wb.MustAwait(t, "the conversation", is(shared.TypeConversationUpdated))
+
+		admin(t, dsn, "announce", "maintenance", "tonight")
+		for name, w := range map[string]*webtest.WS{"ann": wa, "bob": wb} {
+			w.MustAwait(t, name+" sees the announcement", func(e shared.Envelope) bool {
+				return e.Type == shared.TypeMessageCreated && decode[shared.Message](t, e).Body == "maintenance tonight"
+			})
+		}
+
+		admin(t, dsn, "users", "disable", bob.Nickname)
+		e := decode[shared.Error](t, wb.MustAwait(t, "bob disconnected", is(shared.TypeError)))
+		if e.Code != shared.CodeAccountDisabled || !e.Fatal {
+			t.Fatalf("bob got %+v", e)
+		}
+	})
 }
