@@ -164,7 +164,7 @@ func (b *Broker) Publish(_ context.Context, evs []hub.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	msgs, err := encode(b.origin, evs)
+	msgs, err := encode(b.origin, evs, maxMessage)
 	if err != nil {
 		return fmt.Errorf("natsbroker: publish: %w", err)
 	}

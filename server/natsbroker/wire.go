@@ -31,21 +31,41 @@ type wireMessage struct {
 	Events []wireEvent `json:"e"`
 }
 
-// encode turns a batch into one message per recipient user, holding that
-// user's events in batch order, and one nodes message for presence. Each
-// event is marshalled once, however many users it goes to.
-func encode(origin string, evs []hub.Event) ([]message, error) {
-	head := []byte(`{"o":` + strconv.Quote(origin) + `,"e":[`)
-	perUser := make(map[int64]*bytes.Buffer)
-	var order []int64 // users in first-seen order, so output is deterministic
-	var nodes *bytes.Buffer
-	add := func(buf **bytes.Buffer, ev []byte) {
-		if *buf == nil {
-			*buf = bytes.NewBuffer(append([]byte(nil), head...))
-		} else {
-			(*buf).WriteByte(',')
+// maxMessage is the most bytes encode puts in one message. NATS refuses
+// more than the server's max_payload (1 MiB by default); a refresh of a
+// node's presence or a big committed batch is split below that, in order.
+// A single event larger than this still goes, alone.
+const maxMessage = 512 << 10
+
+// encode turns a batch into messages per recipient user, holding that
+// user's events in batch order, and nodes messages for presence; each at
+// most limit bytes unless one event alone is larger. Each event is
+// marshalled once, however many users it goes to.
+func encode(origin string, evs []hub.Event, limit int) ([]message, error) {
+	head := `{"o":` + strconv.Quote(origin) + `,"e":[`
+	open := make(map[int64]*bytes.Buffer) // per subject (user, 0 for nodes): the message being filled
+	var msgs []message
+	var order []int64 // subjects in first-seen order, so output is deterministic
+	flush := func(user int64) {
+		buf := open[user]
+		buf.WriteString("]}")
+		msgs = append(msgs, message{user: user, data: buf.Bytes()})
+		delete(open, user)
+	}
+	add := func(user int64, ev []byte) {
+		buf := open[user]
+		if buf != nil && buf.Len()+len(ev)+3 > limit {
+			flush(user)
+			buf = nil
 		}
-		(*buf).Write(ev)
+		if buf == nil {
+			buf = bytes.NewBufferString(head)
+			open[user] = buf
+			order = append(order, user)
+		} else {
+			buf.WriteByte(',')
+		}
+		buf.Write(ev)
 	}
 	for i := range evs {
 		ev := &evs[i]
@@ -54,27 +74,19 @@ func encode(origin string, evs []hub.Event) ([]message, error) {
 			return nil, fmt.Errorf("encode event %d: %w", i, err)
 		}
 		if ev.Presence != nil {
-			add(&nodes, b)
+			add(0, b)
 			continue
 		}
 		for _, u := range ev.UserIDs {
-			buf := perUser[u]
-			if buf == nil {
-				order = append(order, u)
+			if u != 0 {
+				add(u, b)
 			}
-			add(&buf, b)
-			perUser[u] = buf
 		}
 	}
-	msgs := make([]message, 0, len(order)+1)
-	if nodes != nil {
-		nodes.WriteString("]}")
-		msgs = append(msgs, message{data: nodes.Bytes()})
-	}
 	for _, u := range order {
-		buf := perUser[u]
-		buf.WriteString("]}")
-		msgs = append(msgs, message{user: u, data: buf.Bytes()})
+		if open[u] != nil {
+			flush(u)
+		}
 	}
 	return msgs, nil
 }
