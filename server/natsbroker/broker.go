@@ -224,7 +224,13 @@ func (b *Broker) Watch(userID int64) {
 	}
 	b.watched[userID] = &watch{n: 1, sub: sub}
 	// Holding wmu keeps a concurrent Watch of the same user from returning
-	// before the subscription is in effect.
+	// before the subscription is in effect. While NATS is away there is
+	// nothing to wait for: nats.go sends the subscription on reconnect, and
+	// OnReconnect makes the clients resume; waiting would stall every
+	// connection that opens meanwhile.
+	if !b.nc.IsConnected() {
+		return
+	}
 	if err := b.confirm(context.Background()); err != nil {
 		b.log.Warn("natsbroker: subscription not confirmed", "user", userID, "err", err)
 	}
