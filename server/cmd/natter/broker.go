@@ -29,7 +29,14 @@ type brokers struct {
 // newBrokers connects the brokers the configuration asks for.
 func newBrokers(ctx context.Context, cfg config, st *store.Store, log *slog.Logger) (*brokers, error) {
 	b := &brokers{}
-	pg, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log})
+	// Events published while a broker connection was down are lost to this
+	// node: its clients resume from their cursors, which brings them back.
+	resume := func() {
+		if h := b.live.Load(); h != nil {
+			h.DisconnectAll(reconnectEnvelope())
+		}
+	}
+	pg, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log, OnReconnect: resume})
 	if err != nil {
 		return nil, fmt.Errorf("event broker: %w", err)
 	}
@@ -37,14 +44,7 @@ func newBrokers(ctx context.Context, cfg config, st *store.Store, log *slog.Logg
 	if cfg.NATSURL == "" {
 		return b, nil
 	}
-	nb, err := natsbroker.New(ctx, cfg.NATSURL, natsbroker.Options{Name: "natter " + cfg.NodeID, Logger: log,
-		// Events published while NATS was away are lost to this node: its
-		// clients resume from their cursors, which brings them back.
-		OnReconnect: func() {
-			if h := b.live.Load(); h != nil {
-				h.DisconnectAll(reconnectEnvelope())
-			}
-		}})
+	nb, err := natsbroker.New(ctx, cfg.NATSURL, natsbroker.Options{Name: "natter " + cfg.NodeID, Logger: log, OnReconnect: resume})
 	if err != nil {
 		_ = pg.Close()
 		return nil, fmt.Errorf("event broker (NATTER_NATS_URL): %w", err)
