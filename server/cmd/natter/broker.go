@@ -29,20 +29,23 @@ type brokers struct {
 // newBrokers connects the brokers the configuration asks for.
 func newBrokers(ctx context.Context, cfg config, st *store.Store, log *slog.Logger) (*brokers, error) {
 	b := &brokers{}
-	// Events published while a broker connection was down are lost to this
-	// node: its clients resume from their cursors, which brings them back.
-	resume := func() {
-		if h := b.live.Load(); h != nil {
-			h.DisconnectAll(reconnectEnvelope())
-		}
-	}
-	pg, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log, OnReconnect: resume})
+	// PostgreSQL's listener reconnecting (no OnReconnect) usually means the
+	// database itself was away, when nobody could commit either: clients
+	// keep their connections rather than all replaying at once.
+	pg, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("event broker: %w", err)
 	}
 	b.pg, b.hub = pg, pg
 	if cfg.NATSURL == "" {
 		return b, nil
+	}
+	// NATS being away stops no commit: events published meanwhile are lost
+	// to this node, so its clients resume from their cursors at once.
+	resume := func() {
+		if h := b.live.Load(); h != nil {
+			h.DisconnectAll(reconnectEnvelope())
+		}
 	}
 	nb, err := natsbroker.New(ctx, cfg.NATSURL, natsbroker.Options{Name: "natter " + cfg.NodeID, Logger: log, OnReconnect: resume})
 	if err != nil {
