@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"natter/server/web"
 	"natter/server/webtest"
 	"natter/shared"
 )
@@ -98,4 +99,25 @@ func TestSignInThrottleAcrossNodes(t *testing.T) {
 			t.Fatalf("ninth guess on node %d: status %d, want 429", node, s)
 		}
 	}
+}
+
+// A reconnect storm spread over the nodes meets one limit: connection opens
+// per minute are counted for the cluster, the backstop behind the per-node
+// cap on live connections.
+func TestReconnectStormAcrossNodes(t *testing.T) {
+	const perMinute = 5
+	nodes := webtest.MustCluster(t, 3, brokers[0].make(t), func(c *web.Config) { c.Chat.Limits.OpensPerMinute = perMinute })
+	_, h := nodes[0].MustSignUp(t, "mallory")
+	_, hb := nodes[0].MustSignUp(t, "bob")
+	for i := range perMinute {
+		w := nodes[i%3].MustConnect(t, h, nil)
+		w.Conn.CloseNow()
+	}
+	for i, node := range nodes {
+		env := node.MustDial(t, h).MustNext(t)
+		if e := decode[shared.Error](t, env); env.Type != shared.TypeError || e.Code != shared.CodeTooManyConnections {
+			t.Fatalf("open past the cluster's rate on node %d: %s %s", i, env.Type, env.Data)
+		}
+	}
+	nodes[2].MustConnect(t, hb, nil) // someone else is not affected
 }
