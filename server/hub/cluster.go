@@ -122,7 +122,12 @@ func (h *Hub) announcer() {
 			batch = h.refresh(batch)
 		}
 		if len(batch) > 0 {
-			h.PublishBatch(batch)
+			// Not PublishBatch: Close cancels annCtx, so a broker that hangs
+			// cannot hold Close up on an announcement nobody needs any more.
+			if err := h.broker.Publish(h.annCtx, batch); err != nil && h.annCtx.Err() == nil {
+				h.publishErrors.Add(1)
+				h.log.Warn("hub: announce presence", "events", len(batch), "err", err)
+			}
 		}
 		clear(batch)
 	}

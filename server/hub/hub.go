@@ -126,6 +126,8 @@ type Hub struct {
 	presence      presence
 	origin        string     // names this hub in presence announcements
 	announcements chan Event // presence news for the other nodes, see announce
+	annCtx        context.Context
+	annCancel     context.CancelFunc // stops an announcement in flight when closing
 	bg            sync.WaitGroup
 
 	writers   sync.WaitGroup
@@ -175,6 +177,7 @@ func New(opt Options) *Hub {
 		announcements: make(chan Event, announceQueue),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.annCtx, h.annCancel = context.WithCancel(h.ctx)
 	h.frames.New = func() any { b := make([]byte, 0, 4096); return &b }
 	h.presence.init(opt.PresenceInterval)
 	h.broker.Subscribe(h.deliver)
@@ -204,6 +207,7 @@ func (h *Hub) Close() {
 		}
 		h.presence.close()
 		close(h.sweeper)
+		h.annCancel()
 		h.bg.Wait()
 		h.sayGone()
 		if err := h.broker.Close(); err != nil {
