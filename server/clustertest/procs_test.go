@@ -237,3 +237,41 @@ func TestAdminAcrossProcesses(t *testing.T) {
 		}
 	})
 }
+
+// NATS goes away while people chat across nodes: every node keeps serving
+// (sends are acked), and when NATS is back the nodes ask their clients to
+// reconnect, so a reader on another node catches up from their cursor.
+func TestNATSOutage(t *testing.T) {
+	natterBin = mustBuildNatter(t)
+	ns := natstest.Start(t)
+	dsn := pgtest.MustDSN(t)
+	env := "NATTER_NATS_URL=" + ns.URL()
+	nodes := []*proc{startProc(t, natterBin, dsn, env), startProc(t, natterBin, dsn, env)}
+	_, ha := nodes[0].MustSignUp(t, "ann")
+	bob, hb := nodes[0].MustSignUp(t, "bob")
+	wa := nodes[0].MustConnect(t, ha, nil)
+	wb := nodes[1].MustConnect(t, hb, nil)
+	conv := *wa.MustAck(t, shared.TypeConversationCreate, shared.ConversationCreate{ID: shared.NewUUIDv7(), MemberIDs: []int64{bob.ID}}).Conversation
+	wb.MustAwait(t, "the conversation", is(shared.TypeConversationUpdated))
+
+	ns.Down()
+	const n = 5
+	for i := range n {
+		wa.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: conv.ID, Body: fmt.Sprint("during the outage ", i)})
+	}
+	ns.Up(t)
+	e := decode[shared.Error](t, wb.MustAwait(t, "bob asked to reconnect", is(shared.TypeError)))
+	if e.Code != shared.CodeUnavailable {
+		t.Fatalf("bob got %+v", e)
+	}
+	wb2 := nodes[1].MustConnect(t, hb, map[string]int64{conv.ID: 0})
+	seen := map[int64]bool{}
+	for _, e := range wb2.Replay {
+		if e.Type == shared.TypeMessageCreated {
+			seen[decode[shared.Message](t, e).Seq] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("bob's replay after the outage has seqs %v, want 1..%d", seen, n)
+	}
+}

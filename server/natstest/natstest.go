@@ -43,12 +43,22 @@ func (s *Server) start(tb testing.TB) {
 // URL is what a client connects to.
 func (s *Server) URL() string { return s.ClientURL() }
 
-// Restart stops the server and starts a new one on the same port, as an
-// operator restarting NATS would: connected clients lose their connection
-// and everything in flight.
-func (s *Server) Restart(tb testing.TB) {
-	tb.Helper()
+// Down stops the server, as an operator stopping NATS would: connected
+// clients lose their connection and everything in flight.
+func (s *Server) Down() {
 	s.Shutdown()
 	s.WaitForShutdown()
+}
+
+// Up starts a new server on the port of the one Down stopped.
+func (s *Server) Up(tb testing.TB) {
+	tb.Helper()
 	s.start(tb)
+}
+
+// Restart is Down then Up.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Down()
+	s.Up(tb)
 }
