@@ -10,12 +10,15 @@ import (
 )
 
 // NodePresence is one node's presence news for the other nodes, carried by
-// the broker in Event.Presence. A node announces its own viewers of a
-// conversation whenever they change (coalesced like the broadcasts to
-// clients), all of them again every PresenceRefresh, and that it is gone
-// when it closes; the other nodes merge what they hear with their own
-// viewers. A node that dies without saying so is forgotten once its
-// announcements are three refreshes old.
+// the broker in Event.Presence. Every node says it is alive every
+// PresenceRefresh (a NodePresence with only Node set). While it has heard
+// from another node in the last three refreshes, it also announces its own
+// viewers of a conversation whenever they change (coalesced per
+// conversation, at most one broker call per announceGap), all of them again
+// every refresh, and that it is gone when it closes; the other nodes merge
+// what they hear with their own viewers. A node that dies without saying so
+// is forgotten once it has been silent for three refreshes. A node alone
+// thus costs the broker one message per refresh, not one per scroll.
 type NodePresence struct {
 	// Node is the announcing hub's random origin, unique per process.
 	Node string `json:"node"`
@@ -55,10 +58,16 @@ type remoteView struct {
 // DefaultPresenceRefresh is Options.PresenceRefresh's default.
 const DefaultPresenceRefresh = 10 * time.Second
 
-// announceQueue bounds presence announcements waiting for the broker. They
-// are ephemeral: when the broker is this far behind, the next refresh
-// repairs what was dropped.
-const announceQueue = 256
+// announceQueue bounds presence announcements waiting for the announcer.
+// They are ephemeral: when it is this far behind, the next refresh repairs
+// what was dropped.
+const announceQueue = 1024
+
+// announceGap is the least time between two broker calls carrying
+// announcements: a NOTIFY transaction takes PostgreSQL's notify lock, so
+// presence must not take it at the pace people scroll. What changes in
+// between is coalesced, one state per conversation.
+const announceGap = 50 * time.Millisecond
 
 // newOrigin returns 16 random hex digits naming this hub among the nodes.
 func newOrigin() string {
@@ -85,8 +94,13 @@ func (h *Hub) localState(cv *conversation) *NodePresence {
 
 // announce queues a presence event for the other nodes without blocking:
 // it is called with presence.mu held, and a broker call there could wait on
-// the database or, with the in-process broker, on another hub's lock.
+// the database or, with the in-process broker, on another hub's lock. News
+// about conversations is not sent while no other node is known: nobody
+// would hear it, and a node that appears is answered with everything.
 func (h *Hub) announce(ev Event) {
+	if np := ev.Presence; (np.ConversationID != "" || np.Gone) && !h.hasPeers() {
+		return
+	}
 	select {
 	case h.announcements <- ev:
 	default:
@@ -94,42 +108,58 @@ func (h *Hub) announce(ev Event) {
 	}
 }
 
-// announcer publishes queued announcements, as many as are waiting in one
-// broker call, and every PresenceRefresh re-announces this node's viewers
-// and forgets other nodes that have gone silent.
+// announcer publishes queued announcements, coalesced per conversation,
+// in one broker call at most every announceGap; and every PresenceRefresh
+// it says this node is alive, re-announces its viewers and forgets other
+// nodes that have gone silent.
 func (h *Hub) announcer() {
 	defer h.bg.Done()
 	t := time.NewTicker(h.opt.PresenceRefresh)
 	defer t.Stop()
-	var batch []Event
+	var pending []Event
+	index := make(map[string]int) // conversation → its state's place in pending
+	add := func(ev Event) {
+		if np := ev.Presence; np.ConversationID != "" && np.Forget == 0 {
+			if i, ok := index[np.ConversationID]; ok {
+				pending[i] = ev // the newer state replaces the older
+				return
+			}
+			index[np.ConversationID] = len(pending)
+		}
+		pending = append(pending, ev)
+	}
+	var gap <-chan time.Time // set while pending waits out announceGap
+	var last time.Time
 	for {
-		batch = batch[:0]
 		select {
 		case <-h.sweeper:
 			return
 		case ev := <-h.announcements:
-			batch = append(batch, ev)
-		drain:
-			for len(batch) < announceQueue {
-				select {
-				case ev := <-h.announcements:
-					batch = append(batch, ev)
-				default:
-					break drain
-				}
-			}
+			add(ev)
 		case <-t.C:
-			batch = h.refresh(batch)
-		}
-		if len(batch) > 0 {
-			// Not PublishBatch: Close cancels annCtx, so a broker that hangs
-			// cannot hold Close up on an announcement nobody needs any more.
-			if err := h.broker.Publish(h.annCtx, batch); err != nil && h.annCtx.Err() == nil {
-				h.publishErrors.Add(1)
-				h.log.Warn("hub: announce presence", "events", len(batch), "err", err)
+			add(Event{Presence: &NodePresence{Node: h.origin}})
+			for _, ev := range h.refresh(nil) {
+				add(ev)
 			}
+		case <-gap:
+			gap = nil
 		}
-		clear(batch)
+		if len(pending) == 0 || gap != nil {
+			continue
+		}
+		if wait := announceGap - time.Since(last); wait > 0 {
+			gap = time.After(wait)
+			continue
+		}
+		// Not PublishBatch: Close cancels annCtx, so a broker that hangs
+		// cannot hold Close up on an announcement nobody needs any more.
+		if err := h.broker.Publish(h.annCtx, pending); err != nil && h.annCtx.Err() == nil {
+			h.publishErrors.Add(1)
+			h.log.Warn("hub: announce presence", "events", len(pending), "err", err)
+		}
+		last = time.Now()
+		pending = nil // the broker may still hold the old slice
+		clear(index)
 	}
 }
 
@@ -144,8 +174,14 @@ func (h *Hub) refresh(evs []Event) []Event {
 		return evs
 	}
 	stale := time.Now().Add(-3 * h.opt.PresenceRefresh)
+	for node, seen := range p.peers {
+		if seen.Before(stale) {
+			delete(p.peers, node)
+		}
+	}
+	peers := h.hasPeers()
 	for _, cv := range p.convs {
-		if len(cv.viewers) > 0 {
+		if peers && len(cv.viewers) > 0 {
 			evs = append(evs, Event{Presence: h.localState(cv)})
 		}
 		for node, r := range cv.remote {
@@ -165,7 +201,7 @@ func (h *Hub) remotePresence(np *NodePresence) {
 		return // our own, back from the broker
 	}
 	if np.Forget != 0 {
-		h.forget(np.ConversationID, np.Forget, np.Members)
+		h.forget(np.ConversationID, np.Forget, np.Members, false)
 		return
 	}
 	p := &h.presence
@@ -174,12 +210,23 @@ func (h *Hub) remotePresence(np *NodePresence) {
 	if p.closed {
 		return
 	}
+	_, known := p.peers[np.Node]
+	if np.Gone {
+		delete(p.peers, np.Node)
+	} else {
+		p.peers[np.Node] = time.Now()
+	}
 	switch {
-	case np.Sync:
+	case np.Sync || (!known && !np.Gone):
+		// A node that starts, or one not heard from for a while (it was
+		// cut off), learns everything this node's people view.
 		for _, cv := range p.convs {
 			if len(cv.viewers) > 0 {
 				h.announce(Event{Presence: h.localState(cv)})
 			}
+		}
+		if np.ConversationID != "" {
+			h.remoteState(np)
 		}
 	case np.Gone:
 		for _, cv := range p.convs {
@@ -188,7 +235,16 @@ func (h *Hub) remotePresence(np *NodePresence) {
 				h.changed(cv)
 			}
 		}
-	default:
+	case np.ConversationID != "":
+		h.remoteState(np)
+	}
+}
+
+// remoteState records another node's viewers of one conversation. Called
+// with presence.mu held.
+func (h *Hub) remoteState(np *NodePresence) {
+	p := &h.presence
+	{
 		cv := p.convs[np.ConversationID]
 		if cv == nil && len(np.Viewers) == 0 {
 			return
@@ -206,6 +262,18 @@ func (h *Hub) remotePresence(np *NodePresence) {
 		}
 		h.changed(cv)
 	}
+}
+
+// hasPeers reports whether another node has been heard from in the last
+// three refreshes. Called with presence.mu held.
+func (h *Hub) hasPeers() bool {
+	stale := time.Now().Add(-3 * h.opt.PresenceRefresh)
+	for _, seen := range h.presence.peers {
+		if seen.After(stale) {
+			return true
+		}
+	}
+	return false
 }
 
 // sayGone tells the other nodes this one is closing, so its viewers vanish

@@ -26,6 +26,7 @@ type presence struct {
 	interval time.Duration
 	tick     int64 // orders updates (Unix ns, strictly increasing), so a user's newest position wins
 	closed   bool
+	peers    map[string]time.Time // other nodes, by origin: when last heard from
 }
 
 // conversation is the presence state of one conversation.
@@ -54,6 +55,7 @@ func (p *presence) next() int64 {
 
 func (p *presence) init(interval time.Duration) {
 	p.convs = make(map[string]*conversation)
+	p.peers = make(map[string]time.Time)
 	p.interval = interval
 }
 
@@ -228,15 +230,18 @@ func encodePresence(msg shared.Presence) ([]byte, error) {
 // it within the presence interval. Without it a removed member would keep
 // receiving who reads where until they looked elsewhere.
 func (h *Hub) ForgetViewer(convID string, userID int64, members []int64) {
-	h.forget(convID, userID, members)
-	h.announce(Event{Presence: &NodePresence{Node: h.origin, ConversationID: convID, Forget: userID, Members: members}})
+	h.forget(convID, userID, members, true)
 }
 
-// forget is ForgetViewer on this node only.
-func (h *Hub) forget(convID string, userID int64, members []int64) {
+// forget is ForgetViewer; tell says whether to tell the other nodes (not
+// when they told us).
+func (h *Hub) forget(convID string, userID int64, members []int64, tell bool) {
 	p := &h.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if tell && !p.closed {
+		h.announce(Event{Presence: &NodePresence{Node: h.origin, ConversationID: convID, Forget: userID, Members: members}})
+	}
 	cv := p.convs[convID]
 	if cv == nil || p.closed {
 		return
