@@ -95,6 +95,9 @@ func serve(cfg config) error {
 		Chat:          chat.Config{BodyMax: cfg.BodyMax, TokenKeys: keys, Limits: limits},
 		ExtraMetrics: func(w io.Writer) {
 			fmt.Fprintf(w, "# TYPE natter_broker_forged_total counter\nnatter_broker_forged_total %d\n", broker.Forged())
+			if nb, ok := bs.hub.(natsWithControls); ok {
+				fmt.Fprintf(w, "# TYPE natter_nats_watched_users gauge\nnatter_nats_watched_users %d\n", nb.Watched())
+			}
 		},
 		Revoked: func(ctx context.Context, sessionIDs []int64, reason string) error {
 			cs := make([]pgbroker.Control, len(sessionIDs))
