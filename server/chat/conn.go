@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,9 +54,20 @@ var ErrTooManyConnections = &shared.Error{Code: shared.CodeTooManyConnections, F
 // transport's socket; the hub owns its writes and its Close from now on.
 // It fails with ErrTooManyConnections past the user's connection cap or
 // rate.
-func (s *Service) Open(sess store.SessionRecord, conn hub.Conn) (*Conn, error) {
+//
+// The cap on live connections (ConnsPerUser) and the budgets are this
+// node's, in memory; the rate of opening (OpensPerMinute) is also counted
+// for the whole cluster in the database, as a backstop: a person spread
+// over N nodes holds at most N times the cap, and cannot reopen faster
+// than once the rate in all, so the replays opening costs stay bounded.
+func (s *Service) Open(ctx context.Context, sess store.SessionRecord, conn hub.Conn) (*Conn, error) {
 	b, ok := s.users.open(sess.UserID)
 	if !ok {
+		s.metrics.refusedConns.Add(1)
+		return nil, ErrTooManyConnections
+	}
+	if !s.clusterOpen(ctx, sess.UserID) {
+		s.users.close(sess.UserID)
 		s.metrics.refusedConns.Add(1)
 		return nil, ErrTooManyConnections
 	}
@@ -75,6 +87,22 @@ func (s *Service) Open(sess store.SessionRecord, conn hub.Conn) (*Conn, error) {
 	c.client = s.hub.Attach(sess.UserID, sess.ID, conn)
 	s.metrics.conns.Add(1)
 	return c, nil
+}
+
+// clusterOpen takes one of the user's connection opens from the bucket all
+// nodes share. When the database cannot answer, it allows: this node's own
+// limits still hold, and the replay that follows needs the database anyway.
+func (s *Service) clusterOpen(ctx context.Context, userID int64) bool {
+	n := s.cfg.Limits.OpensPerMinute
+	if n <= 0 {
+		return true
+	}
+	_, ok, err := s.store.TakeToken(ctx, "opens:"+strconv.FormatInt(userID, 10), time.Now(), float64(n)/60, n)
+	if err != nil {
+		s.log.Warn("chat: cluster-wide connection rate", "user", userID, "err", err)
+		return true
+	}
+	return ok
 }
 
 // Done is closed when the hub has dropped the connection (slow, kicked,

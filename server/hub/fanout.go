@@ -19,6 +19,10 @@ type Event struct {
 	// ExceptSession, when not 0, skips that session's connections (e.g. the
 	// sender's own typing).
 	ExceptSession int64
+	// Presence, when set, is not for clients: it carries one node's
+	// presence to the other nodes' hubs (UserIDs and Payload are empty).
+	// Brokers carry it like any event; see NodePresence.
+	Presence *NodePresence
 }
 
 // Broker carries events to every node's hub, this one included: a hub only
@@ -34,6 +38,20 @@ type Broker interface {
 	Subscribe(deliver func([]Event))
 	// Close stops delivery; later Publish calls fail.
 	Close() error
+}
+
+// Interest is implemented by brokers that hand a node only the events of
+// users connected to it (NATS, with a subject per user), rather than every
+// event of the cluster (PostgreSQL NOTIFY). The hub calls Watch on every
+// Attach, before Attach returns, and Unwatch when that client goes; the
+// broker counts them and stops listening for a user at the last Unwatch.
+type Interest interface {
+	// Watch starts delivery of userID's events to this node, if it has not
+	// started already; once it returns, events published anywhere reach
+	// this node (so a replay that follows misses nothing).
+	Watch(userID int64)
+	// Unwatch undoes one Watch.
+	Unwatch(userID int64)
 }
 
 // ErrBrokerClosed is returned by the local broker after Close.
@@ -101,6 +119,11 @@ func (h *Hub) PublishBatch(evs []Event) {
 func (h *Hub) deliver(evs []Event) {
 	for _, c := range h.fanout(evs) {
 		h.slowed(c)
+	}
+	for i := range evs {
+		if np := evs[i].Presence; np != nil {
+			h.remotePresence(np)
+		}
 	}
 }
 

@@ -10,14 +10,18 @@ import (
 	"natter/server/hub"
 )
 
-// countingBroker counts Publish calls on the way to a real broker.
+// countingBroker counts Publish calls of client events on the way to a real
+// broker; the hubs' own presence announcements to each other are not
+// counted.
 type countingBroker struct {
 	hub.Broker
 	calls atomic.Int64
 }
 
 func (b *countingBroker) Publish(ctx context.Context, evs []hub.Event) error {
-	b.calls.Add(1)
+	if len(evs) > 0 && evs[0].Presence == nil {
+		b.calls.Add(1)
+	}
 	return b.Broker.Publish(ctx, evs)
 }
 

@@ -19,7 +19,8 @@
 //	// replay with c.SendWait, answer actions with c.Send, publish effects
 //	// with h.Publish after commit; stop reading when c.Done() is closed.
 //
-// Presence is node-local: viewers attached to other nodes are not listed.
+// Presence crosses nodes: each hub announces its viewers through the broker
+// and merges the other nodes' announcements (see cluster.go).
 package hub
 
 import (
@@ -64,6 +65,10 @@ type Options struct {
 	// PresenceInterval is the least time between two presence broadcasts for
 	// one conversation (default 250ms); updates in between are coalesced.
 	PresenceInterval time.Duration
+	// PresenceRefresh is how often the hub re-announces its viewers to the
+	// other nodes (default 10s); a node silent for three of them is
+	// forgotten, which bounds how long a crashed node's viewers linger.
+	PresenceRefresh time.Duration
 	// Broker carries events between nodes; nil means in-process only. The hub
 	// subscribes to it in New and closes it in Close.
 	Broker Broker
@@ -118,7 +123,12 @@ type Hub struct {
 	conns  int
 	closed bool
 
-	presence presence
+	presence      presence
+	origin        string     // names this hub in presence announcements
+	announcements chan Event // presence news for the other nodes, see announce
+	annCtx        context.Context
+	annCancel     context.CancelFunc // stops an announcement in flight when closing
+	bg            sync.WaitGroup
 
 	writers   sync.WaitGroup
 	sweeper   chan struct{} // closed by Close to stop the write-timeout sweep
@@ -146,6 +156,9 @@ func New(opt Options) *Hub {
 	if opt.PresenceInterval <= 0 {
 		opt.PresenceInterval = DefaultPresenceInterval
 	}
+	if opt.PresenceRefresh <= 0 {
+		opt.PresenceRefresh = DefaultPresenceRefresh
+	}
 	if opt.Broker == nil {
 		opt.Broker = NewLocalBroker()
 	}
@@ -159,12 +172,19 @@ func New(opt Options) *Hub {
 		epoch:   time.Now(),
 		users:   make(map[int64][]*Client),
 		sweeper: make(chan struct{}),
+		origin:  newOrigin(),
+
+		announcements: make(chan Event, announceQueue),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.annCtx, h.annCancel = context.WithCancel(h.ctx)
 	h.frames.New = func() any { b := make([]byte, 0, 4096); return &b }
 	h.presence.init(opt.PresenceInterval)
 	h.broker.Subscribe(h.deliver)
 	go h.sweep()
+	h.announce(Event{Presence: &NodePresence{Node: h.origin, Sync: true}}) // learn who views what elsewhere
+	h.bg.Add(1)
+	go h.announcer()
 	return h
 }
 
@@ -187,6 +207,9 @@ func (h *Hub) Close() {
 		}
 		h.presence.close()
 		close(h.sweeper)
+		h.annCancel()
+		h.bg.Wait()
+		h.sayGone()
 		if err := h.broker.Close(); err != nil {
 			h.log.Warn("hub: close broker", "err", err)
 		}
@@ -215,6 +238,10 @@ func (h *Hub) Attach(userID, sessionID int64, conn Conn) *Client {
 	if closed {
 		c.gone.Store(true)
 		c.kill(ErrClosed) // starts the writer that closes the Conn
+		return c
+	}
+	if in, ok := h.broker.(Interest); ok {
+		in.Watch(userID)
 	}
 	return c
 }
@@ -314,6 +341,9 @@ func (h *Hub) remove(c *Client) {
 	}
 	h.mu.Unlock()
 	h.leave(c)
+	if in, ok := h.broker.(Interest); ok && c.tracked {
+		in.Unwatch(c.userID)
+	}
 }
 
 // slowed completes cutting off a client that enqueue found over its bound

@@ -16,32 +16,46 @@ import (
 // interval are coalesced into one broadcast at its end. State is removed the
 // moment a connection stops viewing or closes; there is no sweeper.
 //
-// Presence is node-local: a viewer on another node is not listed. Lock
-// order: presence.mu, then Hub.mu, then Client.mu.
+// Presence crosses nodes (see cluster.go): each node announces its own
+// viewers of a conversation to the others through the broker, and tells its
+// own clients the union of its viewers and every other node's. Lock order:
+// presence.mu, then Hub.mu, then Client.mu.
 type presence struct {
 	mu       sync.Mutex
 	convs    map[string]*conversation
 	interval time.Duration
-	tick     uint64 // orders updates, so a user's newest position wins
+	tick     int64 // orders updates (Unix ns, strictly increasing), so a user's newest position wins
 	closed   bool
+	peers    map[string]time.Time // other nodes, by origin: when last heard from
 }
 
 // conversation is the presence state of one conversation.
 type conversation struct {
 	id      string
 	viewers map[*Client]viewer
-	members []int64 // whom to tell: the members list given with the latest SetViewing
+	remote  map[string]*remoteView // other nodes' viewers, by node origin
+	members []int64                // whom to tell: the newest members list given here or by another node
 	last    time.Time
 	timer   *time.Timer // pending coalesced broadcast
+	dirty   bool        // local viewers changed since the last announcement to other nodes
 }
 
 type viewer struct {
 	pos  shared.ReadPosition
-	tick uint64
+	tick int64
+}
+
+// next returns a new tick: wall-clock nanoseconds, so ticks from different
+// nodes compare (to the precision of their clocks), and strictly increasing
+// here. Called with mu held.
+func (p *presence) next() int64 {
+	p.tick = max(p.tick+1, time.Now().UnixNano())
+	return p.tick
 }
 
 func (p *presence) init(interval time.Duration) {
 	p.convs = make(map[string]*conversation)
+	p.peers = make(map[string]time.Time)
 	p.interval = interval
 }
 
@@ -82,21 +96,18 @@ func (h *Hub) SetViewing(c *Client, pos shared.ReadPosition, members []int64) {
 	if cv := c.viewing; cv != nil && cv.id != pos.ConversationID {
 		delete(cv.viewers, c)
 		c.viewing = nil
+		cv.dirty = true
 		h.changed(cv)
 	}
-	cv := p.convs[pos.ConversationID]
-	if cv == nil {
-		cv = &conversation{id: pos.ConversationID, viewers: make(map[*Client]viewer)}
-		p.convs[cv.id] = cv
-	}
+	cv := p.conversation(pos.ConversationID)
 	old, had := cv.viewers[c]
 	cv.members = append(cv.members[:0], members...)
 	if had && old.pos == pos {
 		return
 	}
-	p.tick++
-	cv.viewers[c] = viewer{pos: pos, tick: p.tick}
+	cv.viewers[c] = viewer{pos: pos, tick: p.next()}
 	c.viewing = cv
+	cv.dirty = true
 	h.changed(cv)
 }
 
@@ -117,7 +128,19 @@ func (h *Hub) leave(c *Client) {
 	}
 	delete(cv.viewers, c)
 	c.viewing = nil
+	cv.dirty = true
 	h.changed(cv)
+}
+
+// conversation returns id's state, made empty when there is none. Called
+// with mu held.
+func (p *presence) conversation(id string) *conversation {
+	cv := p.convs[id]
+	if cv == nil {
+		cv = &conversation{id: id, viewers: make(map[*Client]viewer), remote: make(map[string]*remoteView)}
+		p.convs[id] = cv
+	}
+	return cv
 }
 
 // changed schedules a broadcast for cv: now if the last one is older than the
@@ -144,23 +167,38 @@ func (h *Hub) changed(cv *conversation) {
 	})
 }
 
-// broadcast sends cv's viewers to its members as an ephemeral presence
-// envelope and forgets cv once nobody views it. Called with presence.mu held,
-// which keeps broadcasts of one conversation in order.
+// broadcast sends cv's viewers, this node's and the others', to its members
+// on this node as an ephemeral presence envelope, announces this node's
+// viewers to the other nodes when they changed, and forgets cv once nobody
+// views it anywhere. Called with presence.mu held, which keeps broadcasts of
+// one conversation in order.
 func (h *Hub) broadcast(cv *conversation) {
 	p := &h.presence
 	cv.last = time.Now()
-	if len(cv.viewers) == 0 && p.convs[cv.id] == cv {
+	if cv.dirty {
+		cv.dirty = false
+		h.announce(Event{Presence: h.localState(cv)})
+	}
+	if len(cv.viewers) == 0 && len(cv.remote) == 0 && p.convs[cv.id] == cv {
 		delete(p.convs, cv.id)
 	}
 	if len(cv.members) == 0 {
 		return
 	}
-	// One entry per user: with several connections the newest position wins.
+	// One entry per user: with several connections the newest position wins,
+	// wherever they are connected.
 	newest := make(map[int64]viewer, len(cv.viewers))
-	for _, v := range cv.viewers {
+	add := func(v viewer) {
 		if cur, ok := newest[v.pos.UserID]; !ok || v.tick > cur.tick {
 			newest[v.pos.UserID] = v
+		}
+	}
+	for _, v := range cv.viewers {
+		add(v)
+	}
+	for _, r := range cv.remote {
+		for _, v := range r.viewers {
+			add(viewer{pos: v.ReadPosition, tick: v.At})
 		}
 	}
 	msg := shared.Presence{ConversationID: cv.id, Viewers: make([]shared.ReadPosition, 0, len(newest))}
@@ -186,15 +224,24 @@ func encodePresence(msg shared.Presence) ([]byte, error) {
 	return json.Marshal(env)
 }
 
-// ForgetViewer ends a removed member's presence in a conversation: their
-// connections stop being listed as viewers, and the conversation's
-// remaining members (who alone hear of it from now on) learn it within the
-// presence interval. Without it a removed member would keep receiving who
-// reads where until they looked elsewhere.
+// ForgetViewer ends a removed member's presence in a conversation on every
+// node: their connections stop being listed as viewers, and the
+// conversation's remaining members (who alone hear of it from now on) learn
+// it within the presence interval. Without it a removed member would keep
+// receiving who reads where until they looked elsewhere.
 func (h *Hub) ForgetViewer(convID string, userID int64, members []int64) {
+	h.forget(convID, userID, members, true)
+}
+
+// forget is ForgetViewer; tell says whether to tell the other nodes (not
+// when they told us).
+func (h *Hub) forget(convID string, userID int64, members []int64, tell bool) {
 	p := &h.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if tell && !p.closed {
+		h.announce(Event{Presence: &NodePresence{Node: h.origin, ConversationID: convID, Forget: userID, Members: members}})
+	}
 	cv := p.convs[convID]
 	if cv == nil || p.closed {
 		return
@@ -204,6 +251,13 @@ func (h *Hub) ForgetViewer(convID string, userID int64, members []int64) {
 		if c.userID == userID {
 			delete(cv.viewers, c)
 			c.viewing = nil
+			cv.dirty = true
+		}
+	}
+	for node, r := range cv.remote {
+		r.viewers = slices.DeleteFunc(r.viewers, func(v NodeViewer) bool { return v.UserID == userID })
+		if len(r.viewers) == 0 {
+			delete(cv.remote, node)
 		}
 	}
 	h.changed(cv)

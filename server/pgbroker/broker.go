@@ -15,6 +15,10 @@
 // the notification arrives. So a node's own clients never wait for the
 // database round trip, and every event reaches every node exactly once.
 //
+// Hubs' presence announcements (hub.NodePresence) travel the same way, as
+// events without recipients; the hub coalesces them so they cost at most
+// one NOTIFY per 50 ms per node.
+//
 // Every payload is signed (see sign.go): a node drops, counts (Forged) and
 // logs what anyone else NOTIFYs on the channel.
 //

@@ -83,3 +83,24 @@ func TestHubsOnTwoServers(t *testing.T) {
 		}
 	}
 }
+
+// Presence crosses servers through PostgreSQL: a viewer on one server is
+// listed on the other.
+func TestPresenceOnTwoServers(t *testing.T) {
+	dsn := pgtest.MustDSN(t)
+	a, b := mustServer(t, dsn, "a"), mustServer(t, dsn, "b")
+	onA, onB := newSock(), newSock()
+	ca := a.Attach(1, 10, onA)
+	b.Attach(2, 11, onB)
+	a.SetViewing(ca, shared.ReadPosition{ConversationID: "X", Seq: 3}, []int64{1, 2})
+	for {
+		var env shared.Envelope
+		var p shared.Presence
+		if err := json.Unmarshal([]byte(onB.mustFrame(t)), &env); err != nil || json.Unmarshal(env.Data, &p) != nil {
+			t.Fatalf("bad frame: %v", err)
+		}
+		if env.Type == shared.TypePresence && len(p.Viewers) == 1 && p.Viewers[0].UserID == 1 && p.Viewers[0].Seq == 3 {
+			break
+		}
+	}
+}

@@ -48,12 +48,13 @@ type frame struct {
 // wireEvent is a hub.Event on the wire. The envelope travels as JSON, not
 // base64, since hub payloads are JSON already.
 type wireEvent struct {
-	UserIDs       []int64         `json:"u,omitempty"`
-	Payload       json.RawMessage `json:"p,omitempty"`
-	Ephemeral     bool            `json:"x,omitempty"`
-	ExceptSession int64           `json:"s,omitempty"`
-	Spill         string          `json:"f,omitempty"` // key of a pgbroker_spill row holding the whole event
-	Sum           string          `json:"h,omitempty"` // with Spill: spillSum of that row's payload
+	UserIDs       []int64           `json:"u,omitempty"`
+	Payload       json.RawMessage   `json:"p,omitempty"`
+	Ephemeral     bool              `json:"x,omitempty"`
+	ExceptSession int64             `json:"s,omitempty"`
+	Presence      *hub.NodePresence `json:"n,omitempty"` // a node's presence, for the other nodes' hubs
+	Spill         string            `json:"f,omitempty"` // key of a pgbroker_spill row holding the whole event
+	Sum           string            `json:"h,omitempty"` // with Spill: spillSum of that row's payload
 }
 
 // spill is an event too large for a payload, stored in pgbroker_spill.
@@ -79,7 +80,8 @@ func encodeEvents(origin string, batch uint64, evs []hub.Event) (message, error)
 	var cur []byte
 	for i := range evs {
 		ev := &evs[i]
-		b, err := json.Marshal(wireEvent{UserIDs: ev.UserIDs, Payload: ev.Payload, Ephemeral: ev.Ephemeral, ExceptSession: ev.ExceptSession})
+		b, err := json.Marshal(wireEvent{UserIDs: ev.UserIDs, Payload: ev.Payload, Ephemeral: ev.Ephemeral,
+			ExceptSession: ev.ExceptSession, Presence: ev.Presence})
 		if err != nil {
 			return message{}, fmt.Errorf("encode event %d: %w", i, err)
 		}
@@ -193,7 +195,7 @@ func decodeEvents(ctx context.Context, db bun.IDB, wes []wireEvent) (evs []hub.E
 		}
 		evs = append(evs, hub.Event{
 			UserIDs: we.UserIDs, Payload: []byte(we.Payload),
-			Ephemeral: we.Ephemeral, ExceptSession: we.ExceptSession,
+			Ephemeral: we.Ephemeral, ExceptSession: we.ExceptSession, Presence: we.Presence,
 		})
 	}
 	return evs, missing, nil

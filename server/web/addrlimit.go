@@ -1,67 +1,49 @@
 package web
 
 import (
-	"sync"
+	"context"
+	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
+	"natter/server/store"
 )
 
-// addrLimiter is a token bucket per client address (golang.org/x/time/rate):
-// a burst of limit, refilled evenly over window. It guards expensive
-// anonymous endpoints such as registration.
+// addrLimiter is a token bucket per key (a client address, a user): a burst
+// of limit, refilled evenly over window. It guards expensive or abusable
+// endpoints such as registration. The buckets live in the database
+// (store.TakeToken, one upsert), so the limit holds across nodes rather
+// than once per node.
 type addrLimiter struct {
-	mu       sync.Mutex
-	every    rate.Limit
+	st       *store.Store
+	name     string // namespaces this limiter's keys in the shared table
+	perSec   float64
 	burst    int
 	disabled bool
 	now      func() time.Time
-	buckets  map[string]*rate.Limiter
 }
 
-// newAddrLimiter allows limit requests per window per address; a negative
+// newAddrLimiter allows limit requests per window per key; a negative
 // limit allows everything.
-func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
-	l := &addrLimiter{now: time.Now, buckets: make(map[string]*rate.Limiter)}
+func newAddrLimiter(st *store.Store, name string, limit int, window time.Duration) *addrLimiter {
+	l := &addrLimiter{st: st, name: name, now: time.Now}
 	if limit < 0 {
 		l.disabled = true
 		return l
 	}
 	l.burst = max(limit, 1)
-	l.every = rate.Every(window / time.Duration(l.burst))
+	l.perSec = float64(l.burst) / window.Seconds()
 	return l
 }
 
-// allow takes a token for key, or says how long until one is free.
-func (l *addrLimiter) allow(key string) (time.Duration, bool) {
+// allow takes a token for key, or says how long until one is free. An
+// error means neither happened.
+func (l *addrLimiter) allow(ctx context.Context, key string) (time.Duration, bool, error) {
 	if l.disabled {
-		return 0, true
+		return 0, true, nil
 	}
-	now := l.now()
-	l.mu.Lock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= 100_000 {
-			l.sweep(now)
-		}
-		b = rate.NewLimiter(l.every, l.burst)
-		l.buckets[key] = b
+	wait, ok, err := l.st.TakeToken(ctx, l.name+":"+key, l.now(), l.perSec, l.burst)
+	if err != nil {
+		return 0, false, fmt.Errorf("web: %s limit: %w", l.name, err)
 	}
-	l.mu.Unlock()
-	r := b.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now) // refused: give the token back
-		return d, false
-	}
-	return 0, true
-}
-
-// sweep forgets buckets that are full again: they hold nothing a new
-// bucket would not. Called with mu held.
-func (l *addrLimiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(l.burst) {
-			delete(l.buckets, k)
-		}
-	}
+	return wait, ok, nil
 }

@@ -50,7 +50,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		account = "user:" + strconv.FormatInt(u.ID, 10)
 		hash = u.PasswordHash
 	}
-	ticket, wait, ok := s.signIns.reserve(account, addrKey(clientAddr(r, s.cfg.TrustedProxies)))
+	ticket, wait, ok, err := s.signIns.reserve(r.Context(), account, addrKey(clientAddr(r, s.cfg.TrustedProxies)))
+	if err != nil {
+		s.internalError(w, "sign in", err)
+		return
+	}
 	if !ok {
 		throttled(w, wait, "Too many failed sign-in attempts. Try again in %s.")
 		return
@@ -59,7 +63,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	good, err := password.CheckContext(ctx, hash, req.Password)
 	if errors.Is(err, password.ErrBusy) {
-		s.signIns.cancel(ticket)
+		s.signIns.cancel(context.WithoutCancel(r.Context()), ticket)
 		busy(w)
 		return
 	}
@@ -72,7 +76,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			Message: "That email or nickname and password do not match."})
 		return
 	}
-	s.signIns.succeeded(ticket)
+	s.signIns.succeeded(r.Context(), ticket)
 	if err := s.startSession(r.Context(), w, r, u.ID); err != nil {
 		s.internalError(w, "start session", err)
 		return

@@ -21,7 +21,8 @@ import (
 // Changes spend a per-user budget: blocking is cheap to ask for and each
 // block is a row, so a script must not churn it. The budget is per user,
 // not per connection or IP, so more tabs or addresses do not multiply it.
-// Like the sign-in throttle it is per node.
+// Unlike the sign-in throttle it is per node: it guards one server from
+// one person, and a person spread over nodes still meets it on each.
 type blockAPI struct {
 	s       *Server
 	changes *userBudget

@@ -32,7 +32,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if wait, ok := s.exports.allow("user:" + strconv.FormatInt(rec.UserID, 10)); !ok {
+	wait, allowed, err := s.exports.allow(r.Context(), "user:"+strconv.FormatInt(rec.UserID, 10))
+	if err != nil {
+		s.internalError(w, "export account", err)
+		return
+	}
+	if !allowed {
 		throttled(w, wait, "You downloaded your data many times today. Try again in %s.")
 		return
 	}

@@ -68,7 +68,12 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 		// A taken email is answered 409 here, which only an account holder
 		// who knows their password can ask; rationing the asking keeps this
 		// from becoming the email-existence oracle registration is not.
-		if wait, ok := s.emailChanges.allow("user:" + strconv.FormatInt(rec.UserID, 10)); !ok {
+		wait, ok, err := s.emailChanges.allow(r.Context(), "user:"+strconv.FormatInt(rec.UserID, 10))
+		if err != nil {
+			s.internalError(w, "update profile", err)
+			return
+		}
+		if !ok {
 			throttled(w, wait, "You changed your email too often. Try again in %s.")
 			return
 		}
@@ -106,24 +111,28 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 // refused with 429 past the limits. answered is true when it has already
 // written the response (throttled, busy or failed).
 func (s *Server) checkCurrentPassword(w http.ResponseWriter, r *http.Request, rec store.SessionRecord, pw string) (good, answered bool) {
-	ticket, wait, ok := s.signIns.reserve("user:"+strconv.FormatInt(rec.UserID, 10), addrKey(clientAddr(r, s.cfg.TrustedProxies)))
+	ticket, wait, ok, err := s.signIns.reserve(r.Context(), "user:"+strconv.FormatInt(rec.UserID, 10), addrKey(clientAddr(r, s.cfg.TrustedProxies)))
+	if err != nil {
+		s.internalError(w, "check password", err)
+		return false, true
+	}
 	if !ok {
 		throttled(w, wait, "Too many wrong passwords. Try again in %s.")
 		return false, true
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PasswordWait)
 	defer cancel()
-	good, err := password.CheckContext(ctx, rec.User.PasswordHash, pw)
+	good, err = password.CheckContext(ctx, rec.User.PasswordHash, pw)
 	switch {
 	case errors.Is(err, password.ErrBusy):
-		s.signIns.cancel(ticket)
+		s.signIns.cancel(context.WithoutCancel(r.Context()), ticket)
 		busy(w)
 		return false, true
 	case err != nil:
 		s.internalError(w, "check password", err)
 		return false, true
 	case good:
-		s.signIns.succeeded(ticket)
+		s.signIns.succeeded(r.Context(), ticket)
 	}
 	return good, false
 }

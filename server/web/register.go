@@ -116,7 +116,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, nicknameTaken)
 		return
 	}
-	if wait, ok := s.registers.allow(addrKey(clientAddr(r, s.cfg.TrustedProxies))); !ok {
+	wait, ok, err := s.registers.allow(ctx, addrKey(clientAddr(r, s.cfg.TrustedProxies)))
+	if err != nil {
+		s.internalError(w, "register", err)
+		return
+	}
+	if !ok {
 		throttled(w, wait, "Too many new accounts from your network. Try again in %s.")
 		return
 	}

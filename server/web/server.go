@@ -112,13 +112,13 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		hub:       h,
 		log:       log,
 		chat:      chat.New(cfg.Chat, st, h, log),
-		signIns:   newSignInThrottle(cfg.SignIn),
-		registers: newAddrLimiter(cfg.RegisterLimit, cfg.RegisterWindow),
+		signIns:   newSignInThrottle(st, cfg.SignIn, log),
+		registers: newAddrLimiter(st, "register", cfg.RegisterLimit, cfg.RegisterWindow),
 		ctx:       ctx,
 		cancel:    cancel,
 	}
-	s.emailChanges = newAddrLimiter(emailChangesPerDay, 24*time.Hour)
-	s.exports = newAddrLimiter(exportsPerDay, 24*time.Hour)
+	s.emailChanges = newAddrLimiter(st, "email", emailChangesPerDay, 24*time.Hour)
+	s.exports = newAddrLimiter(st, "export", exportsPerDay, 24*time.Hour)
 	s.routes()
 	s.bg.Add(1)
 	go s.heartbeat()

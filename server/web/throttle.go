@@ -1,8 +1,13 @@
 package web
 
 import (
-	"sync"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"time"
+
+	"natter/server/store"
 )
 
 // SignInLimits tunes the sign-in throttle; zero fields take the defaults
@@ -42,8 +47,8 @@ func (l *SignInLimits) defaults() {
 //
 // An attempt is counted before its password is checked: reserve checks the
 // three limits and records the attempt under all three keys in one step
-// under one lock, so parallel attempts cannot all pass the check before any
-// failure is recorded. A success hands its marks back and forgets the
+// under the keys' locks, so parallel attempts (on any nodes) cannot all
+// pass the check before any failure is recorded. A success hands its marks back and forgets the
 // pair's failures; a failure keeps them.
 //
 // Why three keys: the pair key (8 per 15 minutes) is the limit a guesser
@@ -63,45 +68,54 @@ func (l *SignInLimits) defaults() {
 // people understand from a Retry-After.
 //
 // Unknown logins are keyed by what was typed, so they throttle like an
-// account and reveal nothing by being treated differently. The throttle is
-// per node: with N nodes an attacker gets N times the limits.
+// account and reveal nothing by being treated differently.
+//
+// The marks live in the database (store.ReserveMarks), so every node counts
+// against the same limits: spreading guesses over N nodes gains nothing.
+// Reserving is one short transaction that locks the three keys; it runs
+// only for sign-ins and password checks, which cost an argon2 hash anyway.
 type signInThrottle struct {
-	mu     sync.Mutex
-	lim    SignInLimits
-	now    func() time.Time
-	nextID uint64
-	marks  map[string][]mark
-}
-
-// mark is one counted attempt.
-type mark struct {
-	at time.Time
-	id uint64
+	st  *store.Store
+	lim SignInLimits
+	now func() time.Time
+	log *slog.Logger
 }
 
 // signInTicket identifies one reserved attempt, for release.
 type signInTicket struct {
-	id                uint64
+	id                int64
 	addr, pair, accnt string
 }
 
-func newSignInThrottle(lim SignInLimits) *signInThrottle {
+func newSignInThrottle(st *store.Store, lim SignInLimits, log *slog.Logger) *signInThrottle {
 	lim.defaults()
-	return &signInThrottle{lim: lim, now: time.Now, marks: make(map[string][]mark)}
+	return &signInThrottle{st: st, lim: lim, now: time.Now, log: log}
 }
 
 // reserve counts an attempt on account from addr, or refuses it and says
-// how long until it would be allowed.
-func (t *signInThrottle) reserve(account, addr string) (signInTicket, time.Duration, bool) {
-	tk := signInTicket{addr: "a|" + addr, pair: "p|" + account + "|" + addr, accnt: "g|" + account}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// how long until it would be allowed. An error means neither happened.
+func (t *signInThrottle) reserve(ctx context.Context, account, addr string) (signInTicket, time.Duration, bool, error) {
+	tk := signInTicket{addr: "signin:a|" + addr, pair: "signin:p|" + account + "|" + addr, accnt: "signin:g|" + account}
 	now := t.now()
-	a, p, g := t.prune(tk.addr, now), t.prune(tk.pair, now), t.prune(tk.accnt, now)
+	id, wait, ok, err := t.st.ReserveMarks(ctx, []string{tk.addr, tk.pair, tk.accnt}, now, t.lim.Window,
+		func(l []store.Marks) (time.Duration, bool) { return t.judge(now, l[0], l[1], l[2]) })
+	if err != nil {
+		return tk, 0, false, fmt.Errorf("web: sign-in throttle: %w", err)
+	}
+	tk.id = id
+	if ok && rand.IntN(sweepOneIn) == 0 {
+		t.sweep(now)
+	}
+	return tk, wait, ok, nil
+}
+
+// judge applies the three limits to the marks in the window under the
+// address (a), pair (p) and account (g) keys.
+func (t *signInThrottle) judge(now time.Time, a, p, g store.Marks) (time.Duration, bool) {
 	var wait time.Duration
 	blocked := false
 	for _, c := range []struct {
-		list  []mark
+		list  store.Marks
 		limit int
 		apply bool
 	}{
@@ -113,81 +127,46 @@ func (t *signInThrottle) reserve(account, addr string) (signInTicket, time.Durat
 			blocked = true
 			// The limit frees up when the oldest mark that keeps the
 			// list at the limit expires.
-			wait = max(wait, c.list[len(c.list)-c.limit].at.Add(t.lim.Window).Sub(now))
+			wait = max(wait, c.list[len(c.list)-c.limit].Add(t.lim.Window).Sub(now))
 		}
 	}
 	if blocked {
-		return tk, max(wait, time.Second), false
+		return max(wait, time.Second), false
 	}
-	t.nextID++
-	tk.id = t.nextID
-	m := mark{at: now, id: tk.id}
-	for _, k := range []string{tk.addr, tk.pair, tk.accnt} {
-		t.marks[k] = append(t.marks[k], m)
-	}
-	t.sweep(now)
-	return tk, 0, true
+	return 0, true
 }
 
 // succeeded hands a successful attempt's marks back and forgets the pair's
 // failures. The account's failures from elsewhere stay: a success here says
 // nothing about the other addresses.
-func (t *signInThrottle) succeeded(tk signInTicket) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.unmark(tk.addr, tk.id)
-	t.unmark(tk.accnt, tk.id)
-	delete(t.marks, tk.pair)
+func (t *signInThrottle) succeeded(ctx context.Context, tk signInTicket) {
+	if err := t.st.ReleaseMarks(ctx, tk.id, []string{tk.addr, tk.accnt}, []string{tk.pair}); err != nil {
+		t.log.Warn("web: sign-in throttle: refund a success", "err", err)
+	}
 }
 
 // cancel hands an attempt's marks back when it was never judged (the
 // server was too busy to check the password).
-func (t *signInThrottle) cancel(tk signInTicket) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range []string{tk.addr, tk.pair, tk.accnt} {
-		t.unmark(k, tk.id)
+func (t *signInThrottle) cancel(ctx context.Context, tk signInTicket) {
+	if err := t.st.ReleaseMarks(ctx, tk.id, []string{tk.addr, tk.pair, tk.accnt}, nil); err != nil {
+		t.log.Warn("web: sign-in throttle: refund a cancelled attempt", "err", err)
 	}
 }
 
-func (t *signInThrottle) unmark(key string, id uint64) {
-	list := t.marks[key]
-	for i, m := range list {
-		if m.id == id {
-			list = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
-	if len(list) == 0 {
-		delete(t.marks, key)
-	} else {
-		t.marks[key] = list
-	}
-}
+// sweepOneIn is how rarely (one reservation in so many) a node deletes the
+// throttle rows nobody has touched for a day: a spray of one-off keys must
+// not grow the tables for ever, and a timer per node would be one more
+// moving part for the same effect.
+const sweepOneIn = 256
 
-// prune drops key's marks older than the window and returns the rest.
-func (t *signInThrottle) prune(key string, now time.Time) []mark {
-	list := t.marks[key]
-	cut := now.Add(-t.lim.Window)
-	i := 0
-	for i < len(list) && !list[i].at.After(cut) {
-		i++
-	}
-	list = list[i:]
-	if len(list) == 0 {
-		delete(t.marks, key)
-		return nil
-	}
-	t.marks[key] = list
-	return list
-}
-
-// sweep bounds memory under a spray of keys by dropping expired ones.
+// sweep deletes throttle rows older than a day, the longest window any
+// throttle uses, in the background.
 func (t *signInThrottle) sweep(now time.Time) {
-	if len(t.marks) <= 100_000 {
-		return
-	}
-	for k := range t.marks {
-		t.prune(k, now)
-	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := t.st.SweepThrottles(ctx, now.Add(-25*time.Hour)); err != nil {
+			t.log.Warn("web: sweep throttles", "err", err)
+		}
+	}()
 }

@@ -51,7 +51,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusPolicyViolation, e.Code)
 		return
 	}
-	c, err := s.chat.Open(sess, wsConn{ws})
+	c, err := s.chat.Open(r.Context(), sess, wsConn{ws})
 	if err != nil {
 		var se *shared.Error
 		if errors.As(err, &se) {

@@ -38,11 +38,12 @@ type Server struct {
 	Web   *web.Server
 	Keys  *resume.KeyRing
 
-	cfg  web.Config
-	dsn  string
-	addr string
-	http *http.Server
-	up   bool
+	cfg       web.Config
+	newBroker BrokerFunc // nil: an in-process broker of its own
+	dsn       string
+	addr      string
+	http      *http.Server
+	up        bool
 }
 
 // Option changes the server's configuration before it starts.
@@ -101,7 +102,11 @@ func (s *Server) start(tb testing.TB, ln net.Listener) {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	s.Store = st
-	s.Hub = hub.New(hub.Options{Logger: log})
+	var b hub.Broker
+	if s.newBroker != nil {
+		b = s.newBroker(tb, st)
+	}
+	s.Hub = hub.New(hub.Options{Logger: log, Broker: b, NodeID: s.addr})
 	s.Web = web.New(s.cfg, st, s.Hub, log)
 	s.http = web.NewHTTPServer(s.Web)
 	go s.http.Serve(ln)

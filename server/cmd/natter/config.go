@@ -42,6 +42,7 @@ type config struct {
 	RegisterLimit     int            // NATTER_REGISTER_LIMIT "N/window": registrations per address; -1 off
 	RegisterWindow    time.Duration
 	MetricsAddr       string // NATTER_METRICS_ADDR: serve /metrics here (e.g. 127.0.0.1:9090)
+	NATSURL           string // NATTER_NATS_URL: carry events between nodes over NATS instead of NOTIFY
 
 	BackupEvery time.Duration // NATTER_BACKUP_EVERY: scheduled backups (see backups.go); 0 off
 	BackupKeep  int           // NATTER_BACKUP_KEEP: scheduled backups kept
@@ -55,6 +56,7 @@ func loadConfig() (config, error) {
 		WebDir:      env("NATTER_WEB", "web"),
 		NodeID:      env("NATTER_NODE", hostname()),
 		PprofAddr:   os.Getenv("NATTER_PPROF"),
+		NATSURL:     os.Getenv("NATTER_NATS_URL"),
 	}
 	if v := os.Getenv("NATTER_BODY_MAX"); v != "" {
 		n, err := strconv.Atoi(v)

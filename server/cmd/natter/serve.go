@@ -71,15 +71,18 @@ func serve(cfg config) error {
 	if cfg.CleanupEvery > 0 {
 		go runCleanup(ctx, st, cfg.Cleanup, cleanupDelay, cfg.CleanupEvery, log)
 	}
-	// Events travel through PostgreSQL LISTEN/NOTIFY, so nodes sharing a
-	// database deliver each other's events and the admin CLI reaches running
-	// servers; on one node it costs one NOTIFY per committed batch.
-	broker, err := pgbroker.New(ctx, st.DB, pgbroker.Options{Logger: log})
+	// Events travel through PostgreSQL LISTEN/NOTIFY (or NATS, with
+	// NATTER_NATS_URL), so nodes sharing a database deliver each other's
+	// events; the admin CLI always reaches running servers through
+	// PostgreSQL. On one node it costs one NOTIFY per committed batch.
+	bs, err := newBrokers(ctx, cfg, st, log)
 	if err != nil {
-		return fmt.Errorf("event broker: %w", err)
+		return err
 	}
-	h := hub.New(hub.Options{Logger: log, NodeID: cfg.NodeID, Broker: broker})
-	defer h.Close() // also closes the broker and removes this node's heartbeat
+	broker := bs.pg
+	h := hub.New(hub.Options{Logger: log, NodeID: cfg.NodeID, Broker: bs.hub})
+	defer h.Close() // also closes the brokers and removes this node's heartbeat
+	bs.live.Store(h)
 	broker.OnControl(pgbroker.Apply(h))
 	if err := broker.Heartbeat(ctx, cfg.NodeID, func() int { return h.Stats().Connections }); err != nil {
 		return err
@@ -95,6 +98,9 @@ func serve(cfg config) error {
 		Chat:          chat.Config{BodyMax: cfg.BodyMax, TokenKeys: keys, Limits: limits},
 		ExtraMetrics: func(w io.Writer) {
 			fmt.Fprintf(w, "# TYPE natter_broker_forged_total counter\nnatter_broker_forged_total %d\n", broker.Forged())
+			if nb, ok := bs.hub.(natsWithControls); ok {
+				fmt.Fprintf(w, "# TYPE natter_nats_watched_users gauge\nnatter_nats_watched_users %d\n", nb.Watched())
+			}
 		},
 		Revoked: func(ctx context.Context, sessionIDs []int64, reason string) error {
 			cs := make([]pgbroker.Control, len(sessionIDs))
