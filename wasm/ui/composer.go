@@ -30,12 +30,16 @@ type Composer struct {
 	text  string
 	err   string
 	shown string // counter and error as last rendered
+	guard keyGuard
 }
 
-// OnMount restores the draft.
+// OnMount restores the draft and guards Enter.
 func (c *Composer) OnMount(ctx app.Context) {
 	c.text = c.Env.Engine.Draft(c.ConvID)
 	c.shown = c.viewKey()
+	// Enter never edits the text, whether the message then goes out or is
+	// refused (too long): see keyGuard.
+	c.guard.attach(ctx, "composer", isSendKey)
 	ctx.Defer(func(app.Context) {
 		if el := app.Window().GetElementByID("composer"); el.Truthy() {
 			// Someone quick may have typed between the box appearing and
@@ -50,6 +54,9 @@ func (c *Composer) OnMount(ctx app.Context) {
 		}
 	})
 }
+
+// OnDismount releases the Enter guard.
+func (c *Composer) OnDismount() { c.guard.release() }
 
 func (c *Composer) limit() int {
 	if c.BodyMax > 0 {
@@ -102,7 +109,7 @@ func (c *Composer) onInput(ctx app.Context, e app.Event) {
 }
 
 func (c *Composer) onKey(ctx app.Context, e app.Event) {
-	if e.Get("key").String() != "Enter" || e.Get("shiftKey").Truthy() || e.Get("isComposing").Truthy() {
+	if !isSendKey(e.Value) {
 		ctx.PreventUpdate()
 		return
 	}

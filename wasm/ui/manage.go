@@ -42,7 +42,11 @@ func (c *ManagePanel) onKey(ctx app.Context, e app.Event) {
 // OnMount prepares the add-member search.
 func (c *ManagePanel) OnMount(ctx app.Context) {
 	c.picker.init(c.Env, "add-member-search", c.isMember, c.add, nil)
+	c.picker.mount(ctx)
 }
+
+// OnDismount releases the search box's key guard.
+func (c *ManagePanel) OnDismount() { c.picker.unmount() }
 
 func (c *ManagePanel) isMember(id int64) bool { return c.Conv.Member(id) != nil }
 
