@@ -68,10 +68,24 @@ cmd_run() {
   exec ./bin/natter serve
 }
 
+# need_axe installs axe-core, pinned, from the npm registry for the browser
+# tests' accessibility checks (server/e2e/axe_test.go), once per checkout.
+AXE_VERSION=4.14.1
+need_axe() {
+  local dir="$ROOT/.cache/axe"
+  if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then
+    say "installing axe-core $AXE_VERSION (npm)"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null || fail "npm install axe-core@$AXE_VERSION failed"
+  fi
+  export NATTER_AXE="$dir/node_modules/axe-core/axe.min.js"
+}
+
 cmd_test() {
   need_postgres
   apt_install chromium chromium
   apt_install node nodejs
+  apt_install npm npm
+  need_axe
   cmd_build
 
   say "gofmt"

@@ -209,7 +209,7 @@ func (c *ManagePanel) members(owner, closed bool) []app.UI {
 		case owner && !closed && id != c.MeID:
 			actions = app.Div().Class("member-actions").Body(
 				app.Button().Type("button").Class("btn", "btn-small", "btn-ghost", "transfer-owner").DataSet("id", id).
-					Aria("label", "Make "+m.Nickname+" the owner").Text("Make owner").
+					Aria("label", "Make owner: "+m.Nickname).Text("Make owner").
 					OnClick(c.ask("owner:"+key), app.EventScope("owner", id)),
 				app.Button().Type("button").Class("btn", "btn-small", "btn-danger-ghost", "remove-member").DataSet("id", id).
 					Aria("label", "Remove "+m.Nickname).Text("Remove").
