@@ -66,7 +66,10 @@ EMOJI_FONT_VERSION=5.3.2
 build_emoji_font() {
   local out=web/fonts pkg="$ROOT/.cache/emoji/node_modules/@fontsource/noto-emoji"
   grep -qs "noto-emoji $EMOJI_FONT_VERSION" "$out/emoji.css" && return 0
-  command -v npm >/dev/null 2>&1 || apt_install npm npm
+  if ! command -v npm >/dev/null 2>&1 && ! (apt_install npm npm); then
+    printf 'build.sh: warning: no emoji web font (npm missing); emoji use the system fonts only\n' >&2
+    return 0
+  fi
   if ! grep -qs "\"version\": \"$EMOJI_FONT_VERSION\"" "$pkg/package.json"; then
     say "fetching the emoji font (npm @fontsource/noto-emoji@$EMOJI_FONT_VERSION)"
     if ! npm install --prefix "$ROOT/.cache/emoji" --no-audit --no-fund --loglevel=error \
