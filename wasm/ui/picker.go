@@ -70,8 +70,8 @@ func (p *userPicker) onInput(ctx app.Context, e app.Event) {
 
 // onKey handles the keyboard the way people expect of a search box with
 // suggestions: arrows move through the results, Enter picks the one pointed
-// at (or the first) instead of submitting the form, and Backspace in an
-// empty box takes back the last person chosen.
+// at (or the first match for what was typed) instead of submitting the
+// form, and Backspace in an empty box takes back the last person chosen.
 func (p *userPicker) onKey(ctx app.Context, e app.Event) {
 	switch e.Get("key").String() {
 	case "ArrowDown":
@@ -94,8 +94,8 @@ func (p *userPicker) onKey(ctx app.Context, e app.Event) {
 			p.choose(ctx, p.shown[p.active])
 			return
 		}
-		if len(p.shown) > 0 {
-			p.choose(ctx, p.shown[0])
+		if len(p.shown) > 0 && strings.TrimSpace(p.query) != "" {
+			p.choose(ctx, p.shown[0]) // the best match for what was typed
 		}
 	default:
 		ctx.PreventUpdate()
