@@ -103,7 +103,16 @@ func TestFirstUseConversation(t *testing.T) {
 		WaitText("#presence-text", bob.Nickname+" is here"),
 		Visible("#presence-text"),
 	)
-	A.Run(t, "back to desktop", chromedp.EmulateViewport(1280, 800))
+	A.Shots(t, "presence-phone")
+	A.Run(t, "the phone dashboard says the connection in words",
+		chromedp.EmulateViewport(390, 844),
+		Click(".conv-head .back"),
+		Visible("#conv-list"),
+		WaitText("#conn-status", "Connected"),
+		Visible("#conn-status .conn-label"),
+		WaitJS(`document.querySelector("#conn-status .conn-label").getBoundingClientRect().width > 20`),
+	)
+	A.Run(t, "back to desktop and the conversation", chromedp.EmulateViewport(1280, 800), Click(".conv-item"), Visible("#composer"))
 
 	// Emoji: the font stack names emoji fonts before the generic family,
 	// and on this machine, which has no emoji font installed, the bundled
