@@ -114,18 +114,25 @@ func (c *Composer) onKey(ctx app.Context, e app.Event) {
 		return
 	}
 	e.PreventDefault()
-	c.send(ctx)
+	at, ok := valueAtKey(e)
+	c.send(ctx, at, ok)
 }
 
 func (c *Composer) onSubmit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
-	c.send(ctx)
+	c.send(ctx, "", false)
 	focusID(ctx, "composer")
 }
 
-func (c *Composer) send(ctx app.Context) {
+// send queues the message. With atKey, it sends the box's text as it was
+// when Enter went down (the guard noted it), not what it holds now: a
+// quick typist may already be writing the next message.
+func (c *Composer) send(ctx app.Context, text string, atKey bool) {
 	el := app.Window().GetElementByID("composer")
-	if el.Truthy() {
+	switch {
+	case atKey:
+		c.text = text
+	case el.Truthy():
 		c.text = el.Get("value").String()
 	}
 	sent := c.text

@@ -9,10 +9,17 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 // comes too late, and Enter types a newline into a refused message or
 // submits the form around a search box. The Go handler still decides what
 // the key does; the guard only makes sure the browser does nothing else.
+//
+// It also notes the element's value on each guarded keydown event (see
+// valueAtKey): by the time the Go handler runs, the person may have typed
+// on, and what Enter sends is what was in the box when they pressed it.
 type keyGuard struct {
 	fn app.Func
 	el app.Value
 }
+
+// keyValueProp is the property the guard sets on a keydown event.
+const keyValueProp = "natterValueAtKey"
 
 // attach starts guarding the element with the id, after the current render
 // (the element must exist), for the keys match accepts.
@@ -20,6 +27,9 @@ func (g *keyGuard) attach(ctx app.Context, id string, match func(e app.Value) bo
 	g.fn = app.FuncOf(func(this app.Value, args []app.Value) any {
 		if len(args) > 0 && match(args[0]) {
 			args[0].Call("preventDefault")
+			if args[0].Get("type").String() == "keydown" {
+				args[0].Set(keyValueProp, args[0].Get("target").Get("value"))
+			}
 		}
 		return nil
 	})
@@ -28,10 +38,24 @@ func (g *keyGuard) attach(ctx app.Context, id string, match func(e app.Value) bo
 			g.el = el
 			// keypress too: where it comes on its own (synthetic input,
 			// some keyboards), it is what inserts the newline or submits.
-			el.Call("addEventListener", "keydown", g.fn)
-			el.Call("addEventListener", "keypress", g.fn)
+			// Capture phase: at the target, capture listeners run before
+			// go-app's, whose Go handler may run inside its listener and
+			// must find the value noted.
+			el.Call("addEventListener", "keydown", g.fn, true)
+			el.Call("addEventListener", "keypress", g.fn, true)
 		}
 	})
+}
+
+// valueAtKey returns the element's value when the key of this keydown went
+// down, as a guard noted it on the event itself; ok is false when no guard
+// saw the event.
+func valueAtKey(e app.Event) (value string, ok bool) {
+	v := e.Get(keyValueProp)
+	if v.Type() != app.TypeString {
+		return "", false
+	}
+	return v.String(), true
 }
 
 // release stops guarding; call it from OnDismount.
@@ -40,8 +64,8 @@ func (g *keyGuard) release() {
 		return
 	}
 	if g.el != nil && g.el.Truthy() {
-		g.el.Call("removeEventListener", "keydown", g.fn)
-		g.el.Call("removeEventListener", "keypress", g.fn)
+		g.el.Call("removeEventListener", "keydown", g.fn, true)
+		g.el.Call("removeEventListener", "keypress", g.fn, true)
 	}
 	g.fn.Release()
 	g.fn, g.el = nil, nil
