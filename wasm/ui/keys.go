@@ -3,8 +3,8 @@ package ui
 import "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 // keyGuard cancels the browser's default action for some keys of one
-// element, synchronously inside the keydown (and keypress). go-app runs Go event handlers
-// from its own queue, which can run after the browser has already acted
+// element, synchronously inside the keydown (and keypress). go-app runs Go
+// event handlers from its own queue, which can run after the browser acted
 // (the UI goroutine was waiting on IndexedDB, say): a PreventDefault there
 // comes too late, and Enter types a newline into a refused message or
 // submits the form around a search box. The Go handler still decides what
