@@ -116,14 +116,17 @@ func TestFirstUseConversation(t *testing.T) {
 
 	// Emoji: the font stack names emoji fonts before the generic family,
 	// and on this machine, which has no emoji font installed, the bundled
-	// one loads for the emoji on screen (instead of boxes).
+	// one loads for the emoji on screen (instead of boxes), also for B, whose
+	// message was laid out before the font came.
 	fonts := Eval[string](t, A, `getComputedStyle(document.querySelector(".msg-body")).fontFamily`)
 	emoji, generic := strings.Index(fonts, "Natter Emoji"), strings.LastIndex(fonts, "sans-serif")
 	if emoji < 0 || !strings.Contains(fonts, "Noto Color Emoji") || generic < emoji {
 		t.Fatalf("message text has no emoji fonts before the generic family: %s", fonts)
 	}
-	A.Run(t, "the emoji font loads for the emoji on screen",
-		WaitJS(`[...document.fonts].some(f => f.family.includes("Natter Emoji") && f.status === "loaded")`))
+	for _, x := range []*Browser{A, B} {
+		x.Run(t, "the emoji font loads for the emoji on screen",
+			WaitJS(`[...document.fonts].some(f => f.family.includes("Natter Emoji") && f.status === "loaded")`))
+	}
 	for _, scheme := range []string{"light", "dark"} {
 		A.ColorScheme(t, scheme)
 		B.ColorScheme(t, scheme)
