@@ -8,6 +8,12 @@ import (
 	"natter/shared"
 )
 
+// TypingTTL is how long one typing signal keeps "… is typing" on the
+// others' screens. Clients repeat the signal every second while keys are
+// pressed (client.typingEvery), so a typist stays shown, and the indicator
+// goes within this long of the last keystroke instead of lingering.
+const TypingTTL = 1500 * time.Millisecond
+
 // signal handles an ephemeral frame at once: pings, typing and read
 // positions. They were charged on arrival like everything else; they are
 // relayed only to members (the membership check is the store's), dropped
@@ -26,7 +32,7 @@ func (c *Conn) signal(ctx context.Context, env shared.Envelope) {
 		if err != nil || conv.ClosedAt != nil {
 			return
 		}
-		t.UserID, t.Nickname, t.Until = c.user.ID, c.user.Nickname, time.Now().Add(6*time.Second).UTC()
+		t.UserID, t.Nickname, t.Until = c.user.ID, c.user.Nickname, time.Now().Add(TypingTTL).UTC()
 		c.s.publish(hub.Event{UserIDs: memberIDs(conv), Ephemeral: true, ExceptSession: c.sess.ID,
 			Payload: encode(shared.TypeTypingEvent, "", 0, t)})
 	case shared.TypeReadPosition:

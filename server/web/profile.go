@@ -93,6 +93,14 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "update user", err)
 		return
 	}
+	if nickname != nil {
+		// The others see the new name live; the change itself is
+		// committed, so a failure here costs only liveness (they get it
+		// on their next resume) and is logged, not answered as an error.
+		if err := s.chat.ProfileChanged(r.Context(), rec.UserID); err != nil {
+			s.log.Warn("publish profile change", "user", rec.UserID, "err", err)
+		}
+	}
 	if hash != nil {
 		// A new password ends every other session: that is what people
 		// expect when they change it because it leaked.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -54,5 +55,30 @@ func TestEmailChangeRationed(t *testing.T) {
 	var me shared.User
 	if srv.MustDo(t, http.MethodGet, shared.APIMe, h, nil, &me); me.Email != "probe4@example.com" {
 		t.Fatalf("email %q after a refused change", me.Email)
+	}
+}
+
+// TestRenameReachesOthersLive: a new nickname is published to everyone who
+// shares a conversation with the person, as a delta carrying only their
+// member entry, so the others' screens follow without a reconnect.
+func TestRenameReachesOthersLive(t *testing.T) {
+	srv := webtest.MustServer(t)
+	a, ha := srv.MustSignUp(t, "ann")
+	b, hb := srv.MustSignUp(t, "bob")
+	wa := srv.MustConnect(t, ha, nil)
+	wb := srv.MustConnect(t, hb, nil)
+	conv := mustConversation(t, wa, "", b)
+	wb.MustAwait(t, "the conversation", func(e shared.Envelope) bool { return e.Type == shared.TypeConversationUpdated })
+
+	if res := srv.MustDo(t, http.MethodPatch, shared.APIMe, ha, shared.ProfileUpdate{Nickname: "annabel"}, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("rename: %d", res.StatusCode)
+	}
+	env := wb.MustAwait(t, "the rename", func(e shared.Envelope) bool { return e.Type == shared.TypeConversationUpdated })
+	var got shared.Conversation
+	if err := json.Unmarshal(env.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != conv.ID || !got.Delta || len(got.Members) != 1 || got.Members[0].UserID != a.ID || got.Members[0].Nickname != "annabel" {
+		t.Fatalf("b got %s", env.Data)
 	}
 }

@@ -160,9 +160,13 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 		}
 		v.Unread = max(v.Unread, 0)
 	}
-	for _, t := range c.typing {
+	for id, t := range c.typing {
 		if t.until.After(now) {
-			v.Typing = append(v.Typing, t.nick)
+			nick := t.nick
+			if m := c.c.Member(id); m != nil && m.Nickname != "" {
+				nick = m.Nickname // current even after a rename; the signal carries the name their connection opened with
+			}
+			v.Typing = append(v.Typing, nick)
 		}
 	}
 	slices.Sort(v.Typing)

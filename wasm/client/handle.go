@@ -322,8 +322,11 @@ func (e *Engine) readPosition(rp shared.ReadPosition) {
 	e.touch()
 }
 
-// typingTTL is how long a typing signal shows when the server gives no Until.
-const typingTTL = 6 * time.Second
+// typingTTL is the longest a typing signal shows, counted from its arrival:
+// the indicator goes about this long after the last keystroke. The
+// server's Until is taken only when sooner, so a clock that runs behind the
+// server's cannot make the indicator linger.
+const typingTTL = 1500 * time.Millisecond
 
 func (e *Engine) typing(t shared.Typing) {
 	c := e.convs[t.ConversationID]
@@ -332,7 +335,7 @@ func (e *Engine) typing(t shared.Typing) {
 	}
 	now := e.cfg.Now()
 	until := t.Until
-	if until.IsZero() || until.Sub(now) > time.Minute {
+	if !until.After(now) || until.Sub(now) > typingTTL {
 		until = now.Add(typingTTL)
 	}
 	if c.typing == nil {

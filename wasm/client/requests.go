@@ -157,8 +157,10 @@ func (e *Engine) SetViewing(convID string, seq int64, offset int) {
 	go s.send(shared.TypeReadPosition, "", rp)
 }
 
-// typingEvery throttles outgoing typing signals per conversation.
-const typingEvery = 3 * time.Second
+// typingEvery throttles outgoing typing signals per conversation. It is
+// shorter than the time a signal shows (typingTTL, and the server's
+// chat.TypingTTL), so someone typing steadily stays shown without gaps.
+const typingEvery = time.Second
 
 // Typing tells the others this user is typing in the conversation; call it
 // on input. Ephemeral and throttled.

@@ -30,12 +30,16 @@ type Composer struct {
 	text  string
 	err   string
 	shown string // counter and error as last rendered
+	guard keyGuard
 }
 
-// OnMount restores the draft.
+// OnMount restores the draft and guards Enter.
 func (c *Composer) OnMount(ctx app.Context) {
 	c.text = c.Env.Engine.Draft(c.ConvID)
 	c.shown = c.viewKey()
+	// Enter never edits the text, whether the message then goes out or is
+	// refused (too long): see keyGuard.
+	c.guard.attach(ctx, "composer", isSendKey)
 	ctx.Defer(func(app.Context) {
 		if el := app.Window().GetElementByID("composer"); el.Truthy() {
 			// Someone quick may have typed between the box appearing and
@@ -50,6 +54,9 @@ func (c *Composer) OnMount(ctx app.Context) {
 		}
 	})
 }
+
+// OnDismount releases the Enter guard.
+func (c *Composer) OnDismount() { c.guard.release() }
 
 func (c *Composer) limit() int {
 	if c.BodyMax > 0 {
@@ -102,23 +109,30 @@ func (c *Composer) onInput(ctx app.Context, e app.Event) {
 }
 
 func (c *Composer) onKey(ctx app.Context, e app.Event) {
-	if e.Get("key").String() != "Enter" || e.Get("shiftKey").Truthy() || e.Get("isComposing").Truthy() {
+	if !isSendKey(e.Value) {
 		ctx.PreventUpdate()
 		return
 	}
 	e.PreventDefault()
-	c.send(ctx)
+	at, ok := valueAtKey(e)
+	c.send(ctx, at, ok)
 }
 
 func (c *Composer) onSubmit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
-	c.send(ctx)
+	c.send(ctx, "", false)
 	focusID(ctx, "composer")
 }
 
-func (c *Composer) send(ctx app.Context) {
+// send queues the message. With atKey, it sends the box's text as it was
+// when Enter went down (the guard noted it), not what it holds now: a
+// quick typist may already be writing the next message.
+func (c *Composer) send(ctx app.Context, text string, atKey bool) {
 	el := app.Window().GetElementByID("composer")
-	if el.Truthy() {
+	switch {
+	case atKey:
+		c.text = text
+	case el.Truthy():
 		c.text = el.Get("value").String()
 	}
 	sent := c.text

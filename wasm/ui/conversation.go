@@ -137,11 +137,18 @@ func (c *ConversationPage) header() app.UI {
 				app.If(conv.Failed != "", func() app.UI {
 					return app.Span().ID("failed-badge").Class("badge", "badge-failed").Text("Couldn't create: " + conv.Failed)
 				}),
+				// Words, not only faces or a colored dot: they fit a phone,
+				// read in any color scheme, and screen readers say them.
+				app.If(len(names) > 0, func() app.UI {
+					return app.Span().ID("presence-text").Class("presence-text").Body(
+						app.Span().Class("presence-dot").Aria("hidden", "true"),
+						app.Text(hereLine(names)),
+					)
+				}),
 			),
 		),
 		app.If(len(faces) > 0, func() app.UI {
-			return app.Div().ID("presence").Class("presence").Title("%s", "Here now: "+joinNames(names)).Body(
-				app.Span().Class("visually-hidden").Text("Here now: "+joinNames(names)),
+			return app.Div().ID("presence").Class("presence").Title("%s", hereLine(names)).Aria("hidden", "true").Body(
 				app.Span().Class("ghost-faces").Body(faces...),
 			)
 		}),

@@ -160,6 +160,16 @@ func focusID(ctx app.Context, id string) {
 	})
 }
 
+// focusNow moves keyboard focus at once. Handlers of an element that the
+// next render removes (a picked result, a removed chip) use it: go-app
+// skips deferred work whose source element is gone, so focusID would do
+// nothing there.
+func focusNow(id string) {
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Call("focus")
+	}
+}
+
 // when returns s when cond holds, for optional class names.
 func when(cond bool, s string) string {
 	if cond {

@@ -74,6 +74,28 @@ func seenTime(t, now time.Time) string {
 	return listTime(t, now) + " " + clock(t)
 }
 
+// ago says how long ago something happened the way people say it: "just
+// now", "2 min ago", "3 h ago" within a day, then "Yesterday at 15:04" and
+// the date with the clock. The exact time goes beside it (see fullTime).
+// A time slightly in the future (clocks differ) counts as just now.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < 45*time.Second:
+		return "just now"
+	case d < 90*time.Second:
+		return "1 min ago"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Round(time.Minute)/time.Minute))
+	case d < 24*time.Hour && sameDay(t, now):
+		h := int(d / time.Hour)
+		return fmt.Sprintf("%d h ago", h)
+	case daysBetween(t, now) <= 1:
+		return "Yesterday at " + clock(t)
+	}
+	return listTime(t, now) + " at " + clock(t)
+}
+
 // fullTime is the tooltip of a message time: unambiguous date and time.
 func fullTime(t time.Time) string { return t.Local().Format("Monday, January 2, 2006 at 15:04") }
 
@@ -136,6 +158,21 @@ func typingLine(names []string) string {
 		return joinNames(names) + " are typing…"
 	default:
 		return fmt.Sprintf("%d people are typing…", n)
+	}
+}
+
+// hereLine says who else has the conversation open: "bob is here", "ann
+// and bob are here", "5 people are here".
+func hereLine(names []string) string {
+	switch n := len(names); {
+	case n == 0:
+		return ""
+	case n == 1:
+		return names[0] + " is here"
+	case n <= 3:
+		return joinNames(names) + " are here"
+	default:
+		return fmt.Sprintf("%d people are here", n)
 	}
 }
 

@@ -30,6 +30,32 @@ func TestListTimeAndDayLabel(t *testing.T) {
 	}
 }
 
+func TestAgo(t *testing.T) {
+	now := time.Date(2025, 6, 18, 15, 0, 0, 0, time.Local) // a Wednesday
+	tests := []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"a clock ahead", now.Add(5 * time.Second), "just now"},
+		{"seconds", now.Add(-30 * time.Second), "just now"},
+		{"a minute", now.Add(-70 * time.Second), "1 min ago"},
+		{"minutes", now.Add(-2 * time.Minute), "2 min ago"},
+		{"rounds", now.Add(-(12*time.Minute + 40*time.Second)), "13 min ago"},
+		{"hours today", now.Add(-3*time.Hour - 10*time.Minute), "3 h ago"},
+		{"last night", time.Date(2025, 6, 17, 23, 30, 0, 0, time.Local), "Yesterday at 23:30"},
+		{"this week", time.Date(2025, 6, 14, 10, 0, 0, 0, time.Local), "Sat at 10:00"},
+		{"last year", time.Date(2024, 12, 31, 10, 0, 0, 0, time.Local), "Dec 31, 2024 at 10:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ago(tt.at, now); got != tt.want {
+				t.Fatalf("ago = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestWords(t *testing.T) {
 	tests := []struct{ name, got, want string }{
 		{"initials one", initials("alice"), "A"},
@@ -42,6 +68,9 @@ func TestWords(t *testing.T) {
 		{"names three", joinNames([]string{"a", "b", "c"}), "a, b and c"},
 		{"typing one", typingLine([]string{"bob"}), "bob is typing…"},
 		{"typing many", typingLine([]string{"a", "b", "c", "d"}), "4 people are typing…"},
+		{"here one", hereLine([]string{"bob"}), "bob is here"},
+		{"here two", hereLine([]string{"ann", "bob"}), "ann and bob are here"},
+		{"here many", hereLine([]string{"a", "b", "c", "d"}), "4 people are here"},
 		{"preview folds space", preview("hi\n\n  there", 50), "hi there"},
 		{"preview cuts", preview("abcdefghij", 5), "abcd…"},
 		{"thousands", thousands(1234567), "1,234,567"},

@@ -31,7 +31,10 @@ func icon(name string) app.UI {
 		`aria-hidden="true" focusable="false">` + iconPaths[name] + `</svg>`)
 }
 
-// logo renders the app mark from web/icon.svg.
+// logo renders the app mark from web/icon.svg. It is decoration beside the
+// word "Natter", so it is hidden from assistive technology; an empty alt
+// would say the same, but go-app drops empty attributes and an image
+// without alt gets its file name read out.
 func logo(class string) app.UI {
-	return app.Img().Src("/web/icon.svg").Alt("").Class(class).Width(28).Height(28)
+	return app.Img().Src("/web/icon.svg").Aria("hidden", "true").Class(class).Width(28).Height(28)
 }

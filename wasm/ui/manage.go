@@ -42,7 +42,11 @@ func (c *ManagePanel) onKey(ctx app.Context, e app.Event) {
 // OnMount prepares the add-member search.
 func (c *ManagePanel) OnMount(ctx app.Context) {
 	c.picker.init(c.Env, "add-member-search", c.isMember, c.add, nil)
+	c.picker.mount(ctx)
 }
+
+// OnDismount releases the search box's key guard.
+func (c *ManagePanel) OnDismount() { c.picker.unmount() }
 
 func (c *ManagePanel) isMember(id int64) bool { return c.Conv.Member(id) != nil }
 
@@ -205,7 +209,7 @@ func (c *ManagePanel) members(owner, closed bool) []app.UI {
 		case owner && !closed && id != c.MeID:
 			actions = app.Div().Class("member-actions").Body(
 				app.Button().Type("button").Class("btn", "btn-small", "btn-ghost", "transfer-owner").DataSet("id", id).
-					Aria("label", "Make "+m.Nickname+" the owner").Text("Make owner").
+					Aria("label", "Make owner: "+m.Nickname).Text("Make owner").
 					OnClick(c.ask("owner:"+key), app.EventScope("owner", id)),
 				app.Button().Type("button").Class("btn", "btn-small", "btn-danger-ghost", "remove-member").DataSet("id", id).
 					Aria("label", "Remove "+m.Nickname).Text("Remove").

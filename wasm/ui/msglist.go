@@ -246,9 +246,14 @@ func (c *MessageList) Render() app.UI {
 		items = append(items, c.row(r))
 	}
 	return app.Div().Class("msgs-wrap").Body(
-		app.Ol().ID("messages").Class("msgs").Role("log").Aria("label", "Messages").
+		// The log is a div around the list: a role on the <ol> itself
+		// would take away its list semantics and leave every <li> outside
+		// a list for assistive technology.
+		app.Div().ID("messages").Class("msgs").Role("log").Aria("label", "Messages").
 			Aria("live", "polite").Aria("relevant", "additions").TabIndex(0).
-			OnScroll(c.onScroll, app.PassiveEvent()).Body(items...),
+			OnScroll(c.onScroll, app.PassiveEvent()).Body(
+			app.Ol().Class("msgs-list").Body(items...),
+		),
 		app.If(c.newBelow, func() app.UI {
 			return app.Button().ID("jump-latest").Type("button").Class("jump").OnClick(c.onJump).
 				Body(icon("down"), app.Span().Text("New messages"))

@@ -36,7 +36,10 @@ type NewConversation struct {
 	errs    formErrors
 }
 
-// OnMount restores the saved form.
+// OnMount restores the saved form. The draft exists only for a form that
+// is still open: OnDismount drops it when the person leaves the form or
+// creates the conversation, so what survives is a reload (or a crash) with
+// the form on screen, never a stale choice on the next visit.
 func (c *NewConversation) OnMount(ctx app.Context) {
 	var d newDraft
 	if raw := c.Env.Engine.Draft(draftNew); raw != "" && json.Unmarshal([]byte(raw), &d) == nil {
@@ -44,7 +47,35 @@ func (c *NewConversation) OnMount(ctx app.Context) {
 		c.picker.query = d.Query
 	}
 	c.picker.init(c.Env, "member-search", c.exclude, c.add, c.saveDraft)
+	c.picker.back = c.removeLast
+	c.picker.mount(ctx)
 	c.picker.search(ctx, false)
+}
+
+// OnDismount forgets the form: leaving it abandons this conversation.
+// A reload never dismounts, so the draft is still there after one.
+func (c *NewConversation) OnDismount() {
+	c.picker.unmount()
+	c.Env.Engine.SetDraft(draftNew, "")
+}
+
+// removeLast takes back the person chosen last (Backspace in an empty box).
+func (c *NewConversation) removeLast(ctx app.Context) {
+	if len(c.members) == 0 {
+		return
+	}
+	c.members = c.members[:len(c.members)-1]
+	c.saveDraft()
+}
+
+// clear empties the form for a different conversation.
+func (c *NewConversation) clear(ctx app.Context, e app.Event) {
+	c.members, c.title, c.errs = nil, "", nil
+	c.picker.query, c.picker.results, c.picker.searched, c.picker.active = "", nil, "", -1
+	c.Env.Engine.SetDraft(draftNew, "")
+	clearInput("conversation-title")
+	clearInput("member-search")
+	focusNow("member-search") // the Clear button is about to go
 }
 
 func (c *NewConversation) saveDraft() {
@@ -88,7 +119,7 @@ func (c *NewConversation) remove(id int64) app.EventHandler {
 			}
 		}
 		c.saveDraft()
-		focusID(ctx, "member-search")
+		focusNow("member-search") // the clicked chip is about to go
 	}
 }
 
@@ -125,16 +156,23 @@ func (c *NewConversation) Render() app.UI {
 				formAlert("new-form-error", c.errs[""]),
 				app.Div().Class("field").Body(
 					app.Label().For("member-search").Class("field-label").Text("People"),
-					app.If(len(chips) > 0, func() app.UI {
-						return app.Ul().ID("chosen-members").Class("chips").Aria("label", "Chosen people").Body(chips...)
-					}),
+					// Always present, even empty: a list that appears before
+					// the search box would make go-app replace the box under
+					// the person's click and drop the focus.
+					app.Ul().ID("chosen-members").Class("chips").Aria("label", "Chosen people").Body(chips...),
 					c.picker.render(c.Convs, c.Me.ID, c.errs["members"]),
 				),
 				field(fieldSpec{ID: "conversation-title", Label: "Title (optional)", Type: "text", Value: c.title,
 					Error: c.errs["title"], Placeholder: c.placeholderTitle(), AutoComplete: "off",
 					Hint: "Leave it empty to name the conversation after its members.", OnInput: c.onTitle}),
-				app.Button().ID("create-conversation").Type("submit").Class("btn", "btn-primary", "btn-block").
-					Body(icon("plus"), app.Span().Text("Create conversation")),
+				app.Div().Class("form-actions").Body(
+					app.Button().ID("create-conversation").Type("submit").Class("btn", "btn-primary", "btn-block").
+						Body(icon("plus"), app.Span().Text("Create conversation")),
+					app.If(len(c.members) > 0 || c.title != "" || c.picker.query != "", func() app.UI {
+						return app.Button().ID("clear-new").Type("button").Class("btn", "btn-ghost").
+							OnClick(c.clear).Text("Clear")
+					}),
+				),
 			),
 		),
 	)

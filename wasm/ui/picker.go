@@ -25,9 +25,15 @@ type userPicker struct {
 	exclude func(int64) bool               // people not to offer (oneself, chosen ones)
 	pick    func(app.Context, shared.User) // called when someone is chosen
 	changed func()                         // called when the query changes, to save drafts
+	// back is called on Backspace in an empty box: it removes the last
+	// chosen person, as in every chip input people know. Optional.
+	back func(app.Context)
 
 	query    string
-	searched string // the query results belong to
+	guard    keyGuard
+	shown    []shared.User // the people offered in the last render, in order
+	active   int           // the result the arrow keys point at; -1 for none
+	searched string        // the query results belong to
 	results  []shared.User
 	next     string
 	busy     bool
@@ -37,10 +43,19 @@ type userPicker struct {
 
 func (p *userPicker) init(env *Env, id string, exclude func(int64) bool, pick func(app.Context, shared.User), changed func()) {
 	p.env, p.id, p.exclude, p.pick, p.changed = env, id, exclude, pick, changed
+	p.active = -1
 }
+
+// mount guards the box's keys (see keyGuard); call it from OnMount, and
+// unmount from OnDismount.
+func (p *userPicker) mount(ctx app.Context) { p.guard.attach(ctx, p.id, isPickerKey) }
+
+// unmount releases what mount set up.
+func (p *userPicker) unmount() { p.guard.release() }
 
 func (p *userPicker) onInput(ctx app.Context, e app.Event) {
 	p.query = inputValue(ctx)
+	p.active = -1
 	if p.changed != nil {
 		p.changed()
 	}
@@ -53,23 +68,57 @@ func (p *userPicker) onInput(ctx app.Context, e app.Event) {
 	})
 }
 
-// onKey picks the first result on Enter instead of submitting the form.
+// onKey handles the keyboard the way people expect of a search box with
+// suggestions: arrows move through the results, Enter picks the one pointed
+// at (or the first match for what was typed) instead of submitting the
+// form, and Backspace in an empty box takes back the last person chosen.
 func (p *userPicker) onKey(ctx app.Context, e app.Event) {
-	if e.Get("key").String() != "Enter" {
-		return
-	}
-	e.PreventDefault()
-	for _, u := range p.results {
-		if !p.excluded(u.ID) {
-			p.choose(ctx, u)
+	switch e.Get("key").String() {
+	case "ArrowDown":
+		e.PreventDefault()
+		if len(p.shown) > 0 {
+			p.active = min(p.active+1, len(p.shown)-1)
+		}
+	case "ArrowUp":
+		e.PreventDefault()
+		p.active = max(p.active-1, -1)
+	case "Escape":
+		p.active = -1
+	case "Backspace":
+		if inputValue(ctx) == "" && p.back != nil {
+			p.back(ctx)
+		}
+	case "Enter":
+		e.PreventDefault()
+		if p.active >= 0 && p.active < len(p.shown) {
+			p.choose(ctx, p.shown[p.active])
 			return
 		}
+		if len(p.shown) > 0 && strings.TrimSpace(p.query) != "" {
+			p.choose(ctx, p.shown[0]) // the best match for what was typed
+		}
+	default:
+		ctx.PreventUpdate()
 	}
 }
 
+// choose adds someone and readies the box for the next name: the query is
+// cleared (otherwise the next name is typed after this one and finds
+// nobody) and the focus stays in the box.
 func (p *userPicker) choose(ctx app.Context, u shared.User) {
 	p.pick(ctx, u)
-	focusID(ctx, p.id)
+	p.query, p.results, p.next, p.searched, p.err, p.busy, p.active = "", nil, "", "", "", false, -1
+	p.seq++ // a search still in flight is for the old query
+	if p.changed != nil {
+		p.changed()
+	}
+	// At once, not deferred: the clicked result leaves the list in the
+	// next render, and go-app skips work deferred from an element that is
+	// gone. The box itself is the same element across renders.
+	if el := app.Window().GetElementByID(p.id); el.Truthy() {
+		el.Set("value", "")
+		el.Call("focus")
+	}
 }
 
 // search asks the server for the query's first page, or the next page.
@@ -163,14 +212,29 @@ func (p *userPicker) render(convs []client.ConvView, meID int64, errMsg string) 
 			status = "No one found for “" + q + "”."
 		}
 	}
-	items := make([]app.UI, 0, len(list))
+	shown := make([]shared.User, 0, len(list))
 	for _, u := range list {
-		if p.excluded(u.ID) {
-			continue
+		if !p.excluded(u.ID) {
+			shown = append(shown, u)
 		}
+	}
+	if q == "" && len(shown) > 8 {
+		shown = shown[:8]
+	}
+	p.shown = shown
+	if p.active >= len(shown) {
+		p.active = len(shown) - 1
+	}
+	items := make([]app.UI, 0, len(shown))
+	activeID := ""
+	for i, u := range shown {
 		u := u
+		optID := p.id + "-opt-" + itoa(u.ID)
+		if i == p.active {
+			activeID = optID
+		}
 		items = append(items, app.Li().Body(
-			app.Button().Type("button").Class("user-result").DataSet("id", u.ID).
+			app.Button().ID(optID).Type("button").Class("user-result", when(i == p.active, "is-active")).DataSet("id", u.ID).
 				OnClick(func(ctx app.Context, e app.Event) { p.choose(ctx, u) }, app.EventScope(u.ID)).
 				Body(
 					avatar(u.Nickname, u.Nickname, "avatar-sm"),
@@ -178,9 +242,6 @@ func (p *userPicker) render(convs []client.ConvView, meID int64, errMsg string) 
 					app.Span().Class("user-add").Body(icon("plus"), app.Span().Class("visually-hidden").Text("Add")),
 				),
 		))
-	}
-	if q == "" && len(items) > 8 {
-		items = items[:8]
 	}
 	describedBy := p.id + "-status " + p.id + "-error"
 	return app.Div().Class("picker").Body(
@@ -190,7 +251,7 @@ func (p *userPicker) render(convs []client.ConvView, meID int64, errMsg string) 
 				Value(p.query).Placeholder("Search by nickname").
 				Attr("autocomplete", "off").Attr("spellcheck", "false").Attr("autocapitalize", "off").
 				Aria("controls", p.id+"-results").Aria("describedby", describedBy).
-				Aria("invalid", boolAttr(errMsg != "")).
+				Aria("invalid", boolAttr(errMsg != "")).Aria("activedescendant", activeID).
 				OnInput(p.onInput).OnKeyDown(p.onKey),
 		),
 		fieldError(p.id+"-error", errMsg),

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -77,11 +78,12 @@ func (c *MessageList) msg(r listRow) app.UI {
 	default:
 		body = bodyNodes(m.Body)
 	}
+	sender := c.senderName(m.SenderID, m.Sender)
 	return li.Body(
 		app.If(r.First && !r.Own, func() app.UI {
 			return app.Div().Class("msg-head").Body(
-				avatar(m.Sender, m.Sender, "avatar-sm"),
-				app.Span().Class("msg-sender").Text(m.Sender),
+				avatar(sender, sender, "avatar-sm"),
+				app.Span().Class("msg-sender").Text(sender),
 			)
 		}),
 		app.Div().Class("bubble").Body(
@@ -106,6 +108,18 @@ func (c *MessageList) msg(r listRow) app.UI {
 		app.If(m.Seq > 0 && c.detailSeq == m.Seq, func() app.UI { return c.seenDetails() }),
 		app.If(m.State == client.MsgFailed, func() app.UI { return c.failedBar(m) }),
 	)
+}
+
+// senderName is the sender's current nickname: a member's entry follows a
+// rename live, while the name stored with each message is the one it was
+// sent under. Someone who left keeps the name their messages carry.
+func (c *MessageList) senderName(id int64, stored string) string {
+	for _, m := range c.Members {
+		if m.UserID == id && m.Nickname != "" {
+			return m.Nickname
+		}
+	}
+	return stored
 }
 
 // toggleSeen opens (asking the server) or closes the "seen by" details of a
@@ -147,10 +161,20 @@ func (c *MessageList) seenDetails() app.UI {
 		body = app.P().Class("seen-details-note").Text("Not seen by anyone yet.")
 	default:
 		items := make([]app.UI, 0, len(c.detail.Seen))
+		now := time.Now()
 		for _, s := range c.detail.Seen {
+			// The relative time reads at a glance; the clock beside it and
+			// the full date in the tooltip are exact, and visible without
+			// hovering, which a phone cannot do.
+			rel := ago(s.At, now)
 			items = append(items, app.Li().Body(
 				app.Span().Class("seen-name").Text(s.Nickname),
-				app.Time().Class("seen-when").DateTime(s.At.UTC().Format(time.RFC3339)).Text(fullTime(s.At.Local())),
+				app.Time().Class("seen-when").DateTime(s.At.UTC().Format(time.RFC3339)).Title("%s", fullTime(s.At)).Body(
+					app.Span().Class("seen-ago").Text(rel),
+					app.If(!strings.Contains(rel, " at "), func() app.UI {
+						return app.Span().Class("seen-exact").Text(" · " + clock(s.At))
+					}),
+				),
 			))
 		}
 		body = app.Ul().Class("seen-list").Body(items...)

@@ -15,9 +15,10 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 	active := s.activeConversation()
 	convs := s.st.Conversations
 	now := time.Now()
+	local := newestLocal(s.st.Outbox)
 	items := make([]app.UI, 0, len(convs))
 	for _, c := range convs {
-		items = append(items, convItem(c, me.ID, c.ID == active, now))
+		items = append(items, convItem(c, me.ID, c.ID == active, now, local[c.ID]))
 	}
 	perm := s.Env.notifyPermission()
 	return app.Aside().Class("sidebar").Aria("label", "Conversations").Body(
@@ -58,8 +59,24 @@ func (s *Shell) enableNotifications(ctx app.Context, e app.Event) {
 	})
 }
 
-// convItem is one row of the conversation list.
-func convItem(c client.ConvView, meID int64, active bool, now time.Time) app.UI {
+// newestLocal finds, per conversation, the newest own message still in the
+// outbox. It is newer than anything the server confirmed, so the list shows
+// it (with its queued or failed state) instead of an older preview or "No
+// messages yet".
+func newestLocal(outbox []client.ActionView) map[string]*client.ActionView {
+	out := map[string]*client.ActionView{}
+	for i := range outbox {
+		a := &outbox[i]
+		if a.Type == shared.TypeMessageSend {
+			out[a.ConvID] = a // the outbox is in queue order: the last one wins
+		}
+	}
+	return out
+}
+
+// convItem is one row of the conversation list; local is the newest own
+// message still queued for it, if any.
+func convItem(c client.ConvView, meID int64, active bool, now time.Time, local *client.ActionView) app.UI {
 	var at time.Time
 	switch {
 	case c.LastAt != nil:
@@ -68,6 +85,9 @@ func convItem(c client.ConvView, meID int64, active bool, now time.Time) app.UI 
 		at = c.Preview.CreatedAt
 	default:
 		at = c.CreatedAt
+	}
+	if local != nil && local.QueuedAt.After(at) {
+		at = local.QueuedAt
 	}
 	title := Title(c.Conversation, meID)
 	unread := ""
@@ -95,7 +115,7 @@ func convItem(c client.ConvView, meID int64, active bool, now time.Time) app.UI 
 				app.Time().Class("conv-time").DateTime(at.UTC().Format(time.RFC3339)).Text(listTime(at, now)),
 			),
 			app.Div().Class("conv-line").Body(
-				convPreview(c, meID),
+				convPreview(c, meID, local),
 				app.If(unread != "", func() app.UI {
 					return app.Span().Class("badge", "badge-unread").Aria("label", unread+" unread").Text(unread)
 				}),
@@ -105,12 +125,25 @@ func convItem(c client.ConvView, meID int64, active bool, now time.Time) app.UI 
 }
 
 // convPreview is the second line of a list row: what happened last.
-func convPreview(c client.ConvView, meID int64) app.UI {
+func convPreview(c client.ConvView, meID int64, local *client.ActionView) app.UI {
 	switch {
 	case c.Failed != "":
 		return app.Span().Class("conv-preview", "is-failed").Text("Couldn't create: " + c.Failed)
 	case len(c.Typing) > 0:
 		return app.Span().Class("conv-preview", "is-typing").Text(typingLine(c.Typing))
+	case local != nil:
+		ic, state := "clock", "Queued"
+		switch local.State {
+		case client.MsgFailed:
+			ic, state = "alert", "Not sent"
+		case client.MsgSending:
+			ic, state = "sending", "Sending"
+		}
+		return app.Span().Class("conv-preview", "is-local", "state-"+string(local.State)).DataSet("state", string(local.State)).Body(
+			app.Span().Class("conv-preview-state").Title("%s", state).Body(icon(ic), app.Span().Class("visually-hidden").Text(state+": ")),
+			app.Span().Class("conv-preview-who").Text("You: "),
+			app.Text(preview(local.Summary, 90)),
+		)
 	case c.Pending && c.Preview == nil:
 		return app.Span().Class("conv-preview", "is-pending").Body(icon("clock"), app.Text("Waiting to be created"))
 	case c.Preview == nil:
