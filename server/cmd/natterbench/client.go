@@ -406,10 +406,11 @@ func (c *client) check(final int64) seqCheck {
 // baseline hub). token gives connection i's session token; hook, when not
 // nil, gives its reply handler and is told the client once it exists. The
 // clients opened so far are returned even on error, for closeAll.
-func connectAll(ctx context.Context, o *options, srv *server, n int, track *tracker, hello bool,
+func connectAll(ctx context.Context, o *options, pick func(i int) *server, n int, track *tracker, hello bool,
 	token func(i int) string, hook func(i int) (func(*shared.Envelope, int64), func(*client))) ([]*client, error) {
 	clients := make([]*client, n)
 	err := parallel(ctx, n, o.dialConcurrency, func(i int) error {
+		srv := pick(i)
 		ws, err := dial(ctx, srv.wsURL(), srv.origin(), token(i))
 		if err != nil {
 			return fmt.Errorf("dial %d: %w", i, err)

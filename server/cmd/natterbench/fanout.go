@@ -23,13 +23,30 @@ type fanPhase struct {
 // a database to check) or the baseline hub (none of that).
 type fanTarget struct {
 	name   string
-	srv    *server
+	srv    *server   // the senders' node, whose CPU and metrics a phase reports
+	nodes  []*server // further nodes receivers are spread over (cluster scenario)
 	hello  bool
 	tokens []string // one per member; empty for the baseline
 	conv   string
 	db     *database // nil for the baseline
 	pgDir  string
 }
+
+// node is the server client i connects to: senders on the first node,
+// receivers spread over every node, the first included.
+func (t fanTarget) node(i, senders int) *server {
+	if len(t.nodes) == 0 || i < senders {
+		return t.srv
+	}
+	k := i % (len(t.nodes) + 1)
+	if k == 0 {
+		return t.srv
+	}
+	return t.nodes[k-1]
+}
+
+// one is the picker of a single server.
+func one(srv *server) func(int) *server { return func(int) *server { return srv } }
 
 // phaseResult is what one phase measured.
 type phaseResult struct {
@@ -94,9 +111,19 @@ func runFanout(ctx context.Context, o *options, t fanTarget, members int, phases
 		maxSenders = max(maxSenders, p.senders)
 	}
 	senders := make([]*sender, maxSenders)
+	// Rows already in the conversation (an earlier scenario, an earlier
+	// round of a paired run) are not this run's.
+	var before int64
+	if t.db != nil {
+		n, err := t.db.count(ctx, "SELECT count(*) FROM messages WHERE conversation_id = ?", t.conv)
+		if err != nil {
+			return nil, err
+		}
+		before = n
+	}
 	start := time.Now()
 	logf("%s: connecting %d members", t.name, members)
-	clients, err := connectAll(ctx, o, t.srv, members, track, t.hello,
+	clients, err := connectAll(ctx, o, func(i int) *server { return t.node(i, maxSenders) }, members, track, t.hello,
 		func(i int) string {
 			if i < len(t.tokens) {
 				return t.tokens[i]
@@ -130,13 +157,13 @@ func runFanout(ctx context.Context, o *options, t fanTarget, members int, phases
 			r.lat.quantile(0.5), r.lat.quantile(0.99), r.errs, r.receivers, members)
 	}
 
-	res.finalSeq = res.acks
+	res.finalSeq = before + res.acks
 	if t.db != nil {
 		n, err := t.db.count(ctx, "SELECT count(*) FROM messages WHERE conversation_id = ?", t.conv)
 		if err != nil {
 			return nil, err
 		}
-		res.committed, res.finalSeq = n, n
+		res.committed, res.finalSeq = n-before, n
 	}
 	for _, c := range clients {
 		if !c.alive() {

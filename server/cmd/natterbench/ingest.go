@@ -54,7 +54,7 @@ func runIngest(ctx context.Context, o *options, srv *server, db *database, accts
 	senders := make([]*sender, n)
 	start := time.Now()
 	logf("ingest: connecting %d senders", n)
-	clients, err := connectAll(ctx, o, srv, n, track, true,
+	clients, err := connectAll(ctx, o, one(srv), n, track, true,
 		func(i int) string { return accts[i].token },
 		func(i int) (func(*shared.Envelope, int64), func(*client)) {
 			s := newSender(convs[i], o.ingestWindow, o.bodyBytes)

@@ -53,6 +53,7 @@ type options struct {
 	settle          time.Duration
 	repo            string
 	natterBin       string
+	nodes           int    // cluster scenario: servers
 	against         string // paired mode: the older binary
 	rounds          int
 	perfDir         string
@@ -61,7 +62,8 @@ type options struct {
 
 func parseFlags() *options {
 	o := &options{}
-	flag.StringVar(&o.scenarios, "scenarios", "fanout,limit,ingest,memory", "comma-separated scenarios to run: fanout, limit, ingest, memory")
+	flag.StringVar(&o.scenarios, "scenarios", "fanout,limit,cluster,ingest,memory", "comma-separated scenarios to run: fanout, limit, cluster, ingest, memory")
+	flag.IntVar(&o.nodes, "nodes", 3, "cluster: natter processes; senders on the first, receivers spread over all, once over PostgreSQL NOTIFY and once over NATS")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of every timed phase")
 	flag.IntVar(&o.members, "members", 1000, "members (all connected) of the fan-out conversation, at most 1000")
 	flag.StringVar(&o.rates, "rates", "10,100,max", "fan-out phases: messages per second, or max for as fast as the windows allow")

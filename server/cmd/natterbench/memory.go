@@ -39,7 +39,7 @@ func runMemory(ctx context.Context, o *options, srv *server, accts []account) (*
 	track := &tracker{}
 	start := time.Now()
 	logf("memory: connecting %d idle sessions", len(accts))
-	clients, err := connectAll(ctx, o, srv, len(accts), track, true, func(i int) string { return accts[i].token }, nil)
+	clients, err := connectAll(ctx, o, one(srv), len(accts), track, true, func(i int) string { return accts[i].token }, nil)
 	defer closeAll(clients)
 	if err != nil {
 		return nil, fmt.Errorf("natterbench: memory: connect: %w", err)

@@ -28,6 +28,8 @@ type report struct {
 	natterBin string
 
 	fan, limit                          *fanResult
+	cluster                             []*fanResult // one per broker
+	clusterErrs                         []error
 	ingest                              *ingestResult
 	mem                                 *memResult
 	fanErr, limitErr, ingestErr, memErr error
@@ -44,13 +46,17 @@ func (r *report) print(w io.Writer) {
 	line(w, "| scenario | figure | target | met? |")
 	line(w, "| --- | --- | --- | --- |")
 	r.summary(w)
-	if r.fan != nil || r.limit != nil {
+	if r.fan != nil || r.limit != nil || len(r.cluster) > 0 {
 		line(w, "")
 		line(w, "Fan-out phases (%s each; latency is send → receipt, over every delivery):", r.opts.duration)
 		line(w, "")
 		line(w, "| server | phase | senders | acked | errors | deliveries/s | per server CPU-s | p50 | p90 | p99 | max | ack p50 / p99 | live receivers | server CPU | PostgreSQL CPU | natterbench CPU | machine busy | msgs/commit | mean commit | envelopes/frame |")
 		line(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-		for _, f := range []*fanResult{r.fan, r.limit} {
+		if len(r.cluster) > 0 {
+			line(w, "(Cluster rows: senders on the first node, receivers spread over every node; server CPU, per server CPU-s and the commit columns are the first node's.)")
+			line(w, "")
+		}
+		for _, f := range append([]*fanResult{r.fan, r.limit}, r.cluster...) {
 			if f == nil {
 				continue
 			}
@@ -129,6 +135,18 @@ func (r *report) summary(w io.Writer) {
 			f.inOrder, f.members, num(float64(f.reorders)), met(f.inOrder == f.members))
 	} else if r.fanErr != nil {
 		line(w, "| fan-out | failed (see below) | | no |")
+	}
+	for _, f := range r.cluster {
+		for _, ph := range f.phases {
+			line(w, "| %s: fan-out %s, %d receivers | %s deliveries/s, p99 %s (p50 %s) | as one node | — |", f.target, ph.name, f.members,
+				num(ph.deliveriesPerSec()), ms(ph.lat.quantile(0.99)), ms(ph.lat.quantile(0.5)))
+		}
+		line(w, "| %s: every acked message committed, received once by every receiver, in order | %s acked, %s rows; once %d/%d, in order %d/%d | all | %s |",
+			f.target, num(float64(f.acks)), num(float64(f.committed)), f.once, f.members, f.inOrder, f.members,
+			met(f.acks == f.committed && f.once == f.members && f.inOrder == f.members))
+	}
+	for _, err := range r.clusterErrs {
+		line(w, "| cluster | failed: %s | | no |", err)
 	}
 	if g := r.ingest; g != nil {
 		line(w, "| ingest, %d connections | %s committed msgs/s | ≥ 50,000/s | %s |", g.conns, num(g.perSec()), met(g.perSec() >= targetIngest))

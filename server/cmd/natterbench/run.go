@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,7 +49,7 @@ func run(ctx context.Context, o *options) error {
 
 	var db *database
 	var seeds seeded
-	if o.want("fanout") || o.want("ingest") || o.want("memory") {
+	if o.want("fanout") || o.want("cluster") || o.want("ingest") || o.want("memory") {
 		logf("starting PostgreSQL in %s", root)
 		if db, err = startDatabase(ctx, root); err != nil {
 			return err
@@ -86,7 +87,7 @@ func run(ctx context.Context, o *options) error {
 // runScenarios runs the chosen scenarios against rep.natterBin, each with a
 // fresh server process, and fills rep with their results.
 func runScenarios(ctx context.Context, o *options, rep *report, db *database, seeds seeded, root, repo string) {
-	startNatter := func(ctx context.Context, name string) (*server, error) {
+	startNatter := func(ctx context.Context, name string, extra ...string) (*server, error) {
 		addr, err := freeAddr()
 		if err != nil {
 			return nil, err
@@ -96,7 +97,8 @@ func runScenarios(ctx context.Context, o *options, rep *report, db *database, se
 		if err != nil {
 			return nil, err
 		}
-		env := append(natterEnv(o, db.dsn, addr, root, repo), "NATTER_METRICS_ADDR="+metricsAddr)
+		env := append(natterEnv(o, db.dsn, addr, root, repo), "NATTER_METRICS_ADDR="+metricsAddr, "NATTER_NODE="+name)
+		env = append(env, extra...)
 		srv, err := startServer(ctx, name, root, rep.natterBin, addr, []string{"serve"}, env)
 		if err != nil {
 			return nil, err
@@ -117,6 +119,43 @@ func runScenarios(ctx context.Context, o *options, rep *report, db *database, se
 				tokens: tokens(seeds.fan), conv: seeds.fanConv, db: db, pgDir: db.cluster.Dir()}, len(seeds.fan), phases)
 			return err
 		})
+	}
+	if o.want("cluster") {
+		for _, broker := range []string{"postgres", "nats"} {
+			err := scenario(ctx, 5*time.Minute+time.Duration(len(phases))*perPhase, func(ctx context.Context) error {
+				var extra []string
+				if broker == "nats" {
+					url, stop, err := startNATS()
+					if err != nil {
+						return err
+					}
+					defer stop()
+					extra = append(extra, "NATTER_NATS_URL="+url)
+				}
+				var nodes []*server
+				defer func() {
+					for _, n := range nodes {
+						n.stop()
+					}
+				}()
+				for k := range max(o.nodes, 1) {
+					srv, err := startNatter(ctx, fmt.Sprintf("natter-%s-%d", broker, k+1), extra...)
+					if err != nil {
+						return err
+					}
+					nodes = append(nodes, srv)
+				}
+				res, err := runFanout(ctx, o, fanTarget{name: fmt.Sprintf("%d nodes, %s", len(nodes), broker), srv: nodes[0], nodes: nodes[1:],
+					hello: true, tokens: tokens(seeds.fan), conv: seeds.fanConv, db: db, pgDir: db.cluster.Dir()}, len(seeds.fan), phases)
+				if res != nil {
+					rep.cluster = append(rep.cluster, res)
+				}
+				return err
+			})
+			if err != nil {
+				rep.clusterErrs = append(rep.clusterErrs, fmt.Errorf("%s: %w", broker, err))
+			}
+		}
 	}
 	if o.want("limit") {
 		rep.limitErr = scenario(ctx, 3*time.Minute+perPhase, func(ctx context.Context) error {
