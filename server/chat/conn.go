@@ -84,7 +84,9 @@ func (s *Service) Open(ctx context.Context, sess store.SessionRecord, conn hub.C
 		},
 	}
 	c.idle = sync.NewCond(&c.mu)
-	c.client = s.hub.Attach(sess.UserID, sess.ID, conn)
+	// Held until hello has been answered: live events fanned out before the
+	// welcome wait behind it (see hello).
+	c.client = s.hub.AttachHeld(sess.UserID, sess.ID, conn)
 	s.metrics.conns.Add(1)
 	return c, nil
 }

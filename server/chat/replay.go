@@ -57,7 +57,9 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 			w.ResumeToken = tok
 		}
 	}
-	c.client.Send(encode(shared.TypeWelcome, env.ID, 0, w))
+	// The welcome goes first, ahead of whatever was fanned out to this
+	// client since it was attached, and the writer starts.
+	c.client.Release(encode(shared.TypeWelcome, env.ID, 0, w))
 	if err := c.replay(ctx, h); err != nil {
 		if !errors.Is(err, context.Canceled) {
 			c.s.log.Error("chat: replay", "user", c.user.ID, "err", err)

@@ -34,6 +34,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	writing  bool   // a writer goroutine is running; idle clients have none
+	held     bool   // attached with AttachHeld and not yet Released: no writer yet
 	lingered bool   // the writer waits on wake for more before leaving
 	q        *items // pending envelopes are q.s[head:]; nil while empty
 	head     int
@@ -233,6 +234,9 @@ func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 // goroutine, while busy ones do not pay a goroutine start (and its stack
 // growth) per message.
 func (c *Client) wakeLocked() {
+	if c.held && c.state == live {
+		return // Release starts the writer
+	}
 	switch {
 	case !c.writing:
 		c.writing = true
@@ -267,6 +271,7 @@ func (c *Client) evictEphemeralLocked() {
 // dieLocked marks the client dead and drops its queue. The first cause wins.
 func (c *Client) dieLocked(cause error) {
 	c.state = dead
+	c.held = false
 	if c.err == nil {
 		c.err = cause
 	}
@@ -316,6 +321,7 @@ func (c *Client) closeWith(env []byte, cause error) {
 		return
 	}
 	c.dropQueueLocked()
+	c.held = false
 	c.pushLocked(env, false)
 	c.state = draining
 	c.err = cause
@@ -327,6 +333,36 @@ func (c *Client) closeWith(env []byte, cause error) {
 	// looks, so it gets its own deadline for the write in flight and the last one.
 	c.limit = time.AfterFunc(c.hub.opt.WriteTimeout, func() { c.hub.timedOut(c) })
 	c.mu.Unlock()
+}
+
+// Release lets the writer of a client attached with AttachHeld start, with
+// first (when not nil) ahead of everything queued while it was held.
+func (c *Client) Release(first []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != live {
+		return
+	}
+	if !c.held {
+		if first != nil {
+			c.pushLocked(first, false)
+		}
+		return
+	}
+	c.held = false
+	if first != nil {
+		q := getItems()
+		q.s = append(q.s, item{b: first})
+		if c.q != nil {
+			q.s = append(q.s, c.q.s[c.head:]...)
+			putItems(c.q)
+		}
+		c.q, c.head = q, 0
+		c.bytes += len(first)
+	}
+	if c.q != nil && c.head < len(c.q.s) {
+		c.wakeLocked()
+	}
 }
 
 func (c *Client) queued() int {

@@ -225,7 +225,22 @@ func (h *Hub) Close() {
 // and the close reach the socket. Attach on a closed hub returns a client that
 // is already disconnected.
 func (h *Hub) Attach(userID, sessionID int64, conn Conn) *Client {
+	return h.attach(userID, sessionID, conn, false)
+}
+
+// AttachHeld attaches like Attach, but the client's writer waits until
+// Release: events fanned out to it meanwhile are queued, not written, so the
+// envelope Release puts first (the protocol's welcome) is the first thing
+// the client reads, although it was attached before the welcome was made
+// (attaching first is what lets nothing committed meanwhile be missed).
+// Kick and every kind of death write regardless.
+func (h *Hub) AttachHeld(userID, sessionID int64, conn Conn) *Client {
+	return h.attach(userID, sessionID, conn, true)
+}
+
+func (h *Hub) attach(userID, sessionID int64, conn Conn, held bool) *Client {
 	c := newClient(h, userID, sessionID, conn)
+	c.held = held
 	h.mu.Lock()
 	closed := h.closed
 	if !closed {

@@ -48,11 +48,21 @@ type MessageList struct {
 	detailSeq int64          // the message whose "seen by" details are open
 	detail    *shared.SeenBy // its answer, once it came
 	detailErr string
+
+	// self is the list's own context, from OnMount. Answers that arrive
+	// later are dispatched through it, not through the context of the
+	// click or scroll that asked: go-app drops a Dispatch whose source
+	// element is gone, and rows are re-rendered whenever anything changes
+	// (a read receipt arriving while the question is out left "seen by"
+	// saying "Asking the server…" for good).
+	self    app.Context
+	hasSelf bool
 }
 
 // OnMount starts at the newest message and listens for the tab becoming
 // visible, which is when waiting messages become seen.
 func (c *MessageList) OnMount(ctx app.Context) {
+	c.self, c.hasSelf = ctx, true
 	c.atBottom = true
 	c.firstKey, c.lastKey = c.keys()
 	ctx.Defer(func(ctx app.Context) {
@@ -69,6 +79,15 @@ func (c *MessageList) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Get("document").Call("addEventListener", "visibilitychange", c.visFn)
+}
+
+// dispatcher is the context answers are dispatched through: the list's
+// own once mounted, else the asking one.
+func (c *MessageList) dispatcher(ctx app.Context) app.Context {
+	if c.hasSelf {
+		return c.self
+	}
+	return ctx
 }
 
 // OnDismount stops listening.
@@ -162,9 +181,10 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 func (c *MessageList) loadOlder(ctx app.Context) {
 	c.loadingOlder, c.olderErr = true, ""
 	convID := c.ConvID
+	self := c.dispatcher(ctx)
 	ctx.Async(func() {
 		err := c.Env.Engine.LoadOlder(ctx, convID)
-		ctx.Dispatch(func(ctx app.Context) {
+		self.Dispatch(func(ctx app.Context) {
 			c.loadingOlder = false
 			if err != nil {
 				c.olderErr = "Couldn't load older messages. " + friendly(err)

@@ -131,9 +131,10 @@ func (c *MessageList) toggleSeen(ctx app.Context, seq int64) {
 	}
 	c.detailSeq, c.detail, c.detailErr = seq, nil, ""
 	eng, conv := c.Env.Engine, c.ConvID
+	self := c.dispatcher(ctx)
 	ctx.Async(func() {
 		sb, err := eng.SeenBy(ctx, conv, seq)
-		ctx.Dispatch(func(ctx app.Context) {
+		self.Dispatch(func(ctx app.Context) {
 			if c.detailSeq != seq {
 				return
 			}
