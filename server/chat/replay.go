@@ -37,14 +37,15 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 		BodyMax:    c.s.cfg.BodyMax,
 		Heartbeat:  int(c.s.cfg.Heartbeat / time.Millisecond),
 	}
+	var pre [][]byte // what must reach the client before the welcome
 	if kr := c.s.cfg.TokenKeys; kr != nil {
 		if h.ResumeToken != "" {
 			claims, err := kr.Open(h.ResumeToken)
 			switch {
 			case err != nil:
-				c.client.Send(errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: err.Error()}))
+				pre = append(pre, errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: err.Error()}))
 			case claims.SessionID != c.sess.ID || claims.UserID != c.user.ID:
-				c.client.Send(errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: "The resume token belongs to another session."}))
+				pre = append(pre, errorEnvelope("", &shared.Error{Code: shared.CodeTokenInvalid, Message: "The resume token belongs to another session."}))
 			default:
 				w.Resumed = true
 				if h.Cursors == nil {
@@ -57,9 +58,11 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 			w.ResumeToken = tok
 		}
 	}
-	// The welcome goes first, ahead of whatever was fanned out to this
-	// client since it was attached, and the writer starts.
-	c.client.Release(encode(shared.TypeWelcome, env.ID, 0, w))
+	// The welcome (after a refused token's error, which the client must
+	// read before the welcome's new token) goes first, ahead of whatever
+	// was fanned out to this client since it was attached, and the writer
+	// starts.
+	c.client.Release(append(pre, encode(shared.TypeWelcome, env.ID, 0, w))...)
 	if err := c.replay(ctx, h); err != nil {
 		if !errors.Is(err, context.Canceled) {
 			c.s.log.Error("chat: replay", "user", c.user.ID, "err", err)

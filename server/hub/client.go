@@ -336,29 +336,31 @@ func (c *Client) closeWith(env []byte, cause error) {
 }
 
 // Release lets the writer of a client attached with AttachHeld start, with
-// first (when not nil) ahead of everything queued while it was held.
-func (c *Client) Release(first []byte) {
+// first (in their order) ahead of everything queued while it was held.
+func (c *Client) Release(first ...[]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != live {
 		return
 	}
 	if !c.held {
-		if first != nil {
-			c.pushLocked(first, false)
+		for _, b := range first {
+			c.pushLocked(b, false)
 		}
 		return
 	}
 	c.held = false
-	if first != nil {
+	if len(first) > 0 {
 		q := getItems()
-		q.s = append(q.s, item{b: first})
+		for _, b := range first {
+			q.s = append(q.s, item{b: b})
+			c.bytes += len(b)
+		}
 		if c.q != nil {
 			q.s = append(q.s, c.q.s[c.head:]...)
 			putItems(c.q)
 		}
 		c.q, c.head = q, 0
-		c.bytes += len(first)
 	}
 	if c.q != nil && c.head < len(c.q.s) {
 		c.wakeLocked()
