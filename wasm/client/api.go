@@ -135,17 +135,34 @@ func (a *API) SearchUsers(ctx context.Context, q, after string) (shared.UserPage
 }
 
 func (a *API) do(ctx context.Context, method, path string, in, out any) error {
+	raw, err := a.roundTrip(ctx, method, path, in, 1<<20)
+	if err != nil {
+		return err
+	}
+	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("client: decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// roundTrip sends in (JSON, when not nil) and returns the body of a
+// successful answer, read up to limit bytes; an error answer comes back as
+// the FormError it holds.
+func (a *API) roundTrip(ctx context.Context, method, path string, in any, limit int64) ([]byte, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("client: encode %s: %w", path, err)
+			return nil, fmt.Errorf("client: encode %s: %w", path, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
 	if err != nil {
-		return fmt.Errorf("client: %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("client: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
@@ -158,25 +175,19 @@ func (a *API) do(ctx context.Context, method, path string, in, out any) error {
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("client: %s %s: %w", method, path, ctx.Err())
+			return nil, fmt.Errorf("client: %s %s: %w", method, path, ctx.Err())
 		}
-		return fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
+		return nil, fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
+		return nil, fmt.Errorf("client: %s %s: %w (%v)", method, path, ErrUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
-		return responseError(resp.StatusCode, raw)
+		return nil, responseError(resp.StatusCode, raw)
 	}
-	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("client: decode %s: %w", path, err)
-	}
-	return nil
+	return raw, nil
 }
 
 // responseError turns a failed response into a *FormError, inventing a
