@@ -167,8 +167,12 @@ func TestAbuseSendFloodIsChargedOnArrival(t *testing.T) {
 	t.Logf("send flood: %d written in %v, %d accepted, %d refused, all answered in %v", n, written, acked, len(limited), elapsed)
 
 	// Going on far past the budget (a thousand more refusals than
-	// admissions) is taken for hostile:
-	// the connection is closed, with the reason first.
+	// admissions) is taken for hostile: the connection is closed, and the
+	// server writes the reason first. The reason may still be lost here:
+	// the flooder is sending while the server closes, and a socket closed
+	// with unread data resets the connection, which can discard what the
+	// client had not read yet. So the close is asserted, and a fatal error
+	// that does arrive must be this one.
 	for range 1200 {
 		if w.Send(shared.TypeMessageSend, shared.NewUUIDv7(), shared.MessageSend{ConversationID: conv.ID, Body: "spam"}) != nil {
 			break
@@ -176,19 +180,18 @@ func TestAbuseSendFloodIsChargedOnArrival(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), webtest.Timeout)
 	defer cancel()
-	var fatal bool
 	for {
 		env, err := w.Next(ctx)
 		if err != nil {
 			break
 		}
 		var e shared.Error
-		if env.Type == shared.TypeError && json.Unmarshal(env.Data, &e) == nil && e.Fatal {
-			fatal = e.Code == shared.CodeRateLimited
+		if env.Type == shared.TypeError && json.Unmarshal(env.Data, &e) == nil && e.Fatal && e.Code != shared.CodeRateLimited {
+			t.Fatalf("the flood was closed with %+v, want rate_limited", e)
 		}
 	}
-	if ctx.Err() != nil || !fatal {
-		t.Fatalf("a sustained flood was not closed with a fatal rate_limited (timed out: %v)", ctx.Err() != nil)
+	if ctx.Err() != nil {
+		t.Fatal("a sustained flood was not closed")
 	}
 }
 
