@@ -19,6 +19,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 var tables = []string{
 	"users", "sessions", "conversations", "conversation_members", "messages",
 	"seen_history", "applied_actions", "push_subscriptions", "server_keys", "invites",
+	"message_edits", "message_reactions",
 }
 
 // existing returns which of tables exist in db.

@@ -126,6 +126,11 @@ type Message struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	EditedAt       *time.Time `json:"edited_at,omitempty"`
 	DeletedAt      *time.Time `json:"deleted_at,omitempty"`
+	// EventSeq is the conversation event that last changed the message
+	// (0: never changed); ReplyTo and Reactions: see shared/edits.go.
+	EventSeq  int64       `json:"event_seq,omitempty"`
+	ReplyTo   *ReplyQuote `json:"reply_to,omitempty"`
+	Reactions []Reaction  `json:"reactions,omitempty"`
 }
 
 // Seen says that a user had seen a conversation up to a message at a time.

@@ -48,6 +48,11 @@ const (
 	TypeConversationsFetch = "conversations.fetch"
 	TypeTyping             = "typing"
 	TypeReadPosition       = "read.position"
+	// Changes to existing messages (shared/edits.go).
+	TypeMessageEdit   = "message.edit"
+	TypeMessageDelete = "message.delete"
+	TypeReactionSet   = "reaction.set"
+	TypeEditsQuery    = "message.edits"
 )
 
 // Server replies and events.
@@ -63,6 +68,9 @@ const (
 	TypePresence            = "presence"
 	TypeTypingEvent         = "typing.event"
 	TypeReadPositionEvent   = "read.position.event"
+	// TypeMessagesChanged carries edited, deleted and reacted-to messages
+	// (shared.MessagesChanged).
+	TypeMessagesChanged = "messages.changed"
 )
 
 // Durable reports whether an action type changes server state and so goes
@@ -71,7 +79,8 @@ const (
 func Durable(actionType string) bool {
 	switch actionType {
 	case TypeMessageSend, TypeConversationCreate, TypeConversationRename, TypeConversationClose,
-		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark:
+		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark,
+		TypeMessageEdit, TypeMessageDelete, TypeReactionSet:
 		return true
 	}
 	return false
@@ -89,6 +98,9 @@ type Hello struct {
 	// server then replays at most that many (capped at
 	// ReplayConversationsMax). Without it every conversation is replayed.
 	PageConversations int `json:"page_conversations,omitempty"`
+	// EventCursors maps conversation id to the client's event cursor
+	// (shared.MessagesChanged); the server replays what changed after it.
+	EventCursors map[string]int64 `json:"event_cursors,omitempty"`
 }
 
 // Welcome answers Hello. After it the server sends, for every conversation of
@@ -194,6 +206,10 @@ const (
 	CodeTooManyConnections = "too_many_connections"
 	// CodeInvalidText closes a connection whose frame is not valid UTF-8.
 	CodeInvalidText = "invalid_text"
+	// Refusals of changes to messages (shared/edits.go).
+	CodeMessageNotFound = "message_not_found"
+	CodeNotAuthor       = "not_author"
+	CodeMessageDeleted  = "message_deleted"
 
 	CodeNicknameLength  = "nickname_length"
 	CodeNicknameChars   = "nickname_chars"
@@ -212,6 +228,11 @@ const (
 type MessageSend struct {
 	ConversationID string `json:"conversation_id"`
 	Body           string `json:"body"`
+	// ReplyTo is the seq of the message this one answers; ReplyToAction
+	// names it by its send's action id while it is still queued (see
+	// shared/edits.go).
+	ReplyTo       int64  `json:"reply_to,omitempty"`
+	ReplyToAction string `json:"reply_to_action,omitempty"`
 }
 
 // ConversationCreate starts a conversation. ID is made by the client so that
@@ -287,6 +308,8 @@ type Ack struct {
 	// LeftOut comes with Conversation on a conversation.create ack: the
 	// people the conversation was created without (see shared/blocks.go).
 	LeftOut []LeftOut `json:"left_out,omitempty"`
+	// Edits answers message.edits.
+	Edits *Edits `json:"edits,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.

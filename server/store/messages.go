@@ -206,7 +206,7 @@ func (s *Store) messageRange(ctx context.Context, convID string, lo, hi int64) (
 	for i, r := range rows {
 		out[i] = r.message()
 	}
-	return out, nil
+	return out, decorate(ctx, s.DB, convID, out) // edits, replies, reactions: message_extras.go
 }
 
 // MessagesAfterMax caps one MessagesAfter call.

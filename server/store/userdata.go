@@ -236,6 +236,9 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount
 			WHERE sender_id = ? RETURNING id`, userID).Scan(ctx, &erased); err != nil {
 			return err
 		}
+		if err := eraseAccountMessages(ctx, tx, erased); err != nil { // message_extras.go
+			return err
+		}
 		if _, err := tx.NewRaw(`DELETE FROM users WHERE id = ?`, userID).Exec(ctx); err != nil {
 			return err
 		}
