@@ -27,7 +27,7 @@ type handler func(ctx context.Context, s *Service, a Actor, env shared.Envelope)
 // handlers is the dispatch table: one entry per action type. Its budget
 // class is classOf(type); durable types also need an action id.
 var handlers = map[string]handler{
-	shared.TypeMessageSend:        send,
+	shared.TypeMessageSend:        sendOrReply,
 	shared.TypeConversationCreate: createConversation,
 	shared.TypeConversationRename: renameConversation,
 	shared.TypeConversationClose:  closeConversation,
@@ -39,6 +39,10 @@ var handlers = map[string]handler{
 	shared.TypeHistoryFetch:       fetchHistory,
 	shared.TypeSeenQuery:          querySeen,
 	shared.TypeConversationsFetch: fetchConversations,
+	shared.TypeMessageEdit:        editMessage,
+	shared.TypeMessageDelete:      deleteMessage,
+	shared.TypeReactionSet:        setReaction,
+	shared.TypeEditsQuery:         queryEdits,
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack

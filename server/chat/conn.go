@@ -33,6 +33,7 @@ type Conn struct {
 	device  string
 	viewing string
 	cursors map[string]int64 // from hello: where the client's copy of each conversation ends
+	events  map[string]int64 // from hello: the client's event cursors (replay_changes.go)
 
 	helloDone bool
 	garbage   int // malformed frames in a row
@@ -360,7 +361,7 @@ func (c *Conn) work() {
 // ordinary path (after the sends in flight), where it gets its answer.
 func pipelined(env shared.Envelope) (shared.MessageSend, bool) {
 	var req shared.MessageSend
-	if env.Type != shared.TypeMessageSend || !shared.IsUUID(env.ID) || decode(env, &req) != nil {
+	if env.Type != shared.TypeMessageSend || !shared.IsUUID(env.ID) || decode(env, &req) != nil || isReply(req) {
 		return req, false
 	}
 	return req, true

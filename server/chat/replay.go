@@ -80,7 +80,7 @@ func (c *Conn) hello(ctx context.Context, env shared.Envelope) bool {
 // (or someone added to hundreds by a spammer) does not get them all pushed
 // on every reconnect before anything else.
 func (c *Conn) replay(ctx context.Context, h shared.Hello) error {
-	c.cursors = h.Cursors
+	c.cursors, c.events = h.Cursors, h.EventCursors
 	var convs []shared.Conversation
 	var more bool
 	var err error
@@ -133,6 +133,9 @@ func (c *Conn) replayConversations(ctx context.Context, convs []shared.Conversat
 			}
 			from = msgs[len(msgs)-1].Seq
 		}
+	}
+	if ok, err := c.replayChanges(ctx, convs); !ok || err != nil {
+		return nil, err
 	}
 	return gaps, nil
 }
