@@ -32,6 +32,10 @@ func (e *Engine) applyAck(s *session, a *action, ack shared.Ack) {
 		}
 	case shared.TypeConversationLeave:
 		e.dropConv(a.Conv)
+	case shared.TypeMessageEdit, shared.TypeMessageDelete, shared.TypeReactionSet:
+		if ack.Message != nil {
+			e.mergeChanged(*ack.Message)
+		}
 	default:
 		if ack.Conversation != nil {
 			e.upsert(s, *ack.Conversation)

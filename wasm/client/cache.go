@@ -23,6 +23,7 @@ type cachedConv struct {
 	Pending bool                `json:"pending,omitempty"`
 	Failed  string              `json:"failed,omitempty"`
 	NoOlder bool                `json:"no_older,omitempty"`
+	Events  int64               `json:"events,omitempty"` // the event cursor (changes.go)
 }
 
 // meta is the record under key "me" in BucketMeta.
@@ -132,7 +133,7 @@ func (e *Engine) collect(d dirtySet) []write {
 			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil})
 			continue
 		}
-		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder})
+		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder, Events: c.events})
 		msgs := c.msgs
 		if len(msgs) > CacheMessages {
 			msgs = msgs[len(msgs)-CacheMessages:]
@@ -194,7 +195,7 @@ func (e *Engine) load(ctx context.Context) {
 			continue
 		}
 		c := newConv(cc.Conv)
-		c.pending, c.failed, c.noOlder = cc.Pending, cc.Failed, cc.NoOlder
+		c.pending, c.failed, c.noOlder, c.events = cc.Pending, cc.Failed, cc.NoOlder, cc.Events
 		e.convs[cc.Conv.ID] = c
 	}
 	kvs, err = st.List(ctx, BucketMessages)

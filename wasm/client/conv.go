@@ -22,6 +22,8 @@ type conv struct {
 	noOlder bool             // history said nothing older exists
 	typing  map[int64]typist
 	viewers []shared.ReadPosition
+	events  int64           // event cursor: every change up to it is held (changes.go)
+	later   map[int64]int64 // event ranges (from, to] received past a gap
 	leftOut []shared.LeftOut // from this device's create ack
 }
 
@@ -40,7 +42,7 @@ func newConv(c shared.Conversation) *conv {
 func (c *conv) merge(m shared.Message) bool {
 	i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x shared.Message, s int64) int { return cmp.Compare(x.Seq, s) })
 	if found {
-		if sameMessage(c.msgs[i], m) {
+		if sameMessage(c.msgs[i], m) || staleChange(c.msgs[i], m) {
 			return false
 		}
 		c.msgs[i] = m
@@ -64,7 +66,8 @@ func (c *conv) merge(m shared.Message) bool {
 
 func sameMessage(a, b shared.Message) bool {
 	return a.ID == b.ID && a.Body == b.Body && a.Sender == b.Sender &&
-		timeEq(a.EditedAt, b.EditedAt) && timeEq(a.DeletedAt, b.DeletedAt)
+		timeEq(a.EditedAt, b.EditedAt) && timeEq(a.DeletedAt, b.DeletedAt) &&
+		a.EventSeq == b.EventSeq && (a.ReplyTo == nil) == (b.ReplyTo == nil)
 }
 
 func timeEq(a, b *time.Time) bool {
@@ -171,6 +174,7 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	}
 	slices.Sort(v.Typing)
 	v.Viewers = slices.Clone(c.viewers)
+	v.Mentioned = e.mentioned(c, seen)
 	return v
 }
 
@@ -255,5 +259,5 @@ func (e *Engine) Messages(convID string) []MsgView {
 			State: st, Error: a.Failed, ActionID: a.ID, QueuedAt: a.QueuedAt,
 		})
 	}
-	return out
+	return e.overlay(convID, out)
 }

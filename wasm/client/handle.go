@@ -89,9 +89,14 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}
 		if c != nil && isNew && s.caught && !s.quiet[m.ConversationID] && m.SenderID != e.me.ID {
-			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted {
+			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted || shared.Mentioned(m.Body, e.me.Nickname) {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})
 			}
+		}
+	case shared.TypeMessagesChanged:
+		var mc shared.MessagesChanged
+		if decode(env, &mc) == nil {
+			e.messagesChanged(mc, notes)
 		}
 	case shared.TypeCaughtUp:
 		var cu shared.CaughtUp

@@ -114,7 +114,7 @@ func (e *Engine) enqueue(typ string, data any) (*action, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: encode %s: %w", typ, err)
 	}
-	a := &action{ID: shared.NewUUIDv7(), Type: typ, Data: raw, QueuedAt: e.cfg.Now(), UserID: e.me.ID}
+	a := &action{ID: shared.NewUUIDv7(), Type: typ, Data: raw, QueuedAt: e.cfg.Now(), UserID: e.me.ID, fresh: true}
 	a.key = e.orderKey(a.ID)
 	a.derive()
 	if err := e.putAction(a); err != nil {
@@ -369,6 +369,9 @@ func (e *Engine) nextToSend(now time.Time) (out []*action, wakeAt time.Time) {
 		}
 		if a.Type != shared.TypeConversationCreate && creating[a.Conv] {
 			break
+		}
+		if !e.resolveTarget(a) {
+			break // its target is a send not yet acknowledged (edits.go)
 		}
 		a.inflight, a.fresh = true, false
 		n++

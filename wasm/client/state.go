@@ -73,6 +73,8 @@ type ConvView struct {
 	// LeftOut names the people this device's create left out (they blocked
 	// the creator), for the notice shown after creating it.
 	LeftOut []shared.LeftOut
+	// Mentioned says an unread message mentions the user (the list's @).
+	Mentioned bool
 }
 
 // MsgState is the delivery state of a message as shown next to it.
@@ -93,4 +95,7 @@ type MsgView struct {
 	Error    string
 	ActionID string
 	QueuedAt time.Time
+	// Change names a change to it still in the outbox ("edit", "delete",
+	// "reaction"), already shown as if applied.
+	Change string
 }

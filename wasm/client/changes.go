@@ -1,0 +1,205 @@
+package client
+
+import (
+	"slices"
+
+	"natter/shared"
+)
+
+// Receiving changes to messages, and showing the ones still queued.
+//
+// Each conversation keeps an event cursor: every change up to it is
+// reflected in the messages held. A messages.changed covering events
+// (From, EventSeq] moves it when From is not past it; one past a gap is
+// applied anyway (a message only ever moves to a newer state, see
+// staleChange) and its range is remembered until the gap closes. The
+// cursor goes to the server in hello, which replays what changed after
+// it; the cursor is cached with the conversation, so a reload resumes
+// from it too.
+
+// staleChange reports whether in is older than the held copy of the same
+// message, so merging it would undo a change: a deletion is final, and
+// otherwise the later event wins. Whatever order copies arrive in (an ack,
+// a live event, a replay, a history page), every device ends on the state
+// of the last change the server applied.
+func staleChange(held, in shared.Message) bool {
+	if held.DeletedAt != nil && in.DeletedAt == nil {
+		return true
+	}
+	if in.DeletedAt != nil && held.DeletedAt == nil {
+		return false
+	}
+	return in.EventSeq < held.EventSeq
+}
+
+// mergeChanged merges a changed message if its conversation holds it; one
+// not held is left to history or the replay, which bring its current
+// state (inserting it would break the held run the cursor counts on).
+// Callers hold e.mu.
+func (e *Engine) mergeChanged(m shared.Message) *conv {
+	c := e.convs[m.ConversationID]
+	if c == nil || !c.has(m.Seq) {
+		return nil
+	}
+	if c.merge(m) {
+		e.dirty.conv(c.c.ID)
+		e.touch()
+	}
+	return c
+}
+
+// messagesChanged applies one messages.changed. Callers hold e.mu.
+func (e *Engine) messagesChanged(mc shared.MessagesChanged, _ *[]incoming) {
+	c := e.convs[mc.ConversationID]
+	if c == nil {
+		return
+	}
+	for _, m := range mc.Messages {
+		if m.ConversationID == "" {
+			m.ConversationID = mc.ConversationID
+		}
+		e.mergeChanged(m)
+	}
+	if c.advanceEvents(mc.From, mc.EventSeq) {
+		e.dirty.conv(c.c.ID)
+		e.scheduleFlush()
+	}
+}
+
+// advanceEvents records that events (from, to] are held and reports
+// whether the cursor moved.
+func (c *conv) advanceEvents(from, to int64) bool {
+	if to <= c.events {
+		return false
+	}
+	if from > c.events {
+		if c.later == nil {
+			c.later = map[int64]int64{}
+		}
+		c.later[from] = max(c.later[from], to)
+		return false
+	}
+	c.events = to
+	for moved := true; moved; {
+		moved = false
+		for f, t := range c.later {
+			if f <= c.events {
+				c.events = max(c.events, t)
+				delete(c.later, f)
+				moved = true
+			}
+		}
+	}
+	return true
+}
+
+// eventCursors are the event cursors sent in hello. Callers hold e.mu.
+func (e *Engine) eventCursors() map[string]int64 {
+	cur := make(map[string]int64, len(e.convs))
+	for id, c := range e.convs {
+		if !c.pending {
+			cur[id] = c.events
+		}
+	}
+	return cur
+}
+
+// mentioned reports whether an unread message of someone else mentions the
+// user. Callers hold e.mu.
+func (e *Engine) mentioned(c *conv, seen int64) bool {
+	if e.me.Nickname == "" {
+		return false
+	}
+	for _, m := range slices.Backward(c.msgs) {
+		if m.Seq <= seen {
+			break
+		}
+		if m.SenderID != e.me.ID && m.DeletedAt == nil && shared.Mentioned(m.Body, e.me.Nickname) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlay shows the changes still in the outbox on the rows they aim at:
+// a queued edit's text, a queued deletion's tombstone, a queued reaction's
+// count, and a queued reply's quote. Callers hold e.mu.
+func (e *Engine) overlay(convID string, rows []MsgView) []MsgView {
+	me := e.me.ID
+	find := func(t changeTarget) *MsgView {
+		for i := range rows {
+			if (t.Seq > 0 && rows[i].Seq == t.Seq) || (t.TargetAction != "" && rows[i].ActionID == t.TargetAction) {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	for _, a := range e.outbox {
+		if a.Conv != convID || a.Failed != "" {
+			continue
+		}
+		t := a.target()
+		switch a.Type {
+		case shared.TypeMessageSend:
+			if t.ReplyTo == 0 && t.ReplyToAction == "" {
+				continue
+			}
+			for i := range rows {
+				if rows[i].ActionID == a.ID && rows[i].Seq == 0 && rows[i].ReplyTo == nil {
+					if q := find(changeTarget{Seq: t.ReplyTo, TargetAction: t.ReplyToAction}); q != nil {
+						rows[i].ReplyTo = &shared.ReplyQuote{Seq: q.Seq, SenderID: q.SenderID, Sender: q.Sender,
+							Line: shared.FirstLine(q.Body), Deleted: q.DeletedAt != nil}
+					} else {
+						rows[i].ReplyTo = &shared.ReplyQuote{Seq: t.ReplyTo}
+					}
+				}
+			}
+		case shared.TypeMessageEdit:
+			if r := find(t); r != nil && r.DeletedAt == nil {
+				r.Body, r.Change = t.Body, ChangeEdit
+				at := a.QueuedAt
+				r.EditedAt = &at
+			}
+		case shared.TypeMessageDelete:
+			if r := find(t); r != nil {
+				r.Body, r.Change, r.Reactions = "", ChangeDelete, nil
+				at := a.QueuedAt
+				r.DeletedAt = &at
+			}
+		case shared.TypeReactionSet:
+			if r := find(t); r != nil && r.DeletedAt == nil {
+				r.Reactions = withReaction(r.Reactions, t.Emoji, me, t.On)
+				if r.Change == "" {
+					r.Change = ChangeReaction
+				}
+			}
+		}
+	}
+	return rows
+}
+
+// withReaction returns rs with user's emoji set on or off, copying what it
+// changes (rs belongs to the cache).
+func withReaction(rs []shared.Reaction, emoji string, user int64, on bool) []shared.Reaction {
+	out := make([]shared.Reaction, 0, len(rs)+1)
+	found := false
+	for _, r := range rs {
+		if r.Emoji == emoji {
+			found = true
+			has := slices.Contains(r.UserIDs, user)
+			switch {
+			case on && !has:
+				r.UserIDs = append(slices.Clone(r.UserIDs), user)
+			case !on && has:
+				r.UserIDs = slices.DeleteFunc(slices.Clone(r.UserIDs), func(id int64) bool { return id == user })
+			}
+		}
+		if len(r.UserIDs) > 0 {
+			out = append(out, r)
+		}
+	}
+	if on && !found {
+		out = append(out, shared.Reaction{Emoji: emoji, UserIDs: []int64{user}})
+	}
+	return out
+}
