@@ -22,8 +22,8 @@ type conv struct {
 	noOlder bool             // history said nothing older exists
 	typing  map[int64]typist
 	viewers []shared.ReadPosition
-	events  int64           // event cursor: every change up to it is held (changes.go)
-	later   map[int64]int64 // event ranges (from, to] received past a gap
+	events  int64            // event cursor: every change up to it is held (changes.go)
+	later   map[int64]int64  // event ranges (from, to] received past a gap
 	leftOut []shared.LeftOut // from this device's create ack
 }
 
