@@ -31,6 +31,11 @@ type Composer struct {
 	err   string
 	shown string // counter and error as last rendered
 	guard keyGuard
+
+	// Replying, editing and mention suggestions: compose_modes.go.
+	mode                     composeMode
+	mentions                 []string
+	mentionSel, mentionStart int
 }
 
 // OnMount restores the draft and guards Enter.
@@ -39,7 +44,8 @@ func (c *Composer) OnMount(ctx app.Context) {
 	c.shown = c.viewKey()
 	// Enter never edits the text, whether the message then goes out or is
 	// refused (too long): see keyGuard.
-	c.guard.attach(ctx, "composer", isSendKey)
+	c.guard.attach(ctx, "composer", c.guardKey)
+	ctx.Handle(actionCompose, c.handleIntent)
 	ctx.Defer(func(app.Context) {
 		if el := app.Window().GetElementByID("composer"); el.Truthy() {
 			// Someone quick may have typed between the box appearing and
@@ -94,14 +100,18 @@ func (c *Composer) onInput(ctx app.Context, e app.Event) {
 		el.Set("value", "")
 	}
 	autosize(el)
-	c.Env.Engine.SetDraft(c.ConvID, c.text)
+	hadMentions := len(c.mentions) > 0
+	c.suggest(el)
+	if !c.mode.active || !c.mode.intent.Edit {
+		c.Env.Engine.SetDraft(c.ConvID, c.text)
+	}
 	if c.text != "" {
 		c.Env.Engine.Typing(c.ConvID) // the engine throttles it
 	}
 	if c.err != "" && utf8.RuneCountInString(c.text) <= c.limit() {
 		c.err = ""
 	}
-	if k := c.viewKey(); k != c.shown {
+	if k := c.viewKey(); k != c.shown || hadMentions || len(c.mentions) > 0 {
 		c.shown = k
 		return
 	}
@@ -109,6 +119,21 @@ func (c *Composer) onInput(ctx app.Context, e app.Event) {
 }
 
 func (c *Composer) onKey(ctx app.Context, e app.Event) {
+	key := e.Get("key").String()
+	if !e.Get("isComposing").Truthy() && c.mentionKey(key) {
+		e.PreventDefault()
+		return
+	}
+	switch {
+	case key == "Escape" && c.mode.active:
+		c.endMode()
+		return
+	case key == "ArrowUp" && !c.mode.active && app.Window().GetElementByID("composer").Get("value").String() == "":
+		if c.editLast() {
+			e.PreventDefault()
+			return
+		}
+	}
 	if !isSendKey(e.Value) {
 		ctx.PreventUpdate()
 		return
@@ -146,11 +171,19 @@ func (c *Composer) send(ctx app.Context, text string, atKey bool) {
 		c.shown = c.viewKey()
 		return
 	}
-	if _, err := c.Env.Engine.Send(c.ConvID, body); err != nil {
-		c.err = "Couldn't queue the message: " + err.Error()
+	wasEdit := c.mode.active && c.mode.intent.Edit
+	if handled, err := c.submitMode(body); handled && err != nil {
+		c.err = "Couldn't queue it: " + err.Error()
 		c.shown = c.viewKey()
 		return
+	} else if !handled {
+		if _, err := c.Env.Engine.Send(c.ConvID, body); err != nil {
+			c.err = "Couldn't queue the message: " + err.Error()
+			c.shown = c.viewKey()
+			return
+		}
 	}
+	c.mentions = nil
 	// Send waits for the outbox write, and the user may have typed on
 	// meanwhile: remove only what was sent and keep the rest.
 	rest := ""
@@ -166,6 +199,11 @@ func (c *Composer) send(ctx app.Context, text string, atKey bool) {
 	}
 	c.text, c.err = rest, ""
 	c.shown = c.viewKey()
+	if wasEdit {
+		rest = c.Env.Engine.Draft(c.ConvID) // the draft set aside while editing comes back
+		c.setBox(rest)
+		return
+	}
 	c.Env.Engine.SetDraft(c.ConvID, rest)
 }
 
@@ -177,6 +215,8 @@ func (c *Composer) Render() app.UI {
 		placeholder = "Message " + c.Title
 	}
 	return app.Form().ID("composer-form").Class("composer").NoValidate(true).OnSubmit(c.onSubmit).Body(
+		c.modeBar(),
+		c.mentionList(),
 		app.Label().For("composer").Class("visually-hidden").Text("Message"),
 		app.Div().Class("composer-box", when(c.err != "", "has-error")).Body(
 			app.Textarea().ID("composer").Class("composer-input").Rows(1).
@@ -185,13 +225,15 @@ func (c *Composer) Render() app.UI {
 				Attr("enterkeyhint", "send").
 				Aria("invalid", boolAttr(c.err != "")).
 				Aria("describedby", "composer-error composer-counter composer-hint").
+				Aria("autocomplete", "list").Aria("controls", "mention-list").
+				Aria("activedescendant", when(len(c.mentions) > 0, "mention-opt-"+itoa(int64(c.mentionSel)))).
 				OnInput(c.onInput).OnKeyDown(c.onKey),
 			app.Button().ID("send").Type("submit").Class("send-btn").Aria("label", "Send").Title("Send (Enter)").
 				Body(icon("send")),
 		),
 		app.Div().Class("composer-foot").Body(
 			fieldError("composer-error", c.err),
-			app.Span().ID("composer-hint").Class("visually-hidden").Text("Enter sends, Shift+Enter adds a line."),
+			app.Span().ID("composer-hint").Class("visually-hidden").Text("Enter sends, Shift+Enter adds a line, Up-arrow edits your last message, @ mentions someone."),
 			app.Span().ID("composer-counter").Class("counter", when(over, "is-over")).Text(count),
 		),
 	)

@@ -20,6 +20,9 @@ var iconPaths = map[string]string{
 	"down":    `<path d="M12 5v14M6 13l6 6 6-6"/>`,
 	"search":  `<circle cx="11" cy="11" r="6.5"/><path d="M16 16l4.5 4.5"/>`,
 	"sending": `<path d="M12 3a9 9 0 109 9"/>`,
+	"more":    `<circle cx="5.5" cy="12" r="1.3"/><circle cx="12" cy="12" r="1.3"/><circle cx="18.5" cy="12" r="1.3"/>`,
+	"reply":   `<path d="M10 6L4 12l6 6"/><path d="M4 12h10a6 6 0 016 6v1"/>`,
+	"smile":   `<circle cx="12" cy="12" r="9"/><path d="M8.5 14.5a4.5 4.5 0 007 0M9 9.5v.01M15 9.5v.01"/>`,
 	"sliders": `<path d="M4 7h10M18 7h2M4 17h4M12 17h8"/><circle cx="16" cy="7" r="2"/><circle cx="10" cy="17" r="2"/>`,
 }
 

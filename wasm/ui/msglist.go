@@ -49,6 +49,8 @@ type MessageList struct {
 	detail    *shared.SeenBy // its answer, once it came
 	detailErr string
 
+	x msgExtras // menus, reactions, edit history: msgactions.go
+
 	// self is the list's own context, from OnMount. Answers that arrive
 	// later are dispatched through it, not through the context of the
 	// click or scroll that asked: go-app drops a Dispatch whose source

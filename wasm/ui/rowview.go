@@ -74,9 +74,9 @@ func (c *MessageList) msg(r listRow) app.UI {
 	var body []app.UI
 	switch {
 	case m.DeletedAt != nil:
-		body = []app.UI{app.Em().Class("muted").Text("Message deleted")}
+		body = []app.UI{app.Em().Class("muted", "msg-deleted").Text("Message deleted")}
 	default:
-		body = bodyNodes(m.Body)
+		body = c.msgBody(m) // quote and formatting: msgactions.go
 	}
 	sender := c.senderName(m.SenderID, m.Sender)
 	return li.Body(
@@ -89,7 +89,7 @@ func (c *MessageList) msg(r listRow) app.UI {
 		app.Div().Class("bubble").Body(
 			app.Div().Class("msg-body").Body(body...),
 			app.Div().Class("msg-meta").Body(
-				app.If(m.EditedAt != nil, func() app.UI { return app.Span().Class("msg-edited").Text("edited") }),
+				c.edited(m),
 				app.If(!t.IsZero(), func() app.UI {
 					return app.Time().Class("msg-time").DateTime(t.UTC().Format(time.RFC3339)).
 						Title("%s", fullTime(t)).Text(clock(t))
@@ -103,8 +103,12 @@ func (c *MessageList) msg(r listRow) app.UI {
 						OnClick(func(ctx app.Context, e app.Event) { c.toggleSeen(ctx, seq) }, app.EventScope(itoa(seq))).
 						Body(icon("eye"))
 				}),
+				c.menuButton(m),
 			),
 		),
+		c.reactions(m),
+		c.menu(m, r.Own),
+		c.history(m),
 		app.If(m.Seq > 0 && c.detailSeq == m.Seq, func() app.UI { return c.seenDetails() }),
 		app.If(m.State == client.MsgFailed, func() app.UI { return c.failedBar(m) }),
 	)

@@ -116,6 +116,9 @@ func convItem(c client.ConvView, meID int64, active bool, now time.Time, local *
 			),
 			app.Div().Class("conv-line").Body(
 				convPreview(c, meID, local),
+				app.If(c.Mentioned, func() app.UI {
+					return app.Span().Class("badge", "badge-mention").Aria("label", "You were mentioned").Title("You were mentioned").Text("@")
+				}),
 				app.If(unread != "", func() app.UI {
 					return app.Span().Class("badge", "badge-unread").Aria("label", unread+" unread").Text(unread)
 				}),
@@ -153,6 +156,9 @@ func convPreview(c client.ConvView, meID int64, local *client.ActionView) app.UI
 	who := p.Sender
 	if p.SenderID == meID {
 		who = "You"
+	}
+	if p.DeletedAt != nil {
+		return app.Span().Class("conv-preview", "muted").Text("Message deleted")
 	}
 	if p.Kind == shared.KindSystem || who == "" {
 		return app.Span().Class("conv-preview", "is-system").Text(preview(p.Body, 90))
