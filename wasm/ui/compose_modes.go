@@ -116,7 +116,7 @@ func (c *Composer) modeBar() app.UI {
 	in := c.mode.intent
 	label, line := "Editing message", ""
 	if !in.Edit {
-		label, line = "Replying to "+in.Sender, shared.FirstLine(in.Body)
+		label, line = "Replying to "+in.Sender, PlainText(ParseMarkup(shared.FirstLine(in.Body)))
 	}
 	return bar.Body(
 		icon(map[bool]string{true: "sliders", false: "reply"}[in.Edit]),

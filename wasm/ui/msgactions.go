@@ -73,7 +73,7 @@ func (c *MessageList) amOwner() bool {
 func (c *MessageList) msgBody(m client.MsgView) []app.UI {
 	var out []app.UI
 	if q := m.ReplyTo; q != nil {
-		line, who := q.Line, c.senderName(q.SenderID, q.Sender)
+		line, who := PlainText(ParseMarkup(q.Line)), c.senderName(q.SenderID, q.Sender)
 		if q.Deleted {
 			line = "deleted message"
 		}

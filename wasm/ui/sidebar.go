@@ -165,7 +165,8 @@ func convPreview(c client.ConvView, meID int64, local *client.ActionView) app.UI
 	}
 	return app.Span().Class("conv-preview").Body(
 		app.Span().Class("conv-preview-who").Text(who+": "),
-		app.Text(preview(p.Body, 90)),
+		app.Text(preview(PlainText(ParseMarkup(p.Body)), 90)), // without the formatting marks
+
 	)
 }
 
