@@ -49,7 +49,7 @@ func (e *Engine) mergeChanged(m shared.Message) *conv {
 }
 
 // messagesChanged applies one messages.changed. Callers hold e.mu.
-func (e *Engine) messagesChanged(mc shared.MessagesChanged, _ *[]incoming) {
+func (e *Engine) messagesChanged(mc shared.MessagesChanged, notes *[]incoming) {
 	c := e.convs[mc.ConversationID]
 	if c == nil {
 		return
@@ -58,12 +58,55 @@ func (e *Engine) messagesChanged(mc shared.MessagesChanged, _ *[]incoming) {
 		if m.ConversationID == "" {
 			m.ConversationID = mc.ConversationID
 		}
-		e.mergeChanged(m)
+		var before []shared.Reaction
+		if i := c.index(m.Seq); i >= 0 {
+			before = c.msgs[i].Reactions
+		}
+		if e.mergeChanged(m) != nil {
+			e.reactionNote(c, before, m, notes)
+		}
 	}
 	if c.advanceEvents(mc.From, mc.EventSeq) {
 		e.dirty.conv(c.c.ID)
 		e.scheduleFlush()
 	}
+}
+
+// reactionNote tells the author of a message, live, that someone else
+// reacted to it: the one notification a reaction makes (never an unread),
+// and none in a muted conversation. Callers hold e.mu.
+func (e *Engine) reactionNote(c *conv, before []shared.Reaction, m shared.Message, notes *[]incoming) {
+	s := e.sess
+	if m.SenderID != e.me.ID || s == nil || !s.caught || s.quiet[c.c.ID] {
+		return
+	}
+	if mem := c.c.Member(e.me.ID); mem != nil && mem.Muted {
+		return
+	}
+	for _, r := range m.Reactions {
+		for _, id := range r.UserIDs {
+			if id == e.me.ID || reacted(before, r.Emoji, id) {
+				continue
+			}
+			who := "Someone"
+			if mem := c.c.Member(id); mem != nil {
+				who = mem.Nickname
+			}
+			note := shared.Message{ID: m.ID, ConversationID: c.c.ID, Seq: m.Seq, SenderID: id, Sender: who,
+				Kind: shared.KindText, Body: "Reacted " + r.Emoji + " to: " + shared.FirstLine(m.Body), CreatedAt: m.CreatedAt}
+			*notes = append(*notes, incoming{note, e.view(c, e.cfg.Now())})
+			return // one per change
+		}
+	}
+}
+
+func reacted(rs []shared.Reaction, emoji string, user int64) bool {
+	for _, r := range rs {
+		if r.Emoji == emoji {
+			return slices.Contains(r.UserIDs, user)
+		}
+	}
+	return false
 }
 
 // advanceEvents records that events (from, to] are held and reports

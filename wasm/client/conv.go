@@ -77,6 +77,15 @@ func timeEq(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
+// index returns the position of the message with seq, or -1.
+func (c *conv) index(seq int64) int {
+	i, found := slices.BinarySearchFunc(c.msgs, seq, func(x shared.Message, s int64) int { return cmp.Compare(x.Seq, s) })
+	if !found {
+		return -1
+	}
+	return i
+}
+
 // has reports whether the message with seq is held.
 func (c *conv) has(seq int64) bool {
 	_, found := slices.BinarySearchFunc(c.msgs, seq, func(x shared.Message, s int64) int { return cmp.Compare(x.Seq, s) })

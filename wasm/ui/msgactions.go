@@ -269,7 +269,8 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 	}
 	sender := c.senderName(m.SenderID, m.Sender)
 	var items []app.UI
-	if !deleted {
+	conv, _ := c.Env.Engine.Conversation(c.ConvID)
+	if !deleted && conv.ClosedAt == nil { // the composer is gone once it is closed
 		items = append(items, item("reply", "Reply", func(ctx app.Context) {
 			c.x.menu = ""
 			ctx.NewActionWithValue(actionCompose, composeIntent{Seq: m.Seq, ActionID: m.ActionID, Sender: sender, Body: m.Body})
@@ -280,6 +281,8 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 				ctx.NewActionWithValue(actionCompose, composeIntent{Edit: true, Seq: m.Seq, ActionID: m.ActionID, Body: m.Body})
 			}))
 		}
+	}
+	if !deleted {
 		items = append(items, item("copy", "Copy text", func(ctx app.Context) {
 			c.x.menu = ""
 			copyText(m.Body)
