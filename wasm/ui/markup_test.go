@@ -29,7 +29,7 @@ func TestParseMarkup(t *testing.T) {
 		{"line one\nline two", []Mark{txt("line one"), brk, txt("line two")}},
 		{"a\n\nb", []Mark{txt("a"), brk, brk, txt("b")}},
 		{"```\ncode *x*\n<b>\n```\nafter", []Mark{{Kind: MarkPre, Text: "code *x*\n<b>"}, txt("after")}},
-		{"```go\nunclosed", []Mark{{Kind: MarkPre, Text: "unclosed"}}},
+		{"```go\nunclosed", []Mark{{Kind: MarkPre, Text: "go\nunclosed"}}}, // nothing typed is dropped
 		{"```one```", []Mark{{Kind: MarkPre, Text: "one"}}},
 		{"> quoted *em*\n> two\nreply", []Mark{{Kind: MarkQuote, Children: []Mark{txt("quoted "), {Kind: MarkEm, Children: []Mark{txt("em")}}, brk, txt("two")}}, txt("reply")}},
 		{"see https://example.com/a_(b). ok", []Mark{txt("see "), {Kind: MarkLink, Text: "https://example.com/a_(b)", URL: "https://example.com/a_(b)"}, txt(". ok")}},
