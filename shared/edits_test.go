@@ -30,10 +30,10 @@ func TestMentions(t *testing.T) {
 
 func TestFirstLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"\n\n  > quoted\nrest": "quoted",
-		"```\ncode\n```":      "code",
+		"\n\n  > quoted\nrest":              "quoted",
+		"```\ncode\n```":                    "code",
 		strings.Repeat("é", QuoteLineMax+5): strings.Repeat("é", QuoteLineMax) + "…",
-		"": "",
+		"":                                  "",
 	} {
 		if got := FirstLine(in); got != want {
 			t.Errorf("FirstLine(%q) = %q, want %q", in, got, want)
