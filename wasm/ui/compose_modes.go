@@ -210,6 +210,22 @@ func (c *Composer) pickMention(i int) {
 	c.setBox(out)
 	pos := start + len(ins)
 	el.Call("setSelectionRange", pos, pos)
+	c.syncActive()
+}
+
+// syncActive points the textarea's aria-activedescendant at the chosen
+// suggestion, or removes it. It is set on the DOM directly: a render
+// cannot drop an attribute from the textarea without replacing it.
+func (c *Composer) syncActive() {
+	el := app.Window().GetElementByID("composer")
+	if !el.Truthy() {
+		return
+	}
+	if len(c.mentions) == 0 {
+		el.Call("removeAttribute", "aria-activedescendant")
+		return
+	}
+	el.Call("setAttribute", "aria-activedescendant", "mention-opt-"+itoa(int64(c.mentionSel)))
 }
 
 // mentionKey handles the suggestion keys; true when it used the key.
@@ -217,6 +233,7 @@ func (c *Composer) mentionKey(key string) bool {
 	if len(c.mentions) == 0 {
 		return false
 	}
+	defer c.syncActive()
 	switch key {
 	case "ArrowDown":
 		c.mentionSel = (c.mentionSel + 1) % len(c.mentions)

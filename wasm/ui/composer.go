@@ -102,6 +102,7 @@ func (c *Composer) onInput(ctx app.Context, e app.Event) {
 	autosize(el)
 	hadMentions := len(c.mentions) > 0
 	c.suggest(el)
+	c.syncActive()
 	if !c.mode.active || !c.mode.intent.Edit {
 		c.Env.Engine.SetDraft(c.ConvID, c.text)
 	}
@@ -226,7 +227,6 @@ func (c *Composer) Render() app.UI {
 				Aria("invalid", boolAttr(c.err != "")).
 				Aria("describedby", "composer-error composer-counter composer-hint").
 				Aria("autocomplete", "list").Aria("controls", "mention-list").
-				Aria("activedescendant", when(len(c.mentions) > 0, "mention-opt-"+itoa(int64(c.mentionSel)))).
 				OnInput(c.onInput).OnKeyDown(c.onKey),
 			app.Button().ID("send").Type("submit").Class("send-btn").Aria("label", "Send").Title("Send (Enter)").
 				Body(icon("send")),

@@ -227,8 +227,10 @@ func (c *MessageList) menuButton(m client.MsgView) app.UI {
 		return nil
 	}
 	key := rowKey(m)
+	// A disclosure (aria-expanded), not an ARIA menu: the panel holds
+	// ordinary buttons reached with Tab.
 	return app.Button().Type("button").Class("msg-menu-btn").Aria("label", "Message actions").
-		Aria("haspopup", "menu").Aria("expanded", c.x.menu == key).Title("Reply, react, edit…").
+		Aria("expanded", c.x.menu == key).Title("Reply, react, edit…").
 		OnClick(func(ctx app.Context, e app.Event) {
 			if c.x.menu == key {
 				c.x.menu = ""
@@ -264,7 +266,7 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 			OnClick(func(ctx app.Context, e app.Event) { c.x.picker = true }, app.EventScope("pick", key)).Body(icon("smile")))
 	}
 	item := func(id, label string, fn func(ctx app.Context)) app.UI {
-		return app.Button().Type("button").Class("menu-item", "menu-"+id).Role("menuitem").
+		return app.Button().Type("button").Class("menu-item", "menu-"+id).
 			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) }, app.EventScope(id, key)).Text(label)
 	}
 	sender := c.senderName(m.SenderID, m.Sender)
@@ -299,7 +301,7 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 			}
 		}))
 	}
-	return app.Div().Class("msg-menu").Role("menu").Aria("label", "Message actions").Body(
+	return app.Div().Class("msg-menu").Role("group").Aria("label", "Message actions").Body(
 		app.Div().Class("emoji-row", when(c.x.picker, "is-picker")).Body(emojis...),
 		app.Div().Class("menu-items").Body(items...),
 		app.If(c.x.err != "", func() app.UI { return app.P().Class("menu-error").Role("alert").Text(c.x.err) }),
