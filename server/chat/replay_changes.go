@@ -8,8 +8,29 @@ import (
 	"natter/shared"
 )
 
-// changesPage caps the messages of one messages.changed in a resume.
-const changesPage = 100
+// changesPage caps the messages of one messages.changed in a resume, and
+// changesPageBytes roughly its size (bodies of 4,000 characters add up),
+// well under the client's queue bound.
+const (
+	changesPage      = 100
+	changesPageBytes = 256 << 10
+)
+
+// cutPage trims msgs to what fits changesPageBytes (at least one), and
+// reports whether it cut.
+func cutPage(msgs []shared.Message) ([]shared.Message, bool) {
+	size := 0
+	for i, m := range msgs {
+		size += 256 + len(m.Body)
+		if m.ReplyTo != nil {
+			size += len(m.ReplyTo.Line)
+		}
+		if size > changesPageBytes && i > 0 {
+			return msgs[:i], true
+		}
+	}
+	return msgs, false
+}
 
 // replayChanges sends, for each conversation whose event seq is past the
 // client's event cursor, the messages changed since (those at or below the
@@ -45,8 +66,9 @@ func (c *Conn) replayChanges(ctx context.Context, convs []shared.Conversation) (
 					return false, err
 				}
 			}
+			msgs, cut := cutPage(msgs)
 			page := shared.MessagesChanged{ConversationID: conv.ID, From: from, EventSeq: top, Messages: msgs}
-			full := len(msgs) == changesPage
+			full := cut || len(msgs) == changesPage
 			if full {
 				// More follow, maybe with this page's last event: the
 				// client may count only what is surely complete.

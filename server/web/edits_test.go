@@ -4,7 +4,10 @@ package web_test
 // member, replayed once after a gap, refused to whoever may not.
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"natter/server/web"
@@ -192,5 +195,63 @@ func TestMessageChangesAbuse(t *testing.T) {
 	by.finish(t, "reaction flood")
 	if len(errs[shared.CodeRateLimited]) == 0 || acked > burst+rate*10 {
 		t.Fatalf("reaction flood: %d accepted, refusals %v", acked, errs)
+	}
+}
+
+// A resume with more changes than one page holds pages them by size and
+// count, each message once, the pages' event ranges chained without a hole,
+// also when many messages share one event (an erased account).
+func TestMessageChangesResumePaged(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ctx := context.Background()
+	a, ha := srv.MustSignUp(t, "ann")
+	b, hb := srv.MustSignUp(t, "bob")
+	c, _ := srv.MustSignUp(t, "cid")
+	wa := srv.MustConnect(t, ha, nil)
+	conv := mustConversation(t, wa, "", b, c)
+	big := strings.Repeat("x", shared.DefaultBodyMax-10)
+	const edited, erased = 80, 150
+	for i := range edited {
+		m, err := srv.Store.SendMessage(ctx, a.ID, shared.NewUUIDv7(), conv.ID, fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Store.EditMessage(ctx, a.ID, shared.NewUUIDv7(), shared.MessageEdit{
+			MessageRef: shared.MessageRef{ConversationID: conv.ID, Seq: m.Seq}, Body: big + fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range erased {
+		if _, err := srv.Store.SendMessage(ctx, c.ID, shared.NewUUIDv7(), conv.ID, "cid's"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srv.Store.DeleteAccount(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	w := srv.MustDial(t, hb)
+	w.MustHello(t, shared.Hello{Protocol: shared.ProtocolVersion,
+		Cursors: map[string]int64{conv.ID: edited + erased}, EventCursors: map[string]int64{conv.ID: 0}})
+	var pages []shared.MessagesChanged
+	seen := map[int64]bool{}
+	for _, env := range w.Replay {
+		if env.Type != shared.TypeMessagesChanged {
+			continue
+		}
+		var mc shared.MessagesChanged
+		json.Unmarshal(env.Data, &mc)
+		if n := len(pages); (n == 0 && mc.From != 0) || (n > 0 && mc.From != pages[n-1].EventSeq) || mc.EventSeq < mc.From {
+			t.Fatalf("page %d covers (%d,%d] after %+v", n, mc.From, mc.EventSeq, pages)
+		}
+		for _, m := range mc.Messages {
+			if seen[m.Seq] {
+				t.Fatalf("message %d sent twice", m.Seq)
+			}
+			seen[m.Seq] = true
+		}
+		pages = append(pages, mc)
+	}
+	if len(seen) != edited+erased || len(pages) < 3 || pages[len(pages)-1].EventSeq != edited+1 {
+		t.Fatalf("%d messages in %d pages, last %+v", len(seen), len(pages), pages[len(pages)-1].EventSeq)
 	}
 }
