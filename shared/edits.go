@@ -175,9 +175,11 @@ func Mentions(body string) []string {
 	return out
 }
 
-// Mentioned reports whether body mentions nickname. The push and
-// notification paths use it: a mention notifies even in a muted
-// conversation (never in a blocked one).
+// Mentioned reports whether body mentions nickname. HOOK(push): the push
+// and notification paths use it, so a mention notifies even in a muted
+// conversation (never from someone blocked). The browser's local
+// notifications already do (wasm/client/handle.go); Web Push should ask it
+// before skipping a muted member.
 func Mentioned(body, nickname string) bool {
 	return nickname != "" && slices.Contains(Mentions(body), strings.ToLower(nickname))
 }

@@ -89,6 +89,7 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}
 		if c != nil && isNew && s.caught && !s.quiet[m.ConversationID] && m.SenderID != e.me.ID {
+			// A mention notifies even in a muted conversation (HOOK(push): see shared.Mentioned).
 			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted || shared.Mentioned(m.Body, e.me.Nickname) {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})
 			}
