@@ -11,9 +11,12 @@
 // pgbroker_spill and only its key is notified.
 //
 // A node delivers its own events to its hub at once, in Publish, and skips
-// them when they come back from PostgreSQL; other nodes deliver them when
-// the notification arrives. So a node's own clients never wait for the
-// database round trip, and every event reaches every node exactly once.
+// them when they come back from PostgreSQL (by their origin, without
+// checking or decoding them); other nodes deliver them when the
+// notification arrives. So a node's own clients never wait for the
+// database round trip, and every event reaches every node exactly once. A
+// node alone sends no NOTIFY at all; peers.go says how nodes know of each
+// other without missing one that starts.
 //
 // Hubs' presence announcements (hub.NodePresence) travel the same way, as
 // events without recipients; the hub coalesces them so they cost at most

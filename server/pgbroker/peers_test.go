@@ -176,3 +176,41 @@ func TestOwnFramesSkipped(t *testing.T) {
 		t.Fatalf("Forged() = %d for another origin's bad signature", a.Forged())
 	}
 }
+
+// A node whose lock connection is lost (so other nodes' peer checks drop
+// it) joins again: its listener reconnects, OnReconnect lets its clients
+// resume, and it holds a lock again.
+func TestLostLockJoinsAgain(t *testing.T) {
+	db := pgtest.MustDB(t)
+	reconnected := make(chan struct{}, 1)
+	a := mustNode(t, db, Options{OnReconnect: func() { reconnected <- struct{}{} }})
+	ctx := context.Background()
+	var killed int
+	err := db.NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = ?::oid AND objid = ?::oid`, lockClass, a.key.Load()).Scan(ctx, &killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminate the lock's connection: killed %d, err %v", killed, err)
+	}
+	deadline := time.Now().Add(guard)
+	for {
+		if err := a.refreshPeers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-reconnected:
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("no rejoin after the lock was lost")
+			}
+			continue
+		}
+		break
+	}
+	live, err := liveKeys(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 || live[0] != a.key.Load() {
+		t.Fatalf("locks held %v, want this node's %d", live, a.key.Load())
+	}
+}
