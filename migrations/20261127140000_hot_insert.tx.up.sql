@@ -113,7 +113,10 @@ AS $$
 DECLARE
     ts timestamptz;
 BEGIN
-    PERFORM 1 FROM conversations c WHERE c.id = ANY(p_convs) ORDER BY c.id FOR NO KEY UPDATE;
+    -- One index probe per distinct conversation, in id order (as a filter
+    -- on a scan, id = ANY(p_convs) compared every row with every element).
+    PERFORM 1 FROM (SELECT DISTINCT u.c FROM unnest(p_convs) AS u(c) ORDER BY u.c) d,
+        LATERAL (SELECT 1 FROM conversations c WHERE c.id = d.c FOR NO KEY UPDATE) l;
     ts := clock_timestamp(); -- after the locks: later batches of a conversation get later times
 
     RETURN QUERY
