@@ -2,6 +2,7 @@ package pgbroker
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,47 @@ func TestLostLockJoinsAgain(t *testing.T) {
 	}
 	if len(live) != 1 || live[0] != a.key.Load() {
 		t.Fatalf("locks held %v, want this node's %d", live, a.key.Load())
+	}
+}
+
+// Nodes starting at the same time all know each other once their New
+// calls have returned, and each one's events reach every other.
+func TestNodesStartingTogether(t *testing.T) {
+	dsn := pgtest.MustDSN(t)
+	nodes := make([]*node, 3)
+	brokers := make([]*Broker, len(nodes))
+	errs := make(chan error, len(nodes))
+	for i := range nodes {
+		db := pgtest.Open(t, dsn)
+		go func() {
+			var err error
+			brokers[i], err = New(context.Background(), db, Options{})
+			errs <- err
+		}()
+	}
+	for range nodes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, b := range brokers {
+		nodes[i] = recording(t, b)
+	}
+	for i, n := range nodes {
+		if n.Peers() != len(nodes)-1 {
+			t.Fatalf("node %d knows %d nodes, want %d", i, n.Peers(), len(nodes)-1)
+		}
+	}
+	for i, pub := range nodes {
+		evs := sentinel(fmt.Sprint("from ", i))
+		if err := pub.Publish(context.Background(), evs); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			mustEqualEvents(t, n.mustBatch(t), evs)
+		}
+	}
+	for _, n := range nodes {
+		n.mustNothing(t)
 	}
 }
