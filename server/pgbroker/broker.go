@@ -11,9 +11,12 @@
 // pgbroker_spill and only its key is notified.
 //
 // A node delivers its own events to its hub at once, in Publish, and skips
-// them when they come back from PostgreSQL; other nodes deliver them when
-// the notification arrives. So a node's own clients never wait for the
-// database round trip, and every event reaches every node exactly once.
+// them when they come back from PostgreSQL (by their origin, without
+// checking or decoding them); other nodes deliver them when the
+// notification arrives. So a node's own clients never wait for the
+// database round trip, and every event reaches every node exactly once. A
+// node alone sends no NOTIFY at all; peers.go says how nodes know of each
+// other without missing one that starts.
 //
 // Hubs' presence announcements (hub.NodePresence) travel the same way, as
 // events without recipients; the hub coalesces them so they cost at most
@@ -74,16 +77,17 @@ const DefaultPingInterval = 30 * time.Second
 // cluster makes one on the shared database and hands it to hub.New. Its
 // methods are safe for concurrent use.
 type Broker struct {
-	db     *bun.DB
-	opt    Options
-	log    *slog.Logger
-	origin string        // random id of this broker, to recognise its own frames
-	signer signer        // signs what we send, checks what we hear
-	forged atomic.Int64  // payloads dropped for a missing or wrong signature
-	warned time.Time     // when a forged payload was last logged; listener goroutine only
-	batch  atomic.Uint64 // numbers this broker's batches
-	ctx    context.Context
-	cancel context.CancelFunc // stops spill reads, heartbeats and reconnect waits
+	db        *bun.DB
+	opt       Options
+	log       *slog.Logger
+	origin    string        // random id of this broker, to recognise its own frames
+	ownPrefix string        // how every payload of ours begins, after the signature
+	signer    signer        // signs what we send, checks what we hear
+	forged    atomic.Int64  // payloads dropped for a missing or wrong signature
+	warned    time.Time     // when a forged payload was last logged; listener goroutine only
+	batch     atomic.Uint64 // numbers this broker's batches
+	ctx       context.Context
+	cancel    context.CancelFunc // stops spill reads, heartbeats and reconnect waits
 
 	mu       sync.RWMutex // guards the fields below; held while delivering locally
 	subs     []func([]hub.Event)
@@ -94,6 +98,11 @@ type Broker struct {
 	wg sync.WaitGroup // the listener and heartbeat goroutines
 
 	pending map[string]*partial // batches with parts still to come; listener goroutine only
+
+	peers    peers        // the other nodes; see peers.go
+	key      atomic.Int64 // this node's advisory lock key
+	lockMu   sync.Mutex   // guards lockConn
+	lockConn *bun.Conn    // holds the advisory lock
 }
 
 // partial is a batch whose later parts have not arrived yet.
@@ -121,6 +130,7 @@ func New(ctx context.Context, db *bun.DB, opt Options) (*Broker, error) {
 		origin:  newOrigin(),
 		pending: make(map[string]*partial),
 	}
+	b.ownPrefix = `{"o":"` + b.origin + `"`
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -139,9 +149,19 @@ func New(ctx context.Context, db *bun.DB, opt Options) (*Broker, error) {
 		b.cancel()
 		return nil, fmt.Errorf("pgbroker: listen: %w", err)
 	}
+	jctx, jcancel := context.WithTimeout(b.ctx, joinWait+confirmWait)
+	_, err = b.join(jctx, ln)
+	jcancel()
+	if err != nil {
+		_ = ln.Close()
+		b.unlock()
+		b.cancel()
+		return nil, fmt.Errorf("pgbroker: join: %w", err)
+	}
 	b.ln = ln
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go b.run(ln)
+	go b.checkPeers()
 	return b, nil
 }
 
@@ -152,17 +172,24 @@ func newOrigin() string {
 	return hex.EncodeToString(r[:])
 }
 
-// Publish delivers evs to this node's subscribers at once, then sends them
-// to the other nodes in one NOTIFY transaction. An error means the other
-// nodes did not get them (their clients get them on resume); this node's
-// clients did, unless the broker is closed or an event is not valid JSON.
+// Publish delivers evs to this node's subscribers at once, then, if other
+// nodes are running (see peers.go), sends them to those in one NOTIFY
+// transaction; a node alone sends nothing. An error means the other nodes
+// did not get them (their clients get them on resume); this node's clients
+// did, unless the broker is closed or an event is not valid JSON.
 func (b *Broker) Publish(ctx context.Context, evs []hub.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	m, err := encodeEvents(b.origin, b.batch.Add(1), evs)
-	if err != nil {
-		return fmt.Errorf("pgbroker: publish: %w", err)
+	// Read before delivering: a node that joins after this read was told
+	// after these events were committed, so its clients replay them.
+	alone := b.peers.n.Load() == 0
+	var m message
+	if !alone {
+		var err error
+		if m, err = encodeEvents(b.origin, b.batch.Add(1), evs); err != nil {
+			return fmt.Errorf("pgbroker: publish: %w", err)
+		}
 	}
 	b.mu.RLock()
 	if b.closed {
@@ -173,6 +200,9 @@ func (b *Broker) Publish(ctx context.Context, evs []hub.Event) error {
 		deliver(evs)
 	}
 	b.mu.RUnlock()
+	if alone {
+		return nil
+	}
 	if err := send(ctx, b.db, b.signer, m); err != nil {
 		return fmt.Errorf("pgbroker: publish %d events: %w", len(evs), err)
 	}
@@ -216,11 +246,13 @@ func (b *Broker) Close() error {
 	ln := b.ln
 	b.ln = nil
 	b.mu.Unlock()
+	b.sayBye()
 	b.cancel()
 	if ln != nil {
 		_ = ln.Close()
 	}
 	b.wg.Wait()
+	b.unlock()
 	return nil
 }
 

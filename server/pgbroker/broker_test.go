@@ -34,6 +34,12 @@ func mustNode(tb testing.TB, db *bun.DB, opt Options) *node {
 	if err != nil {
 		tb.Fatalf("new broker: %v", err)
 	}
+	return recording(tb, b)
+}
+
+// recording makes b a node that records its deliveries; it is closed when
+// the test ends.
+func recording(tb testing.TB, b *Broker) *node {
 	tb.Cleanup(func() { _ = b.Close() })
 	n := &node{Broker: b, batches: make(chan []hub.Event, 1000), controls: make(chan Control, 100)}
 	b.Subscribe(func(evs []hub.Event) { n.batches <- evs })

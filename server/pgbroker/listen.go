@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -126,6 +127,15 @@ func (b *Broker) reconnect() (*pgdriver.Listener, []string) {
 		ln, early, err := b.listen(ctx)
 		cancel()
 		if err == nil {
+			ctx, cancel = context.WithTimeout(b.ctx, joinWait+confirmWait)
+			var more []string
+			if more, err = b.join(ctx, ln); err != nil {
+				_ = ln.Close()
+			}
+			cancel()
+			early = append(early, more...)
+		}
+		if err == nil {
 			b.mu.Lock()
 			if b.closed {
 				b.mu.Unlock()
@@ -166,21 +176,45 @@ func (b *Broker) ping() {
 	}
 }
 
-// handle checks one notification's signature, decodes it and delivers
-// what it completes. A forged one is dropped before anything else.
-func (b *Broker) handle(signed string) {
+// own reports whether a signed notification is this broker's own (its
+// events were delivered by Publish; its pings, hellos and byes are for the
+// others), from its origin alone: neither the MAC nor the JSON is worth
+// checking for a frame that is dropped anyway, and a forger who copies our
+// origin only gets their frame dropped.
+func (b *Broker) own(signed string) bool {
+	return len(signed) > sigRoom && strings.HasPrefix(signed[sigRoom:], b.ownPrefix)
+}
+
+// open checks a notification's signature and decodes its frame, counting a
+// forged one and logging an undecodable one.
+func (b *Broker) open(signed string) (frame, bool) {
 	payload, ok := b.signer.open(signed)
 	if !ok {
 		b.dropForged("bad signature", len(signed))
-		return
+		return frame{}, false
 	}
 	var f frame
 	if err := json.Unmarshal([]byte(payload), &f); err != nil {
 		b.log.Warn("pgbroker: undecodable notification", "err", err, "bytes", len(payload))
+		return frame{}, false
+	}
+	return f, true
+}
+
+// handle checks one notification's signature, decodes it and delivers
+// what it completes. Our own are dropped first, then forged ones.
+func (b *Broker) handle(signed string) {
+	if b.own(signed) {
+		return
+	}
+	f, ok := b.open(signed)
+	if !ok {
 		return
 	}
 	switch {
 	case f.Ping:
+		return
+	case b.peerFrame(f):
 		return
 	case f.Control != nil:
 		b.control(*f.Control)

@@ -36,13 +36,17 @@ const spillMaxAge = "1 minute"
 // in order; PostgreSQL folds identical payloads of one transaction into
 // one, which the (origin, batch, part) header rules out.
 type frame struct {
-	Origin  string      `json:"o"`           // the sender: a Broker, or one Notify call
-	Batch   uint64      `json:"b"`           // the sender's batch number
-	Part    int         `json:"i"`           // 0-based part index
-	Parts   int         `json:"n"`           // parts in the batch
-	Events  []wireEvent `json:"e,omitempty"` // events of this part
-	Control *Control    `json:"c,omitempty"` // an operator control (alone in its batch)
-	Ping    bool        `json:"p,omitempty"` // liveness check of the sender's listener
+	Origin  string      `json:"o"`             // the sender: a Broker, or one Notify call
+	Batch   uint64      `json:"b"`             // the sender's batch number
+	Part    int         `json:"i"`             // 0-based part index
+	Parts   int         `json:"n"`             // parts in the batch
+	Events  []wireEvent `json:"e,omitempty"`   // events of this part
+	Control *Control    `json:"c,omitempty"`   // an operator control (alone in its batch)
+	Ping    bool        `json:"p,omitempty"`   // liveness check of the sender's listener
+	Hello   bool        `json:"hi,omitempty"`  // a node joins: count it as a peer and answer with an Ack
+	Ack     string      `json:"ack,omitempty"` // answers the hello of the node with this origin
+	Bye     bool        `json:"bye,omitempty"` // the node is closing: stop notifying it
+	Key     int64       `json:"k,omitempty"`   // with Hello, Ack and Bye: the sender's node lock key
 }
 
 // wireEvent is a hub.Event on the wire. The envelope travels as JSON, not

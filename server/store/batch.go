@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -143,17 +142,24 @@ func (s *Store) prepareSend(i int, r SendRequest) (sendItem, error) {
 	return sendItem{idx: i, userID: r.UserID, action: action, conv: conv, body: body}, nil
 }
 
-// sendBatch is the body of the SendMessages transaction:
+// sendBatch is the body of the SendMessages transaction: one call of the
+// server-side function natter_send_batch (migration
+// 20261127140000_hot_insert), which
 //
-//  1. lock the conversations, in id order so that batches running together
+//  1. locks the conversations, in id order so that batches running together
 //     do not deadlock;
 //  2. in a new statement, whose snapshot sees every commit that happened
-//     before the locks were granted, find the items already applied (their
+//     before the locks were granted, finds the items already applied (their
 //     message row, in whatever conversation), the action ids used by
-//     another kind of action, and the senders' memberships;
-//  3. advance each conversation once, insert the messages numbered in batch
-//     order and move the senders' read cursors, in one statement;
-//  4. read the members for the fan-out.
+//     another kind of action and the senders' memberships; advances each
+//     conversation once, inserts the messages numbered in batch order,
+//     moves each sender's read cursor once per conversation with its
+//     history row, and reads the members for the fan-out.
+//
+// One round trip, and PL/pgSQL keeps the function's plans per connection, so
+// a batch costs no parsing or planning beyond the call itself. The function
+// is also what proves the references that the dropped foreign keys of
+// messages used to check row by row (see the migration).
 //
 // A concurrent duplicate into the same conversation waits for its lock and
 // then finds the stored message in step 2. One into another conversation
@@ -163,45 +169,40 @@ func (s *Store) prepareSend(i int, r SendRequest) (sendItem, error) {
 // which rolls back this transaction with its seq advance; the retry finds
 // the stored message in step 2. So there is never a second row nor a gap.
 func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendResult, error) {
-	out := make(map[int]SendResult, len(items))
-
-	// 1. Lock the conversations.
-	convIDs := make([]string, 0, len(items))
-	for _, it := range items {
-		convIDs = append(convIDs, it.conv)
-	}
-	slices.Sort(convIDs)
-	convIDs = slices.Compact(convIDs)
-	var convs []struct {
-		ID     string `bun:"id"`
-		Closed bool   `bun:"closed"`
-	}
-	err := tx.NewRaw(`SELECT id, closed_at IS NOT NULL AS closed FROM conversations
-		WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE`, pgdialect.Array(convIDs)).Scan(ctx, &convs)
-	if err != nil {
-		return nil, fmt.Errorf("lock conversations: %w", err)
-	}
-	closed := make(map[string]bool, len(convs))
-	for _, c := range convs {
-		closed[c.ID] = c.Closed
-	}
-
-	// 2. Replays, reused ids and memberships.
-	found, err := lookupSends(ctx, tx, items)
-	if err != nil {
-		return nil, err
-	}
-	var accepted []sendItem
-	var nicks []string
+	n := len(items)
+	users, actions, convs, bodies := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, it := range items {
-		f := found[i]
-		c, exists := closed[it.conv]
-		switch {
-		case f.ID != nil:
-			out[it.idx] = SendResult{Message: f.message()}
-		case f.PriorKind != nil:
+		users[i], actions[i], convs[i], bodies[i] = it.userID, it.action, it.conv, it.body
+	}
+	var rows []sendRow
+	err := tx.NewRaw(`SELECT * FROM natter_send_batch(?::bigint[], ?::uuid[], ?::uuid[], ?::text[])`,
+		pgdialect.Array(users), pgdialect.Array(actions), pgdialect.Array(convs), pgdialect.Array(bodies)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("send batch: %w", err)
+	}
+	if len(rows) != n {
+		return nil, fmt.Errorf("send batch: %d rows for %d items", len(rows), n)
+	}
+	members := map[string][]int64{}
+	for _, r := range rows {
+		if r.Members != nil {
+			members[items[r.I-1].conv] = r.Members
+		}
+	}
+	out := make(map[int]SendResult, n)
+	for _, r := range rows {
+		it := items[r.I-1]
+		switch r.Outcome {
+		case "sent":
+			out[it.idx] = SendResult{Members: members[it.conv], Message: shared.Message{
+				ID: *r.ID, ConversationID: it.conv, Seq: *r.Seq, SenderID: it.userID, Sender: deref(r.Sender),
+				Kind: shared.KindText, Body: it.body, ActionID: it.action, CreatedAt: utc(*r.CreatedAt),
+			}}
+		case "replay":
+			out[it.idx] = SendResult{Message: r.message()}
+		case "prior":
 			var m shared.Message
-			if err := decodeResult(*f.PriorKind, f.PriorResult, shared.TypeMessageSend, &m); err != nil {
+			if err := decodeResult(deref(r.PriorKind), []byte(deref(r.PriorResult)), shared.TypeMessageSend, &m); err != nil {
 				if !isDomain(err) {
 					return nil, err
 				}
@@ -209,157 +210,55 @@ func sendBatch(ctx context.Context, tx bun.Tx, items []sendItem) (map[int]SendRe
 			} else {
 				out[it.idx] = SendResult{Message: m} // recorded before messages were their own record
 			}
-		case !exists || f.Member == nil:
+		case "notfound":
 			out[it.idx] = SendResult{Err: notFound()}
-		case c:
+		case "closed":
 			out[it.idx] = SendResult{Err: errClosed()}
 		default:
-			accepted = append(accepted, it)
-			nicks = append(nicks, *f.Member)
+			return nil, fmt.Errorf("send batch: item %d: outcome %q", r.I, r.Outcome)
 		}
-	}
-	if len(accepted) == 0 {
-		return out, nil
-	}
-
-	// 3. Seqs, messages and the senders' cursors.
-	msgs, err := writeMessages(ctx, tx, accepted, nicks)
-	if err != nil {
-		return nil, err
-	}
-
-	// 4. The members, for the fan-out: nobody joins or leaves while the
-	// conversation is locked.
-	var written []string
-	for _, m := range msgs {
-		written = append(written, m.ConversationID)
-	}
-	slices.Sort(written)
-	fanout, err := membersOf(ctx, tx, slices.Compact(written))
-	if err != nil {
-		return nil, err
-	}
-	for i, it := range accepted {
-		out[it.idx] = SendResult{Message: msgs[i], Members: fanout[it.conv]}
 	}
 	return out, nil
 }
 
-// sendFound is what lookupSends knows of one item: its stored message (ID
-// set), or the kind and result of an applied action with its id, and the
-// sender's nickname if they are a member of the conversation.
-type sendFound struct {
-	I              int64      `bun:"i"`
-	ID             *int64     `bun:"id"`
-	ConversationID string     `bun:"conversation_id"`
-	Seq            int64      `bun:"seq"`
-	SenderID       *int64     `bun:"sender_id"`
-	Sender         *string    `bun:"sender"`
-	Kind           string     `bun:"kind"`
-	Body           string     `bun:"body"`
-	ActionID       *string    `bun:"action_id"`
-	CreatedAt      time.Time  `bun:"created_at"`
-	EditedAt       *time.Time `bun:"edited_at"`
-	DeletedAt      *time.Time `bun:"deleted_at"`
-	PriorKind      *string    `bun:"prior_kind"`
-	PriorResult    []byte     `bun:"prior_result"`
-	Member         *string    `bun:"member"`
+// sendRow is one row of natter_send_batch: the outcome of item I (1-based),
+// the message (the stored one for a replay; for a new one only what the
+// database assigned), and for the first new message of each conversation
+// its members.
+type sendRow struct {
+	I           int64      `bun:"i"`
+	Outcome     string     `bun:"outcome"`
+	ID          *int64     `bun:"id"`
+	Conv        *string    `bun:"conversation_id"`
+	Seq         *int64     `bun:"seq"`
+	SenderID    *int64     `bun:"sender_id"`
+	Sender      *string    `bun:"sender"`
+	Kind        *string    `bun:"kind"`
+	Body        *string    `bun:"body"`
+	ActionID    *string    `bun:"action_id"`
+	CreatedAt   *time.Time `bun:"created_at"`
+	EditedAt    *time.Time `bun:"edited_at"`
+	DeletedAt   *time.Time `bun:"deleted_at"`
+	PriorKind   *string    `bun:"prior_kind"`
+	PriorResult *string    `bun:"prior_result"`
+	Members     []int64    `bun:"members,array"`
 }
 
-func (f sendFound) message() shared.Message {
+// message is a replayed row's stored message.
+func (r sendRow) message() shared.Message {
 	return messageRow{
-		ID: *f.ID, ConversationID: f.ConversationID, Seq: f.Seq, SenderID: f.SenderID, Sender: f.Sender,
-		Kind: f.Kind, Body: f.Body, ActionID: f.ActionID, CreatedAt: f.CreatedAt, EditedAt: f.EditedAt, DeletedAt: f.DeletedAt,
+		ID: *r.ID, ConversationID: deref(r.Conv), Seq: *r.Seq, SenderID: r.SenderID, Sender: r.Sender,
+		Kind: deref(r.Kind), Body: deref(r.Body), ActionID: r.ActionID, CreatedAt: *r.CreatedAt,
+		EditedAt: r.EditedAt, DeletedAt: r.DeletedAt,
 	}.message()
 }
 
-// lookupSends reads, for each item in order, its stored message by sender
-// and action id (any conversation), an applied action of another kind
-// with that id, and the sender's membership, in one statement.
-func lookupSends(ctx context.Context, tx bun.Tx, items []sendItem) ([]sendFound, error) {
-	n := len(items)
-	users, actions, convs := make([]int64, n), make([]string, n), make([]string, n)
-	for i, it := range items {
-		users[i], actions[i], convs[i] = it.userID, it.action, it.conv
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
 	}
-	var rows []sendFound
-	err := tx.NewRaw(`SELECT t.i, m.id, m.conversation_id, m.seq, m.sender_id, su.nickname AS sender, m.kind, m.body,
-			m.action_id, m.created_at, m.edited_at, m.deleted_at,
-			aa.kind AS prior_kind, aa.result::text AS prior_result, mu.nickname AS member
-		FROM unnest(?::bigint[], ?::uuid[], ?::uuid[]) WITH ORDINALITY AS t(u, a, c, i)
-		LEFT JOIN messages m ON m.sender_id = t.u AND m.action_id = t.a
-		LEFT JOIN users su ON su.id = m.sender_id
-		LEFT JOIN applied_actions aa ON aa.user_id = t.u AND aa.action_id = t.a
-		LEFT JOIN conversation_members cm ON cm.conversation_id = t.c AND cm.user_id = t.u
-		LEFT JOIN users mu ON mu.id = cm.user_id
-		ORDER BY t.i`,
-		pgdialect.Array(users), pgdialect.Array(actions), pgdialect.Array(convs)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("look up sends: %w", err)
-	}
-	if len(rows) != n {
-		return nil, fmt.Errorf("look up sends: %d rows for %d items", len(rows), n)
-	}
-	return rows, nil
-}
-
-// writeMessages advances each conversation's last_seq once by the number of
-// its messages, inserts the messages numbered in batch order, and moves each
-// sender's read cursor past their own messages with its history row (what
-// you wrote yourself is never unread, and replying counts as having seen
-// what came before): one statement. nicks are the senders' nicknames.
-func writeMessages(ctx context.Context, tx bun.Tx, items []sendItem, nicks []string) ([]shared.Message, error) {
-	n := len(items)
-	convs, users, bodies, actions := make([]string, n), make([]int64, n), make([]string, n), make([]string, n)
-	for i, it := range items {
-		convs[i], users[i], bodies[i], actions[i] = it.conv, it.userID, it.body, it.action
-	}
-	var rows []struct {
-		I         int64     `bun:"i"`
-		ID        int64     `bun:"id"`
-		Seq       int64     `bun:"seq"`
-		CreatedAt time.Time `bun:"created_at"`
-	}
-	err := tx.NewRaw(`WITH x AS (
-			SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::uuid[]) WITH ORDINALITY AS t(c, u, b, a, i)),
-		counts AS (SELECT c, count(*) AS n FROM x GROUP BY c),
-		adv AS (
-			UPDATE conversations cv SET last_seq = cv.last_seq + counts.n, last_message_at = clock_timestamp()
-			FROM counts WHERE cv.id = counts.c
-			RETURNING cv.id, cv.last_seq - counts.n AS base, cv.last_message_at),
-		ins AS (
-			INSERT INTO messages (conversation_id, seq, sender_id, kind, body, action_id, created_at)
-			SELECT x.c, adv.base + row_number() OVER (PARTITION BY x.c ORDER BY x.i), x.u, 'text', x.b, x.a, adv.last_message_at
-			FROM x JOIN adv ON adv.id = x.c
-			ORDER BY x.c, x.i
-			RETURNING id, conversation_id, seq, sender_id, action_id, created_at),
-		up AS (
-			UPDATE conversation_members m SET seen_seq = s.seq, seen_at = clock_timestamp()
-			FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM ins GROUP BY conversation_id, sender_id) s
-			WHERE m.conversation_id = s.conversation_id AND m.user_id = s.sender_id AND m.seen_seq < s.seq
-			RETURNING m.conversation_id, m.user_id, m.seen_seq, m.seen_at),
-		hist AS (
-			INSERT INTO seen_history (conversation_id, user_id, seq, seen_at)
-			SELECT conversation_id, user_id, seen_seq, seen_at FROM up
-			ON CONFLICT DO NOTHING)
-		SELECT x.i, ins.id, ins.seq, ins.created_at FROM ins JOIN x ON x.u = ins.sender_id AND x.a = ins.action_id
-		ORDER BY x.i`,
-		pgdialect.Array(convs), pgdialect.Array(users), pgdialect.Array(bodies), pgdialect.Array(actions)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("insert messages: %w", err)
-	}
-	if len(rows) != n {
-		return nil, fmt.Errorf("insert messages: %d of %d inserted", len(rows), n)
-	}
-	msgs := make([]shared.Message, n)
-	for i, it := range items {
-		r := rows[i]
-		msgs[i] = shared.Message{
-			ID: r.ID, ConversationID: it.conv, Seq: r.Seq, SenderID: it.userID, Sender: nicks[i],
-			Kind: shared.KindText, Body: it.body, ActionID: it.action, CreatedAt: utc(r.CreatedAt),
-		}
-	}
-	return msgs, nil
+	return *p
 }
 
 // membersOf reads the member ids of conversations, in one query; db may be

@@ -221,4 +221,5 @@ func TestDeleteAccountWhileSending(t *testing.T) {
 	if n := count(t, s, "SELECT count(*) - max(seq) FROM messages WHERE conversation_id = ?", conv.ID); n != 0 {
 		t.Fatalf("seqs have %d gaps or duplicates", n)
 	}
+	assertNoOrphans(t, s)
 }
