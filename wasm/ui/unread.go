@@ -1,0 +1,209 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"natter/shared"
+	"natter/wasm/client"
+)
+
+// Unread navigation and jumps: the list opens at a permalink's message or
+// at the first unread one (below a "New" divider), marks messages seen only
+// as they are shown, offers "Jump to latest" with the number of newer
+// messages while the reader is scrolled up, and Esc marks everything read.
+
+// lastShown returns the seq of the newest confirmed message shown in the
+// viewport (at least its first line), or 0.
+func (c *MessageList) lastShown() int64 {
+	w := &c.win
+	if w.empty() {
+		return 0
+	}
+	bottom := w.top + w.height
+	for i := rowAt(w.offs, bottom-1); i >= 0 && w.offs[i+1] > w.top; i-- {
+		r := c.rows[i]
+		if r.Kind != rowMsg || r.Msg.Seq <= 0 {
+			continue
+		}
+		if h := w.offs[i+1] - w.offs[i]; w.offs[i]+min(h, 24) <= bottom {
+			return r.Msg.Seq
+		}
+	}
+	return 0
+}
+
+// markShown moves the read cursor to the newest message on screen, in a
+// visible tab: a message scrolled past unseen stays unread.
+func (c *MessageList) markShown() {
+	if !pageVisible() {
+		return
+	}
+	if seq := c.lastShown(); seq > c.mySeen() && seq > c.lastMarked {
+		c.lastMarked = seq
+		c.Env.Engine.MarkSeen(c.ConvID, seq)
+	}
+}
+
+// newer counts the messages after the last one shown, held or not.
+func (c *MessageList) newer() int64 {
+	shown := c.lastShown()
+	if shown == 0 {
+		return 0
+	}
+	return max(c.lastSeq-shown, 0)
+}
+
+// jumpButton is "Jump to latest", with the number of newer messages, while
+// the reader is scrolled up.
+func (c *MessageList) jumpButton() app.UI {
+	if c.atBottom || c.win.empty() {
+		return nil
+	}
+	n := c.newer()
+	c.jumpN = n
+	label := "Jump to latest"
+	if n > 0 {
+		label += ", " + plural(int(n), "newer message", "newer messages")
+	}
+	return app.Button().ID("jump-latest").Type("button").Class("jump").Aria("label", label).OnClick(c.onJump).Body(
+		icon("down"), app.Span().Text("Jump to latest"),
+		app.If(n > 0, func() app.UI {
+			return app.Span().ID("jump-count").Class("jump-count").Text(thousands(int(n)))
+		}),
+	)
+}
+
+func (c *MessageList) onJump(ctx app.Context, e app.Event) {
+	c.atBottom = true
+	p := placement{kind: placeBottom}
+	c.settle(p)
+	c.place(ctx, p)
+}
+
+// listenEsc marks the conversation read on Esc, unless something else
+// took the key (a dialog, a menu) or it was typed into a text field.
+func (c *MessageList) listenEsc(ctx app.Context) {
+	c.keyFn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		if len(args) == 0 {
+			return nil
+		}
+		e := args[0]
+		if e.Get("key").String() != "Escape" || e.Get("defaultPrevented").Truthy() {
+			return nil
+		}
+		if t := e.Get("target"); t.Truthy() && t.Get("tagName").String() == "INPUT" {
+			return nil
+		}
+		ctx.Dispatch(func(ctx app.Context) { c.markAllRead() })
+		return nil
+	})
+	app.Window().Get("document").Call("addEventListener", "keydown", c.keyFn)
+}
+
+// markAllRead moves the read cursor to the newest message, shown or not.
+func (c *MessageList) markAllRead() {
+	if c.lastSeq > c.mySeen() && c.lastSeq > c.lastMarked {
+		c.lastMarked = c.lastSeq
+		c.Env.Engine.MarkSeen(c.ConvID, c.lastSeq)
+	}
+}
+
+// openAt opens the list at message seq, highlighted: at once when it is
+// held, else after fetching the history around it.
+func (c *MessageList) openAt(ctx app.Context, seq int64) placement {
+	c.shown, c.aroundErr = seq, ""
+	c.goTo, c.goToTop, c.goToSeq = "s"+itoa(seq), false, 0
+	c.atBottom = false
+	if p := c.pendingPlacement(); p.kind == placeRow {
+		return p
+	}
+	c.goToSeq = seq
+	c.fetchAround(ctx, seq)
+	return c.capture()
+}
+
+// pendingPlacement brings the row the list waits for into view once it is
+// laid out.
+func (c *MessageList) pendingPlacement() placement {
+	if c.goTo == "" {
+		return placement{kind: placeAnchor}
+	}
+	if _, ok := c.win.index[c.goTo]; !ok {
+		return placement{kind: placeAnchor}
+	}
+	p := placement{kind: placeRow, key: c.goTo, top: c.goToTop}
+	c.goTo, c.goToSeq, c.atBottom = "", 0, false
+	return p
+}
+
+// fetchAround asks the engine for the history around seq; the engine's
+// change brings the rows, and OnUpdate the placement.
+func (c *MessageList) fetchAround(ctx app.Context, seq int64) {
+	c.around = true
+	eng, conv, self := c.Env.Engine, c.ConvID, c.dispatcher(ctx)
+	ctx.Async(func() {
+		err := eng.LoadAround(context.Background(), conv, seq)
+		self.Dispatch(func(ctx app.Context) {
+			c.around = false
+			c.aroundErr = aroundError(err)
+			var se *shared.Error
+			if errors.As(err, &se) && se.Code == shared.CodeSeqOutOfRange {
+				c.goTo, c.goToSeq = "", 0
+			}
+			if err == nil && c.goTo != "" {
+				c.load()
+				if p := c.pendingPlacement(); p.kind == placeRow {
+					c.settle(p)
+					c.place(ctx, p)
+				}
+			}
+		})
+	})
+}
+
+// aroundError says why a message cannot be opened.
+func aroundError(err error) string {
+	var se *shared.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, client.ErrOffline):
+		return "That message isn't on this device yet. It opens as soon as you're back online."
+	case errors.As(err, &se) && se.Code == shared.CodeSeqOutOfRange:
+		return "That message doesn't exist in this conversation."
+	}
+	return "Couldn't open that message. " + friendly(err)
+}
+
+// reportViewing tells the others where this reader is: the message at the
+// bottom edge of the list and how far into it, in thousandths of its height.
+func (c *MessageList) reportViewing() {
+	if !pageVisible() {
+		c.Env.Engine.SetViewing(c.ConvID, 0, 0) // a hidden tab is not reading
+		return
+	}
+	el := listElement()
+	if !el.Truthy() {
+		return
+	}
+	edge := el.Get("scrollTop").Float() + el.Get("clientHeight").Float()
+	nodes := el.Call("querySelectorAll", ".msg[data-seq]")
+	for i := nodes.Length() - 1; i >= 0; i-- {
+		n := nodes.Index(i)
+		top := n.Get("offsetTop").Float()
+		if top >= edge {
+			continue
+		}
+		seq := parseInt(n.Call("getAttribute", "data-seq").String())
+		if seq <= 0 {
+			continue
+		}
+		h := max(n.Get("offsetHeight").Float(), 1)
+		offset := int(min(max((edge-top)/h, 0), 1) * 1000)
+		c.Env.Engine.SetViewing(c.ConvID, seq, offset)
+		return
+	}
+}
