@@ -51,7 +51,7 @@ type MessageList struct {
 	atBottom     bool
 	pending      placement // where the view goes once the change is drawn
 	placing      bool      // pending waits to be applied
-	jumpN        int64 // the count "Jump to latest" shows
+	jumpN        int64     // the count "Jump to latest" shows
 	loadingOlder bool
 	olderErr     string
 	olderOffline bool // olderErr is for want of a connection
