@@ -43,6 +43,9 @@ func (c *MessageList) capture() placement {
 	if el := listElement(); el.Truthy() {
 		c.win.viewport(el.Get("scrollTop").Float(), el.Get("clientHeight").Float())
 	}
+	if c.win.empty() {
+		return placement{kind: placeBottom}
+	}
 	// A message, not a day or "Seen by" row: those move or are renamed
 	// when older messages arrive (the day's first message changes).
 	w := &c.win

@@ -59,6 +59,7 @@ type MessageList struct {
 	viewSeq      int
 	visFn        app.Func
 	keyFn        app.Func
+	resizeFn     app.Func
 
 	newFrom   int64 // the first unread seq when the list opened: the "New" divider; 0 for none
 	goTo      string
@@ -116,6 +117,17 @@ func (c *MessageList) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Get("document").Call("addEventListener", "visibilitychange", c.visFn)
+	// A new viewport size (a phone turned, a window resized) may leave the
+	// rows drawn short of it; the list does not scroll by itself then.
+	c.resizeFn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		ctx.Dispatch(func(ctx app.Context) {
+			p := c.capture()
+			c.settle(p)
+			c.place(ctx, p)
+		})
+		return nil
+	})
+	app.Window().Call("addEventListener", "resize", c.resizeFn)
 	c.listenEsc(ctx)
 }
 
@@ -135,6 +147,11 @@ func (c *MessageList) OnDismount() {
 		doc.Call("removeEventListener", "visibilitychange", c.visFn)
 		c.visFn.Release()
 		c.visFn = nil
+	}
+	if c.resizeFn != nil {
+		app.Window().Call("removeEventListener", "resize", c.resizeFn)
+		c.resizeFn.Release()
+		c.resizeFn = nil
 	}
 	if c.keyFn != nil {
 		doc.Call("removeEventListener", "keydown", c.keyFn)
