@@ -14,7 +14,7 @@ import (
 
 // seedConversation makes a conversation of ann and bob holding n messages
 // from bob ("m1" to "mN"), with ann's read cursor at seen.
-func seedConversation(t *testing.T, srv *webtest.Server, ann, bob shared.User, n int, seen int64) string {
+func seedConversation(t testing.TB, srv *webtest.Server, ann, bob shared.User, n int, seen int64) string {
 	t.Helper()
 	ctx := context.Background()
 	conv, err := srv.Store.CreateConversation(ctx, ann.ID, shared.NewUUIDv7(), shared.ConversationCreate{ID: shared.NewUUIDv7(), Title: "long", MemberIDs: []int64{bob.ID}})

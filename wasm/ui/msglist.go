@@ -175,6 +175,7 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 	if c.olderErr != "" && c.olderOffline && c.Env.Engine.State().Status.State == client.StateConnected {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
 	}
+	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
 	if c.Target != c.shown && c.Target > 0 {
 		p = c.openAt(ctx, c.Target)
 	} else if c.goTo != "" {
@@ -272,8 +273,9 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 // maybeLoadOlder fetches older history when the view is near the top and
 // reports whether it started.
 func (c *MessageList) maybeLoadOlder(ctx app.Context) bool {
-	if c.win.top+c.win.base >= olderTrigger || !c.HasOlder || c.loadingOlder || c.olderErr != "" {
-		return false
+	if c.win.top+c.win.base >= olderTrigger || !c.HasOlder || c.loadingOlder || c.olderErr != "" ||
+		c.Env.Engine.State().Status.State != client.StateConnected {
+		return false // offline, OnUpdate tries again once connected
 	}
 	c.loadOlder(ctx)
 	return true
