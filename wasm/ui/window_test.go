@@ -64,3 +64,40 @@ func TestPickWindow(t *testing.T) {
 		t.Fatalf("no rows: %d..%d", lo, hi)
 	}
 }
+
+// The window stays on the rows it drew when older rows are prepended and
+// newer ones appended, and following the bottom extends it by the new rows
+// alone until it outgrows maxWindow.
+func TestWindowKeepsItsRows(t *testing.T) {
+	var w window
+	w.height = 600
+	keys := testKeys(1000)
+	w.setRows(keys[500:])
+	w.settle(w.total()-600, true)
+	lo, hi := w.loKey, w.hiKey
+	if w.hi != 500 || w.hi-w.lo > maxWindow {
+		t.Fatalf("bottom window %d..%d of 500", w.lo, w.hi)
+	}
+	w.setRows(keys[400:]) // an older page
+	if w.loKey != lo || w.hiKey != hi || w.lo < 100 {
+		t.Fatalf("after a prepend the window is %s..%s (%d..%d), was %s..%s", w.loKey, w.hiKey, w.lo, w.hi, lo, hi)
+	}
+	more := append(append([]string{}, keys[400:]...), "s1001")
+	w.setRows(more) // a new message while not following: not drawn
+	if w.hiKey != hi {
+		t.Fatalf("a new message while reading moved the window to %s", w.hiKey)
+	}
+	before := w.lo
+	w.settle(w.total()-600, true) // following: one more row
+	if w.lo != before || w.hi != len(more) {
+		t.Fatalf("following drew %d..%d, want %d..%d", w.lo, w.hi, before, len(more))
+	}
+	// Measuring the drawn rows replaces their estimates.
+	tops := make([]float64, w.hi-w.lo+1)
+	for i := range tops {
+		tops[i] = float64(i) * 30
+	}
+	if !w.measured(tops) || w.hs.get(w.keys[w.lo]) != 30 || w.below() != 0 {
+		t.Fatalf("measured: %v below %v", w.hs.get(w.keys[w.lo]), w.below())
+	}
+}
