@@ -130,6 +130,23 @@ func TestLongConversationWindowed(t *testing.T) {
 	A.Run(t, "jump to latest", Click("#jump-latest"), WaitJS(shows("live while reading")),
 		chromedp.WaitNotPresent(chromedp.CSS("#jump-latest")))
 
+	// Offline, a permalink to a message kept on this device opens it (a
+	// fresh page load, served by the service worker from its cache).
+	A.Run(t, "service worker", WaitJS(`navigator.serviceWorker.controller !== null`))
+	A.Offline(t, true)
+	A.Run(t, "open a cached message's permalink offline",
+		chromedp.Navigate(srv.URL+shared.MessagePath(conv, n-40)),
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "offline"`),
+		Visible(fmt.Sprintf(`.msg.is-target[data-seq="%d"]`, n-40)),
+		WaitJS(shows(fmt.Sprint("m", n-40))),
+	)
+	A.Run(t, "a message not on this device says so offline",
+		chromedp.Navigate(srv.URL+shared.MessagePath(conv, 3)),
+		WaitText("#target-error", "isn't on this device"),
+	)
+	A.Offline(t, false)
+	A.Run(t, "and opens once back online", Visible(`.msg.is-target[data-seq="3"]`), WaitJS(shows("m3")))
+
 	// A permalink in a fresh browser: the message, highlighted, in context.
 	const target = 2500
 	P := MustBrowser(t, "ann-permalink")
