@@ -18,9 +18,9 @@ import (
 func TestUnreadDividerAndEsc(t *testing.T) {
 	srv := webtest.MustServer(t)
 	ann, ha := srv.MustSignUp(t, "ann")
-	bob, _ := srv.MustSignUp(t, "bob")
-	const n, seen = 300, 250 // fewer than 99 unread: the badge counts them exactly
-	conv := seedConversation(t, srv, ann, bob, n, seen)
+	bob, hb := srv.MustSignUp(t, "bob")
+	n, seen := int64(300), int64(250) // fewer than 99 unread: the badge counts them exactly
+	conv := seedConversation(t, srv, ann, bob, int(n), seen)
 	// ann's other device hears where her read cursor is: in the replay of
 	// a fresh connection (the conversation and its members), then as it
 	// moves. A fresh one each time: an idle test socket answers no pings.
@@ -62,7 +62,7 @@ func TestUnreadDividerAndEsc(t *testing.T) {
 		WaitJS(`(() => { const d = document.querySelector("#new-divider"), l = document.querySelector("#messages");
 			if (!d) return false; const r = d.getBoundingClientRect(), box = l.getBoundingClientRect();
 			return r.top >= box.top && r.top < box.top + 80; })()`),
-		WaitJS(countRight(n)),
+		WaitJS(countRight(int(n))),
 	)
 	if Eval[bool](t, A, shows(fmt.Sprint("m", n))) || Eval[bool](t, A, shows(fmt.Sprint("m", seen))) && !Eval[bool](t, A, shows(fmt.Sprint("m", seen+1))) {
 		t.Fatal("the view is not at the first unread message")
@@ -74,10 +74,16 @@ func TestUnreadDividerAndEsc(t *testing.T) {
 	if got := seenOnServer(t, srv, ann.ID, conv); got >= n || got > int64(shownSeq)+1 {
 		t.Fatalf("seen up to %d on the server with message %d the lowest on screen of %d", got, shownSeq, n)
 	}
+	A.Axe(t, "unread-divider")
 	A.Shots(t, "unread-divider")
 	A.ColorScheme(t, "dark")
 	A.Shots(t, "unread-divider-dark")
 	A.ColorScheme(t, "light")
+
+	wb := srv.MustConnect(t, hb, nil)
+	wb.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: conv, Body: "news for screen readers"})
+	A.Run(t, "a screen reader hears what arrived", WaitText("#msgs-news", bob.Nickname+": news for screen readers"))
+	n++ // the live one is unread too
 
 	A.Run(t, "Esc marks the conversation read",
 		chromedp.KeyEvent(kb.Escape),

@@ -61,7 +61,8 @@ type MessageList struct {
 	keyFn        app.Func
 	resizeFn     app.Func
 
-	newFrom   int64 // the first unread seq when the list opened: the "New" divider; 0 for none
+	news      string // the newest message from someone else, for screen readers
+	newFrom   int64  // the first unread seq when the list opened: the "New" divider; 0 for none
 	goTo      string
 	goToSeq   int64  // the seq goTo waits for, while it is not held
 	goToTop   bool   // place goTo at the top (the divider), not in the middle
@@ -171,6 +172,8 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 	c.load()
 	if l := c.lastKey(); l != last && c.lastIsOwn() && !c.win.empty() {
 		p = placement{kind: placeBottom} // what they just sent is where they look
+	} else if l != last && last != "" && len(c.msgs) > 0 {
+		c.news = newsLine(c.msgs[len(c.msgs)-1], c.senderName)
 	}
 	if c.olderErr != "" && c.olderOffline && c.Env.Engine.State().Status.State == client.StateConnected {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
@@ -316,13 +319,16 @@ func (c *MessageList) Render() app.UI {
 	return app.Div().Class("msgs-wrap").Body(
 		// The log is a div around the list: a role on the <ol> itself
 		// would take away its list semantics and leave every <li> outside
-		// a list for assistive technology.
+		// a list for assistive technology. It is not live: rows are added
+		// whenever the window moves, and a screen reader would read them
+		// out as news; the status line below says what really arrived.
 		app.Div().ID("messages").Class("msgs", "is-windowed").Role("log").Aria("label", "Messages").
-			Aria("live", "polite").Aria("relevant", "additions").TabIndex(0).
+			Aria("live", "off").TabIndex(0).
 			OnScroll(c.onScroll, app.PassiveEvent()).Body(
 			app.Ol().ID("msgs-list").Class("msgs-list").Body(items...),
 		),
 		c.jumpButton(),
+		app.Div().ID("msgs-news").Class("visually-hidden").Role("status").Text(c.news),
 		app.Div().ID("typing").Class("typing").Attr("aria-live", "polite").Body(
 			app.If(len(c.Typing) > 0, func() app.UI {
 				return app.Span().Class("typing-inner").Body(
