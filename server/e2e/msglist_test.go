@@ -159,6 +159,8 @@ func TestLongConversationWindowed(t *testing.T) {
 	if rows := Eval[int](t, P, jsMsgRows); rows > 300 {
 		t.Fatalf("%d message rows in the DOM after a jump", rows)
 	}
+	P.Shots(t, "permalink")
+	P.Run(t, "the permalinked message is still in view", WaitJS(shows(fmt.Sprint("m", target))))
 	// Less than a viewport per step, so every message passes through it.
 	P.Run(t, "scroll up from it: older messages load",
 		WaitJS(`(() => { const l = document.querySelector("#messages"); if (`+shows(fmt.Sprint("m", target-150))+`) return true; l.scrollTop -= l.clientHeight / 2; return false; })()`))
