@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -273,39 +272,6 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	}
 }
 
-// maybeLoadOlder fetches older history when the view is near the top and
-// reports whether it started.
-func (c *MessageList) maybeLoadOlder(ctx app.Context) bool {
-	if c.win.top+c.win.base >= olderTrigger || !c.HasOlder || c.loadingOlder || c.olderErr != "" ||
-		c.Env.Engine.State().Status.State != client.StateConnected {
-		return false // offline, OnUpdate tries again once connected
-	}
-	c.loadOlder(ctx)
-	return true
-}
-
-func (c *MessageList) loadOlder(ctx app.Context) {
-	c.loadingOlder, c.olderErr = true, ""
-	convID := c.ConvID
-	self := c.dispatcher(ctx)
-	ctx.Async(func() {
-		err := c.Env.Engine.LoadOlder(ctx, convID)
-		self.Dispatch(func(ctx app.Context) {
-			c.loadingOlder = false
-			if err != nil {
-				c.olderErr = "Couldn't load older messages. " + friendly(err)
-				c.olderOffline = errors.Is(err, client.ErrOffline)
-			}
-		})
-	})
-}
-
-func (c *MessageList) onLoadOlder(ctx app.Context, e app.Event) {
-	if !c.loadingOlder {
-		c.loadOlder(ctx)
-	}
-}
-
 // Render draws the list window between its spacers, the jump button and
 // the history controls.
 func (c *MessageList) Render() app.UI {
@@ -359,29 +325,6 @@ func (c *MessageList) drawRow(r listRow) app.UI {
 // height, so the scrollbar stays honest.
 func spacer(h float64) app.UI {
 	return app.Li().Class("msgs-spacer").Aria("hidden", "true").Style("height", ftoa(h)+"px")
-}
-
-// historyRow is the top of the list: a way to older messages, or the start.
-func (c *MessageList) historyRow() app.UI {
-	switch {
-	case c.loadingOlder:
-		return app.Li().Class("history").Role("status").Body(app.Span().Class("spinner"), app.Text("Loading older messages…"))
-	case c.olderErr != "":
-		return app.Li().Class("history", "is-error").Body(
-			app.Span().Text(c.olderErr),
-			app.Button().ID("load-older").Type("button").Class("btn", "btn-small", "btn-secondary").Text("Try again").OnClick(c.onLoadOlder),
-		)
-	case c.aroundErr != "":
-		return app.Li().ID("target-error").Class("history", "is-error").Role("alert").Text(c.aroundErr)
-	case c.HasOlder:
-		return app.Li().Class("history").Body(
-			app.Button().ID("load-older").Type("button").Class("btn", "btn-small", "btn-secondary").Text("Load older messages").OnClick(c.onLoadOlder),
-		)
-	case len(c.msgs) == 0:
-		return app.Li().Class("history", "is-start").Text("No messages yet. Say hello!")
-	default:
-		return app.Li().Class("history", "is-start").Text("This is the beginning of the conversation.")
-	}
 }
 
 // listElement returns the scrolling message list in the DOM.
