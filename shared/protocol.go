@@ -53,6 +53,9 @@ const (
 	TypeMessageDelete = "message.delete"
 	TypeReactionSet   = "reaction.set"
 	TypeEditsQuery    = "message.edits"
+	// TypeHistoryAround asks for the messages around one seq, to open a
+	// conversation in the middle (a permalink, a search result).
+	TypeHistoryAround = "history.around"
 )
 
 // Server replies and events.
@@ -210,6 +213,9 @@ const (
 	CodeMessageNotFound = "message_not_found"
 	CodeNotAuthor       = "not_author"
 	CodeMessageDeleted  = "message_deleted"
+	// CodeSeqOutOfRange refuses a history.around whose seq the
+	// conversation does not have (below 1 or above its newest message).
+	CodeSeqOutOfRange = "seq_out_of_range"
 
 	CodeNicknameLength  = "nickname_length"
 	CodeNicknameChars   = "nickname_chars"
@@ -281,6 +287,18 @@ type History struct {
 	ConversationID string    `json:"conversation_id"`
 	Messages       []Message `json:"messages"`
 	More           bool      `json:"more"` // older messages exist
+	// Newer says newer messages exist than the last one sent; only
+	// history.around sets it.
+	Newer bool `json:"newer,omitempty"`
+}
+
+// HistoryAround asks for up to Limit messages centred on Seq, oldest first
+// in the answer (a History). A seq the conversation does not have is
+// refused with CodeSeqOutOfRange.
+type HistoryAround struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Limit          int    `json:"limit,omitempty"`
 }
 
 // SeenQuery asks who had seen message Seq and when.

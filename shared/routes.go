@@ -1,6 +1,9 @@
 package shared
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Page routes of the PWA. The server registers every one of them with a shell
 // component, because go-app answers 404 for any path its process has not
@@ -19,8 +22,9 @@ const (
 var PageRoutes = []string{RouteHome, RouteSignIn, RouteSignUp, RouteProfile, RouteNew}
 
 // RouteConversationPattern is the regular expression go-app matches
-// conversation pages with.
-const RouteConversationPattern = `^/c/[0-9a-fA-F-]{36}$`
+// conversation pages with: a conversation, or one of its messages (a
+// permalink, MessagePath), which is the same page opened at that message.
+const RouteConversationPattern = `^/c/[0-9a-fA-F-]{36}(/m/[0-9]{1,18})?$`
 
 // ConversationPath returns the deep link of a conversation; notifications and
 // push messages carry it so a click opens the right page.
@@ -30,10 +34,43 @@ func ConversationPath(id string) string { return RouteConversation + id }
 // returns "" when the path is not a conversation page.
 func ConversationFromPath(path string) string {
 	id, ok := strings.CutPrefix(path, RouteConversation)
+	if head, _, cut := strings.Cut(id, messageInfix); cut {
+		id = head
+		ok = ok && MessageFromPath(path) > 0
+	}
 	if !ok || !IsUUID(id) {
 		return ""
 	}
 	return strings.ToLower(id)
+}
+
+// messageInfix separates a conversation from one of its messages in a
+// permalink.
+const messageInfix = "/m/"
+
+// MessagePath returns the permalink of message seq of a conversation: the
+// conversation page opened at that message, highlighted. Search results
+// navigate to it too.
+func MessagePath(convID string, seq int64) string {
+	return ConversationPath(convID) + messageInfix + strconv.FormatInt(seq, 10)
+}
+
+// MessageFromPath returns the seq a permalink names, or 0 when the path
+// names no message.
+func MessageFromPath(path string) int64 {
+	rest, ok := strings.CutPrefix(path, RouteConversation)
+	if !ok {
+		return 0
+	}
+	id, num, ok := strings.Cut(rest, messageInfix)
+	if !ok || !IsUUID(id) || num == "" || len(num) > 18 {
+		return 0
+	}
+	seq, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || seq < 1 || strconv.FormatInt(seq, 10) != num {
+		return 0
+	}
+	return seq
 }
 
 // HTTP endpoints. Accounts live on HTTP because only an HTTP response can set

@@ -1,6 +1,7 @@
 package shared_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -191,10 +192,21 @@ func TestConversationPaths(t *testing.T) {
 	if got := shared.ConversationFromPath(shared.ConversationPath(id)); got != id {
 		t.Fatalf("round trip: %q", got)
 	}
-	for _, p := range []string{"/", "/c/", "/c/nope", "/c/" + id + "/x"} {
+	for _, p := range []string{"/", "/c/", "/c/nope", "/c/" + id + "/x", "/c/" + id + "/m/", "/c/" + id + "/m/0", "/c/" + id + "/m/-3", "/c/" + id + "/m/07", "/c/" + id + "/m/1x"} {
 		if got := shared.ConversationFromPath(p); got != "" {
 			t.Errorf("%q gave %q", p, got)
 		}
+		if seq := shared.MessageFromPath(p); seq != 0 {
+			t.Errorf("%q gave message %d", p, seq)
+		}
+	}
+	link := shared.MessagePath(id, 4711)
+	if got, seq := shared.ConversationFromPath(link), shared.MessageFromPath(link); got != id || seq != 4711 {
+		t.Fatalf("permalink %q: %q %d", link, got, seq)
+	}
+	re := regexp.MustCompile(shared.RouteConversationPattern)
+	if !re.MatchString(link) || !re.MatchString(shared.ConversationPath(id)) || re.MatchString(link+"/x") {
+		t.Fatalf("the route pattern does not match permalinks exactly")
 	}
 }
 

@@ -43,6 +43,7 @@ var handlers = map[string]handler{
 	shared.TypeMessageDelete:      deleteMessage,
 	shared.TypeReactionSet:        setReaction,
 	shared.TypeEditsQuery:         queryEdits,
+	shared.TypeHistoryAround:      fetchAround,
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack

@@ -112,7 +112,7 @@ func classOf(typ string) class {
 	switch typ {
 	case shared.TypeTyping, shared.TypeReadPosition, shared.TypePing, shared.TypePong:
 		return classSignal
-	case shared.TypeHistoryFetch, shared.TypeSeenQuery, shared.TypeConversationsFetch, shared.TypeEditsQuery:
+	case shared.TypeHistoryFetch, shared.TypeSeenQuery, shared.TypeConversationsFetch, shared.TypeEditsQuery, shared.TypeHistoryAround:
 		return classRead
 	}
 	return classAction

@@ -60,7 +60,7 @@ func get(t *testing.T, url string, header http.Header) (*http.Response, []byte) 
 func TestEveryRouteServesTheShell(t *testing.T) {
 	srv := webtest.MustServer(t, func(c *web.Config) { c.WebDir = mustWebDir(t, []byte("\x00asm wasm")) })
 	paths := append([]string{}, shared.PageRoutes...)
-	paths = append(paths, shared.ConversationPath(shared.NewUUIDv7()))
+	paths = append(paths, shared.ConversationPath(shared.NewUUIDv7()), shared.MessagePath(shared.NewUUIDv7(), 42))
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			res, body := get(t, srv.URL+p, nil)

@@ -17,10 +17,11 @@ type ConversationPage struct {
 	Me      shared.User
 	Rev     int // bumped on every engine change, so the page refetches
 	BodyMax int
+	// Target is the message a permalink opens the conversation at, or 0.
+	Target int64
 
 	conv       client.ConvView
 	found      bool
-	msgs       []client.MsgView
 	manageOpen bool
 }
 
@@ -53,7 +54,6 @@ func (c *ConversationPage) refresh(ctx app.Context) {
 		return
 	}
 	c.conv, c.found = c.Env.Engine.Conversation(c.ID)
-	c.msgs = c.Env.Engine.Messages(c.ID)
 }
 
 func (c *ConversationPage) toggleManage(ctx app.Context, e app.Event) {
@@ -90,7 +90,7 @@ func (c *ConversationPage) Render() app.UI {
 		app.Div().Class("conv-body").Body(
 			app.Div().Class("conv-main").Body(
 				leftOutNotice(conv.LeftOut),
-				&MessageList{Env: c.Env, ConvID: c.ID, MeID: c.Me.ID, Msgs: c.msgs,
+				&MessageList{Env: c.Env, ConvID: c.ID, MeID: c.Me.ID, Rev: c.Rev, Target: c.Target,
 					Members: conv.Members, Viewers: conv.Viewers, HasOlder: conv.HasOlder, Typing: conv.Typing},
 				app.If(closed, func() app.UI {
 					return app.Div().ID("closed-notice").Class("closed-notice").Role("status").Body(

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -325,10 +324,10 @@ func copyText(s string) {
 }
 
 // jumpToMessage shows the message seq of a conversation and highlights it.
-// A message on screen is scrolled to. HOOK(list): one that is not rendered
-// (older history not loaded, or outside the window) is opened through its
-// permalink, /c/<conversation id>/m/<seq>, the route the message list
-// answers by loading history up to it.
+// A message in the DOM is scrolled to. One that is not (older history not
+// loaded, or outside the list's window) is opened through its permalink,
+// /c/<conversation id>/m/<seq>, which the message list answers by loading
+// the history around it.
 func jumpToMessage(ctx app.Context, convID string, seq int64) {
 	if el := app.Window().GetElementByID("msg-" + itoa(seq)); el.Truthy() {
 		el.Call("scrollIntoView", map[string]any{"block": "center", "behavior": "smooth"})
@@ -338,10 +337,5 @@ func jumpToMessage(ctx app.Context, convID string, seq int64) {
 		list.Call("add", "flash")
 		return
 	}
-	ctx.Navigate(messagePath(convID, seq))
-}
-
-// messagePath is a message's permalink.
-func messagePath(convID string, seq int64) string {
-	return strings.TrimSuffix(shared.ConversationPath(convID), "/") + "/m/" + itoa(seq)
+	ctx.Navigate(shared.MessagePath(convID, seq))
 }

@@ -16,34 +16,58 @@ const (
 	viewingDelay = 400 * time.Millisecond
 )
 
-// MessageList is the scrolling list of a conversation's messages. It keeps
-// the view pinned to the newest message while the reader is at the bottom,
-// keeps their place when older history is prepended, fetches that history
-// as they scroll up, and marks messages seen only when they are on screen in
-// a visible tab.
+// MessageList is the scrolling list of a conversation's messages. It draws
+// only the rows in and near the viewport (window.go), keeps the view pinned
+// to the newest message while the reader is at the bottom, keeps their place
+// when older history is prepended or new messages arrive while they read
+// older ones, fetches older history as they scroll up, opens at a given
+// message (a permalink) or at the first unread one, and marks messages seen
+// only as they are shown in a visible tab.
 //
-// Its inputs are exported fields that the page sets; go-app re-renders it
-// only when they change, so typing in the composer does not redraw it.
+// Its inputs are exported fields that the page sets. The messages are not
+// among them: go-app compares every exported field with reflect.DeepEqual
+// before each update, which for thousands of messages cost more than
+// drawing them. Rev says the engine changed; the list then reads the
+// messages itself, so typing in the composer does not redraw it.
 type MessageList struct {
 	app.Compo
 	Env      *Env
 	ConvID   string
 	MeID     int64
-	Msgs     []client.MsgView
+	Rev      int   // bumped on every engine change
+	Target   int64 // a message to open at and highlight (a permalink); 0 for none
 	Members  []shared.Member
 	Viewers  []shared.ReadPosition
 	HasOlder bool
 	Typing   []string
 
+	msgs    []client.MsgView // what the engine holds, read on every Rev
+	lastSeq int64            // the conversation's newest seq, held or not
+	unread  int64
+	rows    []listRow
+	win     window
+
 	atBottom     bool
-	newBelow     bool
+	pending      placement // where the view goes once the change is drawn
+	placing      bool      // pending waits to be applied
+	jumpN        int64     // the count "Jump to latest" shows
 	loadingOlder bool
 	olderErr     string
+	olderOffline bool // olderErr is for want of a connection
 	lastMarked   int64
-	firstKey     string
-	lastKey      string
 	viewSeq      int
 	visFn        app.Func
+	keyFn        app.Func
+	resizeFn     app.Func
+
+	news      string // the newest message from someone else, for screen readers
+	newFrom   int64  // the first unread seq when the list opened: the "New" divider; 0 for none
+	goTo      string
+	goToSeq   int64  // the seq goTo waits for, while it is not held
+	goToTop   bool   // place goTo at the top (the divider), not in the middle
+	shown     int64  // the Target last opened
+	around    bool   // a LoadAround is in flight
+	aroundErr string // why the target cannot be shown
 
 	detailSeq int64          // the message whose "seen by" details are open
 	detail    *shared.SeenBy // its answer, once it came
@@ -61,26 +85,52 @@ type MessageList struct {
 	hasSelf bool
 }
 
-// OnMount starts at the newest message and listens for the tab becoming
-// visible, which is when waiting messages become seen.
+// OnMount reads the conversation and opens it at the target message, at
+// the first unread one, or at the newest; it listens for the tab becoming
+// visible (when shown messages become seen) and for Esc.
 func (c *MessageList) OnMount(ctx app.Context) {
 	c.self, c.hasSelf = ctx, true
-	c.atBottom = true
-	c.firstKey, c.lastKey = c.keys()
-	ctx.Defer(func(ctx app.Context) {
-		scrollToBottom()
-		c.checkSeen()
-		c.reportViewing()
-	})
+	c.load()
+	if c.unread > 0 && c.Target == 0 {
+		c.newFrom = c.mySeen() + 1
+		c.load() // again, with the divider
+	}
+	p := placement{kind: placeBottom}
+	switch {
+	case c.Target > 0:
+		p = c.openAt(ctx, c.Target)
+	case c.newFrom > 0:
+		c.goTo, c.goToTop = newRowKey, true
+		if _, ok := c.win.index[newRowKey]; !ok {
+			c.goToSeq = c.newFrom
+			c.fetchAround(ctx, c.newFrom)
+		}
+		p = c.pendingPlacement()
+	}
+	c.atBottom = p.kind == placeBottom
+	c.settle(p)
+	c.place(ctx, p)
 	c.visFn = app.FuncOf(func(this app.Value, args []app.Value) any {
 		ctx.Dispatch(func(ctx app.Context) {
-			c.checkSeen()
+			c.markShown()
 			c.reportViewing()
 			ctx.PreventUpdate()
 		})
 		return nil
 	})
 	app.Window().Get("document").Call("addEventListener", "visibilitychange", c.visFn)
+	// A new viewport size (a phone turned, a window resized) may leave the
+	// rows drawn short of it; the list does not scroll by itself then.
+	c.resizeFn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		ctx.Dispatch(func(ctx app.Context) {
+			p := c.capture()
+			c.settle(p)
+			c.place(ctx, p)
+		})
+		return nil
+	})
+	app.Window().Call("addEventListener", "resize", c.resizeFn)
+	c.listenEsc(ctx)
 }
 
 // dispatcher is the context answers are dispatched through: the list's
@@ -94,83 +144,127 @@ func (c *MessageList) dispatcher(ctx app.Context) app.Context {
 
 // OnDismount stops listening.
 func (c *MessageList) OnDismount() {
+	doc := app.Window().Get("document")
 	if c.visFn != nil {
-		app.Window().Get("document").Call("removeEventListener", "visibilitychange", c.visFn)
+		doc.Call("removeEventListener", "visibilitychange", c.visFn)
 		c.visFn.Release()
 		c.visFn = nil
 	}
+	if c.resizeFn != nil {
+		app.Window().Call("removeEventListener", "resize", c.resizeFn)
+		c.resizeFn.Release()
+		c.resizeFn = nil
+	}
+	if c.keyFn != nil {
+		doc.Call("removeEventListener", "keydown", c.keyFn)
+		c.keyFn.Release()
+		c.keyFn = nil
+	}
 }
 
-// OnUpdate runs before the new messages reach the DOM: it measures the list
-// to decide, once they are drawn, whether to keep the reader's place
-// (history prepended), follow the conversation (they were at the bottom or
-// just sent something), or offer a "new messages" button.
+// OnUpdate runs before the change reaches the DOM: it notes where the
+// reader is, reads the engine, and decides, once the rows are drawn,
+// whether to keep the reader's place (history prepended, a message
+// arriving while they read older ones), follow the conversation (they were
+// at the bottom or just sent something), or open a new target.
 func (c *MessageList) OnUpdate(ctx app.Context) {
-	first, last := c.keys()
-	el := listElement()
-	if !el.Truthy() {
-		c.firstKey, c.lastKey = first, last
-		return
+	p := c.capture()
+	last := c.lastKey()
+	c.load()
+	if l := c.lastKey(); l != last && c.lastIsOwn() && !c.win.empty() {
+		p = placement{kind: placeBottom} // what they just sent is where they look
+	} else if l != last && last != "" && len(c.msgs) > 0 {
+		c.news = newsLine(c.msgs[len(c.msgs)-1], c.senderName)
 	}
-	prevHeight := el.Get("scrollHeight").Float()
-	prevTop := el.Get("scrollTop").Float()
-	wasBottom := nearBottom(el)
-	switch {
-	case c.firstKey != "" && first != c.firstKey && last == c.lastKey:
-		ctx.Defer(func(ctx app.Context) {
-			if el := listElement(); el.Truthy() {
-				el.Set("scrollTop", prevTop+el.Get("scrollHeight").Float()-prevHeight)
-			}
-		})
-	case last != c.lastKey:
-		if wasBottom || c.lastIsOwn() {
-			c.newBelow = false
-			c.atBottom = true
-			ctx.Defer(func(ctx app.Context) { scrollToBottom() })
-		} else {
-			c.newBelow = true
+	if c.olderErr != "" && c.olderOffline && c.Env.Engine.State().Status.State == client.StateConnected {
+		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
+	}
+	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
+	if c.Target != c.shown && c.Target > 0 {
+		p = c.openAt(ctx, c.Target)
+	} else if c.goTo != "" {
+		if q := c.pendingPlacement(); q.kind == placeRow {
+			p = q
+		} else if c.goToSeq > 0 && !c.around && c.aroundErr != "" && c.Env.Engine.State().Status.State == client.StateConnected {
+			c.fetchAround(ctx, c.goToSeq) // back online: try again
 		}
 	}
-	c.firstKey, c.lastKey = first, last
-	ctx.Defer(func(ctx app.Context) {
-		c.checkSeen()
-		c.reportViewing() // a short list never scrolls, so report here too
-	})
+	if p.kind == placeBottom {
+		c.atBottom = true
+	}
+	c.settle(p)
+	c.place(ctx, p)
 }
 
-func (c *MessageList) keys() (first, last string) {
-	if len(c.Msgs) == 0 {
-		return "", ""
+// load reads the messages from the engine and lays out the rows. It is
+// linear in the messages held, in Go; what reaches the DOM is the window.
+func (c *MessageList) load() {
+	if c.Env == nil || c.Env.Engine == nil {
+		return
 	}
-	return msgKey(c.Msgs[0]), msgKey(c.Msgs[len(c.Msgs)-1])
+	c.msgs = c.Env.Engine.Messages(c.ConvID)
+	if v, ok := c.Env.Engine.Conversation(c.ConvID); ok {
+		c.lastSeq, c.unread = v.LastSeq, v.Unread
+	}
+	c.layout(time.Now())
+}
+
+// layout turns the messages into rows and their keys.
+func (c *MessageList) layout(now time.Time) {
+	rows := buildRows(c.msgs, c.Members, c.Viewers, c.MeID, now)
+	c.rows, _ = withNewDivider(rows, c.newFrom)
+	c.win.setRows(rowKeys(c.rows))
+}
+
+func (c *MessageList) lastKey() string {
+	if len(c.msgs) == 0 {
+		return ""
+	}
+	return msgKey(c.msgs[len(c.msgs)-1])
 }
 
 func (c *MessageList) lastIsOwn() bool {
-	return len(c.Msgs) > 0 && isOwn(c.Msgs[len(c.Msgs)-1], c.MeID)
+	return len(c.msgs) > 0 && isOwn(c.msgs[len(c.msgs)-1], c.MeID)
 }
 
-// onScroll tracks the bottom, fetches older history near the top and
-// reports the read position. It redraws only when something visible changed.
+// mySeen is the signed-in user's read cursor.
+func (c *MessageList) mySeen() int64 {
+	for _, m := range c.Members {
+		if m.UserID == c.MeID {
+			return m.SeenSeq
+		}
+	}
+	return 0
+}
+
+// onScroll draws the rows the viewport moved to, tracks the bottom, fetches
+// older history near the top and reports what is shown. It redraws only
+// when the window or something visible changed.
 func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	el := ctx.JSSrc()
 	changed := false
 	if b := nearBottom(el); b != c.atBottom {
 		c.atBottom, changed = b, true
 	}
-	if c.atBottom && c.newBelow {
-		c.newBelow, changed = false, true
-	}
-	if el.Get("scrollTop").Float() < olderTrigger && c.HasOlder && !c.loadingOlder && c.olderErr == "" {
-		c.loadOlder(ctx)
+	top, height := el.Get("scrollTop").Float(), el.Get("clientHeight").Float()
+	c.win.viewport(top, height)
+	if !c.win.coversView() {
+		p := c.capture()
+		c.settle(p)
+		c.place(ctx, p)
 		changed = true
 	}
-	if c.atBottom {
-		c.checkSeen()
+	if n := c.newer(); n != c.jumpN {
+		c.jumpN, changed = n, true // the count on "Jump to latest"
+	}
+	if c.maybeLoadOlder(ctx) {
+		changed = true
 	}
 	c.viewSeq++
 	seq := c.viewSeq
 	ctx.After(viewingDelay, func(ctx app.Context) {
 		if seq == c.viewSeq {
+			c.markShown()
 			c.reportViewing()
 		}
 		ctx.PreventUpdate()
@@ -180,106 +274,29 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	}
 }
 
-func (c *MessageList) loadOlder(ctx app.Context) {
-	c.loadingOlder, c.olderErr = true, ""
-	convID := c.ConvID
-	self := c.dispatcher(ctx)
-	ctx.Async(func() {
-		err := c.Env.Engine.LoadOlder(ctx, convID)
-		self.Dispatch(func(ctx app.Context) {
-			c.loadingOlder = false
-			if err != nil {
-				c.olderErr = "Couldn't load older messages. " + friendly(err)
-			}
-		})
-	})
-}
-
-func (c *MessageList) onLoadOlder(ctx app.Context, e app.Event) {
-	if !c.loadingOlder {
-		c.loadOlder(ctx)
-	}
-}
-
-func (c *MessageList) onJump(ctx app.Context, e app.Event) {
-	c.newBelow, c.atBottom = false, true
-	scrollToBottom()
-	c.checkSeen()
-}
-
-// checkSeen moves the read cursor to the newest message when the reader is
-// at the bottom of the list in a visible tab: only then was it on screen.
-func (c *MessageList) checkSeen() {
-	if !c.atBottom || !pageVisible() {
-		return
-	}
-	var last int64
-	for _, m := range c.Msgs {
-		last = max(last, m.Seq)
-	}
-	var mine int64
-	for _, m := range c.Members {
-		if m.UserID == c.MeID {
-			mine = m.SeenSeq
-		}
-	}
-	if last > mine && last > c.lastMarked {
-		c.lastMarked = last
-		c.Env.Engine.MarkSeen(c.ConvID, last)
-	}
-}
-
-// reportViewing tells the others where this reader is: the message at the
-// bottom edge of the list and how far into it, in thousandths of its height.
-func (c *MessageList) reportViewing() {
-	if !pageVisible() {
-		c.Env.Engine.SetViewing(c.ConvID, 0, 0) // a hidden tab is not reading
-		return
-	}
-	el := listElement()
-	if !el.Truthy() {
-		return
-	}
-	edge := el.Get("scrollTop").Float() + el.Get("clientHeight").Float()
-	nodes := el.Call("querySelectorAll", ".msg[data-seq]")
-	for i := nodes.Length() - 1; i >= 0; i-- {
-		n := nodes.Index(i)
-		top := n.Get("offsetTop").Float()
-		if top >= edge {
-			continue
-		}
-		seq := parseInt(n.Call("getAttribute", "data-seq").String())
-		if seq <= 0 {
-			continue
-		}
-		h := max(n.Get("offsetHeight").Float(), 1)
-		offset := int(min(max((edge-top)/h, 0), 1) * 1000)
-		c.Env.Engine.SetViewing(c.ConvID, seq, offset)
-		return
-	}
-}
-
-// Render draws the list, the jump button and the history controls.
+// Render draws the list window between its spacers, the jump button and
+// the history controls.
 func (c *MessageList) Render() app.UI {
-	rows := buildRows(c.Msgs, c.Members, c.Viewers, c.MeID, time.Now())
-	items := make([]app.UI, 0, len(rows)+1)
-	items = append(items, c.historyRow())
-	for _, r := range rows {
-		items = append(items, c.row(r))
+	lo, hi := c.win.lo, min(c.win.hi, len(c.rows))
+	items := make([]app.UI, 0, hi-lo+3)
+	items = append(items, c.historyRow(), spacer(c.win.above()))
+	for i := lo; i < hi; i++ {
+		items = append(items, c.drawRow(c.rows[i]))
 	}
+	items = append(items, spacer(c.win.below()))
 	return app.Div().Class("msgs-wrap").Body(
 		// The log is a div around the list: a role on the <ol> itself
 		// would take away its list semantics and leave every <li> outside
-		// a list for assistive technology.
-		app.Div().ID("messages").Class("msgs").Role("log").Aria("label", "Messages").
-			Aria("live", "polite").Aria("relevant", "additions").TabIndex(0).
+		// a list for assistive technology. It is not live: rows are added
+		// whenever the window moves, and a screen reader would read them
+		// out as news; the status line below says what really arrived.
+		app.Div().ID("messages").Class("msgs", "is-windowed").Role("log").Aria("label", "Messages").
+			Aria("live", "off").TabIndex(0).
 			OnScroll(c.onScroll, app.PassiveEvent()).Body(
-			app.Ol().Class("msgs-list").Body(items...),
+			app.Ol().ID("msgs-list").Class("msgs-list").Body(items...),
 		),
-		app.If(c.newBelow, func() app.UI {
-			return app.Button().ID("jump-latest").Type("button").Class("jump").OnClick(c.onJump).
-				Body(icon("down"), app.Span().Text("New messages"))
-		}),
+		c.jumpButton(),
+		app.Div().ID("msgs-news").Class("visually-hidden").Role("status").Text(c.news),
 		app.Div().ID("typing").Class("typing").Attr("aria-live", "polite").Body(
 			app.If(len(c.Typing) > 0, func() app.UI {
 				return app.Span().Class("typing-inner").Body(
@@ -291,25 +308,25 @@ func (c *MessageList) Render() app.UI {
 	)
 }
 
-// historyRow is the top of the list: a way to older messages, or the start.
-func (c *MessageList) historyRow() app.UI {
-	switch {
-	case c.loadingOlder:
-		return app.Li().Class("history").Role("status").Body(app.Span().Class("spinner"), app.Text("Loading older messages…"))
-	case c.olderErr != "":
-		return app.Li().Class("history", "is-error").Body(
-			app.Span().Text(c.olderErr),
-			app.Button().ID("load-older").Type("button").Class("btn", "btn-small", "btn-secondary").Text("Try again").OnClick(c.onLoadOlder),
-		)
-	case c.HasOlder:
-		return app.Li().Class("history").Body(
-			app.Button().ID("load-older").Type("button").Class("btn", "btn-small", "btn-secondary").Text("Load older messages").OnClick(c.onLoadOlder),
-		)
-	case len(c.Msgs) == 0:
-		return app.Li().Class("history", "is-start").Text("No messages yet. Say hello!")
-	default:
-		return app.Li().Class("history", "is-start").Text("This is the beginning of the conversation.")
+// drawRow draws one row; the divider is the list's own, the rest are
+// rowview's, with the target message highlighted.
+func (c *MessageList) drawRow(r listRow) app.UI {
+	if r.Kind == rowNew {
+		return app.Li().ID("new-divider").Class("new-divider").Body(app.Span().Text("New"))
 	}
+	ui := c.row(r)
+	if r.Kind == rowMsg && c.Target > 0 && r.Msg.Seq == c.Target {
+		if li, ok := ui.(app.HTMLLi); ok {
+			ui = li.Class("is-target").Aria("current", "true")
+		}
+	}
+	return ui
+}
+
+// spacer stands for the rows not drawn, at their measured or estimated
+// height, so the scrollbar stays honest.
+func spacer(h float64) app.UI {
+	return app.Li().Class("msgs-spacer").Aria("hidden", "true").Style("height", ftoa(h)+"px")
 }
 
 // listElement returns the scrolling message list in the DOM.
@@ -317,12 +334,6 @@ func listElement() app.Value { return app.Window().GetElementByID("messages") }
 
 func nearBottom(el app.Value) bool {
 	return el.Get("scrollHeight").Float()-el.Get("scrollTop").Float()-el.Get("clientHeight").Float() < bottomSlack
-}
-
-func scrollToBottom() {
-	if el := listElement(); el.Truthy() {
-		el.Set("scrollTop", el.Get("scrollHeight").Float())
-	}
 }
 
 // pageVisible reports whether the tab is on screen.

@@ -20,6 +20,7 @@ const (
 	rowMsg                   // a message
 	rowSeen                  // "Seen by ..." under the last message some members saw
 	rowGhosts                // people reading right here now
+	rowNew                   // the "New" divider above the first unread message
 )
 
 // listRow is one row of the message list, computed from the engine's

@@ -108,7 +108,7 @@ func TestMessageListRender(t *testing.T) {
 		Env:    &Env{},
 		ConvID: "c",
 		MeID:   1,
-		Msgs: []client.MsgView{
+		msgs: []client.MsgView{
 			msg(1, 2, "bob", 0),
 			{Message: shared.Message{Seq: 2, SenderID: 1, Sender: "me", Body: "<b>bold</b> see https://x.example", CreatedAt: base.Add(time.Minute)}, State: client.MsgSent},
 			{Message: shared.Message{SenderID: 1, Body: "later"}, State: client.MsgQueued, ActionID: "act-1", QueuedAt: base.Add(2 * time.Minute)},
@@ -116,6 +116,8 @@ func TestMessageListRender(t *testing.T) {
 		},
 		Members: []shared.Member{{UserID: 1, Nickname: "me", SeenSeq: 2}, {UserID: 2, Nickname: "bob", SeenSeq: 2, SeenAt: &seenAt}},
 	}
+	l.layout(base)
+	l.win.set(0, len(l.rows))
 	html := app.HTMLString(l)
 	for _, want := range []string{
 		`id="messages"`, `class="msg other is-first is-last state-sent"`, `data-seq="1"`,

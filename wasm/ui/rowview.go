@@ -91,8 +91,8 @@ func (c *MessageList) msg(r listRow) app.UI {
 			app.Div().Class("msg-meta").Body(
 				c.edited(m),
 				app.If(!t.IsZero(), func() app.UI {
-					return app.Time().Class("msg-time").DateTime(t.UTC().Format(time.RFC3339)).
-						Title("%s", fullTime(t)).Text(clock(t))
+					return c.permalink(m, app.Time().Class("msg-time").DateTime(t.UTC().Format(time.RFC3339)).
+						Title("%s", fullTime(t)).Text(clock(t)))
 				}),
 				app.If(r.Own, func() app.UI { return msgState(m.State) }),
 				app.If(m.Seq > 0, func() app.UI {
