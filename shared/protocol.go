@@ -48,6 +48,8 @@ const (
 	TypeConversationsFetch = "conversations.fetch"
 	TypeTyping             = "typing"
 	TypeReadPosition       = "read.position"
+	// TypeSearch asks for a page of full-text search results (shared/search.go).
+	TypeSearch = "search"
 )
 
 // Server replies and events.
@@ -284,6 +286,7 @@ type Ack struct {
 	History      *History          `json:"history,omitempty"`
 	SeenBy       *SeenBy           `json:"seen_by,omitempty"`
 	Page         *ConversationPage `json:"page,omitempty"`
+	Search       *SearchResults    `json:"search,omitempty"`
 	// LeftOut comes with Conversation on a conversation.create ack: the
 	// people the conversation was created without (see shared/blocks.go).
 	LeftOut []LeftOut `json:"left_out,omitempty"`
