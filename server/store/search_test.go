@@ -297,3 +297,37 @@ func TestSearchTimeout(t *testing.T) {
 		t.Fatalf("after the lock: %+v", got)
 	}
 }
+
+func TestSearchLanguage(t *testing.T) {
+	g := mustGroup(t)
+	s := g.s
+	if lang, err := s.SearchLanguage(ctx); err != nil || lang != "simple" {
+		t.Fatalf("default language %q, %v", lang, err)
+	}
+	MustSend(t, s, g.alice.ID, g.conv.ID, "she was running home")
+	if got := search(t, s, g.bob.ID, "run ").Hits; len(got) != 0 {
+		t.Fatalf("simple stems nothing, yet found %+v", got)
+	}
+	if err := s.SetSearchLanguage(ctx, "english"); err != nil {
+		t.Fatal(err)
+	}
+	if lang, _ := s.SearchLanguage(ctx); lang != "english" {
+		t.Fatalf("language after the change: %q", lang)
+	}
+	if got := search(t, s, g.bob.ID, "run ").Hits; len(got) != 1 {
+		t.Fatalf("english stems running to run, yet found %+v", got)
+	}
+	MustSend(t, s, g.alice.ID, g.conv.ID, "new messages are indexed in english too: runs")
+	if got := search(t, s, g.bob.ID, "run ").Hits; len(got) != 2 {
+		t.Fatalf("after a new message: %+v", got)
+	}
+	if err := s.SetSearchLanguage(ctx, "klingon'; DROP TABLE messages; --"); err == nil {
+		t.Fatal("an unknown configuration was accepted")
+	}
+	if err := s.SetSearchLanguage(ctx, "simple"); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, s, g.bob.ID, "running ").Hits; len(got) != 1 {
+		t.Fatalf("back to simple: %+v", got)
+	}
+}
