@@ -93,6 +93,7 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 	if !Eval[bool](t, A, `[...document.querySelectorAll("#search-results .search-snippet")].some(s => s.textContent.includes("<b>final</b>"))`) {
 		t.Fatal("a message's markup was not shown as the text it is")
 	}
+	A.Axe(t, "search-results")
 	for _, sz := range []struct {
 		name string
 		w, h int64
@@ -119,6 +120,7 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#conv-search-input"), "itinerary "),
 		WaitJS(hitsJS("conv-search-results")+" === 1"),
 	)
+	A.Axe(t, "search-conversation")
 	A.Screenshot(t, "search-conversation-desktop")
 
 	A.Run(t, "unread only",
@@ -149,4 +151,5 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 			chromedp.Evaluate[chromedp.Void](`document.querySelector("#search-results").scrollTop = 0`))
 		A.Screenshot(t, "search-offline-"+sz.name)
 	}
+	A.Axe(t, "search-offline")
 }

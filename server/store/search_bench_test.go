@@ -1,11 +1,16 @@
 package store_test
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"natter/server/pgtest"
 	"natter/server/store"
 	"natter/shared"
 )
@@ -20,9 +25,10 @@ import (
 //
 //	go test -run '^$' -bench Search1M -benchtime 200x ./server/store/
 func BenchmarkSearch1M(b *testing.B) {
-	s := MustStore(b)
+	dsn := pgtest.MustDSN(b)
+	s := store.New(pgtest.Open(b, dsn))
 	start := time.Now()
-	seedSearch(b, s)
+	seedSearch(b, dsn)
 	b.Logf("seeded 1,000,000 messages in %v", time.Since(start).Round(time.Second))
 	var size int64
 	if err := s.DB.NewRaw(`SELECT pg_relation_size('messages_search')`).Scan(ctx, &size); err != nil {
@@ -38,15 +44,20 @@ func BenchmarkSearch1M(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
-			hits := 0
+			hits, timeouts := 0, 0
 			for b.Loop() {
 				t0 := time.Now()
 				res, err := s.SearchMessages(ctx, 1, shared.SearchRequest{Query: tc.query})
 				lat = append(lat, time.Since(t0))
-				if err != nil {
+				var se *shared.Error
+				switch {
+				case errors.As(err, &se) && se.Code == shared.CodeSearchTimeout:
+					timeouts++ // counted, not fatal: a busy machine shows here
+				case err != nil:
 					b.Fatal(err)
+				default:
+					hits = len(res.Hits)
 				}
-				hits = len(res.Hits)
 			}
 			slices.Sort(lat)
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -54,6 +65,7 @@ func BenchmarkSearch1M(b *testing.B) {
 			b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
 			b.ReportMetric(float64(size)/(1<<20), "index-MB")
 			b.ReportMetric(float64(hits), "hits/page")
+			b.ReportMetric(float64(timeouts), "timeouts")
 		})
 	}
 }
@@ -61,9 +73,13 @@ func BenchmarkSearch1M(b *testing.B) {
 // seedSearch writes the benchmark's users, conversations and messages in
 // a few statements. The index is built after the rows, as a restore
 // would; one maintained row by row is somewhat larger.
-func seedSearch(b *testing.B, s *store.Store) {
+func seedSearch(b *testing.B, dsn string) {
 	b.Helper()
-	conn, err := s.DB.Conn(ctx) // one session: the temporary table lives in it
+	// Its own pool: building the index on a busy machine can take longer
+	// than the driver's default read timeout.
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithReadTimeout(30*time.Minute)))
+	defer db.Close()
+	conn, err := db.Conn(ctx) // one session: the temporary table lives in it
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,6 +109,7 @@ func seedSearch(b *testing.B, s *store.Store) {
 		}
 	}
 	for _, q := range append(msgs,
+		`SET maintenance_work_mem = '256MB'`,
 		`CREATE INDEX messages_search ON messages USING gin (conversation_id, search)`,
 		`VACUUM ANALYZE messages`,
 	) {

@@ -74,6 +74,7 @@ func (e *Engine) SearchLocal(req shared.SearchRequest) (shared.SearchResults, er
 	}
 	var all []scored
 	now := e.cfg.Now()
+convs:
 	for id, c := range e.convs {
 		if c.pending || (scope != "" && id != scope) || !e.inFilter(c, q.In) {
 			continue
@@ -95,7 +96,7 @@ func (e *Engine) SearchLocal(req shared.SearchRequest) (shared.SearchResults, er
 			all = append(all, scored{hit: shared.SearchHit{ConversationID: id, Seq: m.Seq, SenderID: m.SenderID, Sender: m.Sender,
 				CreatedAt: m.CreatedAt}, body: m.Body, n: occurrences(m.Body, q)})
 			if len(all) >= LocalSearchMax {
-				break
+				break convs
 			}
 		}
 	}
