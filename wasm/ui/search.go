@@ -177,7 +177,7 @@ func (p *SearchPanel) Render() app.UI {
 	if p.Scope != "" {
 		label, placeholder = "Search this conversation", "Search this conversation"
 	}
-	return app.Div().Class("search", when(p.Scope != "", "search-scoped"), when(p.query != "", "is-active")).Role("search").Body(
+	return app.Div().Class("search", when(p.Scope != "", "search-scoped"), when(p.query != "", "is-active")).Role("search").Aria("label", label).Body(
 		app.Div().Class("msearch-box").Body(
 			icon("search"),
 			app.Input().ID(p.inputID()).Class("search-input").Type("search").
