@@ -138,9 +138,11 @@ func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.Sea
 func searchSQL(lang string, userID int64, scope string, q shared.SearchQuery, afterRank float32, afterID int64, limit int) (string, []any) {
 	var mine strings.Builder
 	args := []any{}
-	mine.WriteString(`SELECT cm.conversation_id FROM conversation_members cm
-		JOIN conversations c ON c.id = cm.conversation_id
-		WHERE cm.user_id = ?`)
+	mine.WriteString(`SELECT cm.conversation_id FROM conversation_members cm`)
+	if q.In != "" && !shared.IsUUID(q.In) {
+		mine.WriteString(` JOIN conversations c ON c.id = cm.conversation_id`) // for the title
+	}
+	mine.WriteString(` WHERE cm.user_id = ?`)
 	args = append(args, userID)
 	if scope != "" {
 		mine.WriteString(` AND cm.conversation_id = ?`)
