@@ -121,7 +121,14 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 		WaitJS(hitsJS("conv-search-results")+" === 1"),
 	)
 	A.Axe(t, "search-conversation")
-	A.Screenshot(t, "search-conversation-desktop")
+	for _, sz := range []struct {
+		name string
+		w, h int64
+	}{{"phone", 360, 740}, {"desktop", 1280, 800}} {
+		A.Run(t, "resize", chromedp.EmulateViewport(sz.w, sz.h), Visible("#conv-search-results"))
+		A.Screenshot(t, "search-conversation-"+sz.name)
+	}
+	A.Run(t, "resize back", chromedp.EmulateViewport(1280, 800))
 
 	A.Run(t, "unread only",
 		chromedp.Navigate(srv.URL+shared.RouteHome),
