@@ -160,6 +160,7 @@ cmd_bench() {
   need_postgres
   cmd_build
   say "benchmarks (store, hub)"
+  # store's BenchmarkSearch1M seeds 1,000,000 messages: search p50/p99 and index size.
   go test -run '^$' -bench . -benchtime 2s ./server/store/ ./server/hub/
   if [ -d server/cmd/natterbench ]; then
     say "load generator (fan-out, ingest, memory)"

@@ -56,6 +56,8 @@ const (
 	// TypeHistoryAround asks for the messages around one seq, to open a
 	// conversation in the middle (a permalink, a search result).
 	TypeHistoryAround = "history.around"
+	// TypeSearch asks for a page of full-text search results (shared/search.go).
+	TypeSearch = "search"
 )
 
 // Server replies and events.
@@ -323,6 +325,7 @@ type Ack struct {
 	History      *History          `json:"history,omitempty"`
 	SeenBy       *SeenBy           `json:"seen_by,omitempty"`
 	Page         *ConversationPage `json:"page,omitempty"`
+	Search       *SearchResults    `json:"search,omitempty"`
 	// LeftOut comes with Conversation on a conversation.create ack: the
 	// people the conversation was created without (see shared/blocks.go).
 	LeftOut []LeftOut `json:"left_out,omitempty"`

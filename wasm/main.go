@@ -40,6 +40,7 @@ func newEnv(ctx context.Context) *ui.Env {
 		API:                     &client.API{},
 		NotifyPermission:        browser.Permission,
 		RequestNotifyPermission: browser.RequestPermission,
+		StorageEstimate:         browser.StorageEstimate,
 	}
 
 	var store client.Storage

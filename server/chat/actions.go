@@ -44,6 +44,7 @@ var handlers = map[string]handler{
 	shared.TypeReactionSet:        setReaction,
 	shared.TypeEditsQuery:         queryEdits,
 	shared.TypeHistoryAround:      fetchAround,
+	shared.TypeSearch:             searchMessages,
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack

@@ -26,6 +26,12 @@ type Limits struct {
 	// queries) per connection; the user's budget is twice that.
 	ReadRate  float64
 	ReadBurst int
+	// SearchRate and SearchBurst bound one user's searches per second, over
+	// all their connections, on top of the read budget: a search costs the
+	// database far more than a page of history, and a box that searches as
+	// one types sends a few a second at most.
+	SearchRate  float64
+	SearchBurst int
 	// SignalRate and SignalBurst bound ephemeral signals (typing, read
 	// position, ping) per connection; the user's budget is twice that.
 	// Refused signals are dropped without an answer: nobody waits for them.
@@ -57,6 +63,7 @@ var DefaultLimits = Limits{
 	ActionRate: 50, ActionBurst: 300,
 	UserActionRate: 100, UserActionBurst: 600,
 	ReadRate: 20, ReadBurst: 60,
+	SearchRate: 2, SearchBurst: 20,
 	SignalRate: 10, SignalBurst: 30,
 	ConnsPerUser:   20,
 	OpensPerMinute: 60,
@@ -84,6 +91,8 @@ func (l *Limits) defaults() {
 	setI(&l.UserActionBurst, max(d.UserActionBurst, l.ActionBurst))
 	setF(&l.ReadRate, d.ReadRate)
 	setI(&l.ReadBurst, d.ReadBurst)
+	setF(&l.SearchRate, d.SearchRate)
+	setI(&l.SearchBurst, d.SearchBurst)
 	setF(&l.SignalRate, d.SignalRate)
 	setI(&l.SignalBurst, d.SignalBurst)
 	setI(&l.ConnsPerUser, d.ConnsPerUser)
@@ -112,7 +121,7 @@ func classOf(typ string) class {
 	switch typ {
 	case shared.TypeTyping, shared.TypeReadPosition, shared.TypePing, shared.TypePong:
 		return classSignal
-	case shared.TypeHistoryFetch, shared.TypeSeenQuery, shared.TypeConversationsFetch, shared.TypeEditsQuery, shared.TypeHistoryAround:
+	case shared.TypeHistoryFetch, shared.TypeSeenQuery, shared.TypeConversationsFetch, shared.TypeEditsQuery, shared.TypeHistoryAround, shared.TypeSearch:
 		return classRead
 	}
 	return classAction

@@ -24,6 +24,7 @@ type userBudget struct {
 	creates *rate.Limiter // conversations per hour
 	adds    *rate.Limiter // people added per hour
 	opens   *rate.Limiter // connections opened: each costs a replay
+	search  *rate.Limiter // searches (chat/search.go)
 }
 
 func newUsers(l Limits) *users { return &users{lim: l, m: make(map[int64]*userBudget)} }
@@ -48,6 +49,7 @@ func (u *users) open(userID int64) (*userBudget, bool) {
 			creates: perHour(l.CreatesPerHour),
 			adds:    perHour(l.AddsPerHour),
 			opens:   rate.NewLimiter(rate.Limit(l.OpensPerMinute)/60, l.OpensPerMinute),
+			search:  rate.NewLimiter(rate.Limit(l.SearchRate), l.SearchBurst),
 		}
 		u.m[userID] = b
 	}
@@ -90,7 +92,7 @@ func (u *users) sweep(ctx context.Context, every time.Duration) {
 }
 
 func (b *userBudget) full(now time.Time) bool {
-	for _, l := range append(b.classes[:], b.creates, b.adds, b.opens) {
+	for _, l := range append(b.classes[:], b.creates, b.adds, b.opens, b.search) {
 		if l.TokensAt(now) < float64(l.Burst()) {
 			return false
 		}

@@ -25,10 +25,12 @@ import (
 
 // Store is the database handle every server part shares. BodyMax is the
 // server's message length limit in characters; zero means
-// shared.DefaultBodyMax.
+// shared.DefaultBodyMax. SearchTimeout is the time budget of one search
+// statement; zero means DefaultSearchTimeout.
 type Store struct {
-	DB      *bun.DB
-	BodyMax int
+	DB            *bun.DB
+	BodyMax       int
+	SearchTimeout time.Duration
 }
 
 // Open connects to PostgreSQL at dsn (a postgres:// URL) and checks the

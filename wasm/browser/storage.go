@@ -15,7 +15,7 @@ import (
 // client.Buckets gains a bucket, so the upgrade creates its object store.
 const (
 	DBName    = "natter"
-	dbVersion = 1
+	dbVersion = 2 // 2: the offline search index (client.BucketWords)
 )
 
 // IDB is client.Storage on IndexedDB: one object store per bucket, string
@@ -62,6 +62,14 @@ func OpenIDB(ctx context.Context) (*IDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser: open IndexedDB: %w", err)
 	}
+	// A newer version of the app opening the database in another tab waits
+	// until every tab holding it closes it: close it here, so the upgrade
+	// goes through; this tab's next write fails visibly and a reload
+	// picks the new version up. (Never released: it lives as long as db.)
+	db.Set("onversionchange", js.FuncOf(func(js.Value, []js.Value) any {
+		db.Call("close")
+		return nil
+	}))
 	return &IDB{db: db}, nil
 }
 

@@ -9,10 +9,6 @@ import (
 	"natter/shared"
 )
 
-// CacheMessages is how many of the newest messages per conversation are
-// kept in Storage for an offline start; older ones are fetched on scroll.
-const CacheMessages = 200
-
 // flushDelay batches cache and draft writes: typing a draft or receiving a
 // burst of messages costs one write per key, not one per change.
 const flushDelay = 300 * time.Millisecond
@@ -130,19 +126,19 @@ func (e *Engine) collect(d dirtySet) []write {
 	for id := range d.convs {
 		c := e.convs[id]
 		if c == nil {
-			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil})
+			delete(e.index, id)
+			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil}, write{BucketWords, id, nil})
 			continue
 		}
 		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder, Events: c.events})
-		msgs := c.msgs
-		if len(msgs) > CacheMessages {
-			msgs = msgs[len(msgs)-CacheMessages:]
-		}
+		// What the retention policy keeps (older pages fetched by scrolling
+		// stay in memory only), and its search index.
+		msgs := e.retention().keep(c.msgs, e.cfg.Now())
 		if msgs == nil {
 			msgs = []shared.Message{}
 		}
 		mb, _ := json.Marshal(msgs)
-		ws = append(ws, write{BucketConvs, id, b}, write{BucketMessages, id, mb})
+		ws = append(ws, write{BucketConvs, id, b}, write{BucketMessages, id, mb}, e.indexWrite(id, msgs))
 	}
 	for k := range d.drafts {
 		var v []byte
@@ -210,6 +206,7 @@ func (e *Engine) load(ctx context.Context) {
 			c.merge(m)
 		}
 	}
+	fail(e.loadIndex(ctx))
 	kvs, err = st.List(ctx, BucketOutbox)
 	fail(err)
 	e.outbox = e.outbox[:0]

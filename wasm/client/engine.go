@@ -39,6 +39,9 @@ type Config struct {
 	// SignOut.FromTab, and shows the sign-in page with the reason. It runs
 	// on its own goroutine.
 	OnSignedOut func(SignOut)
+	// Retention is how much history per conversation Storage keeps (and
+	// offline search covers); zero fields mean DefaultRetention's.
+	Retention Retention
 }
 
 // Engine is the sync engine: one per signed-in tab. All methods are safe for
@@ -82,6 +85,7 @@ type Engine struct {
 	stopped bool
 
 	requests map[string]chan reply // non-durable requests awaiting their answer
+	index    map[string]*wordIndex // offline search, per conversation (searchindex.go)
 
 	wiped   bool // everything was forgotten: no write reaches Storage any more
 	leaving bool // SignOut is ending the session: its own revocation is expected
@@ -118,6 +122,7 @@ func New(cfg Config) *Engine {
 		subs:      map[int]func(){},
 		kick:      make(chan struct{}, 1),
 		requests:  map[string]chan reply{},
+		index:     map[string]*wordIndex{},
 	}
 }
 

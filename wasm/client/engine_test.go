@@ -304,19 +304,19 @@ func TestCacheKeepsNewestPageAndResumesFromIt(t *testing.T) {
 	st := NewMemoryStorage()
 	e := mustOfflineEngine(t, st)
 	conv := shared.NewUUIDv7()
-	mustConv(t, e, conv, 300)
+	mustConv(t, e, conv, 1300) // sent long ago: only the newest DefaultRetention.Min stay
 	e.Stop()
 	e2 := mustOfflineEngine(t, st)
 	msgs := e2.Messages(conv)
-	if len(msgs) != CacheMessages || msgs[0].Seq != 101 || msgs[len(msgs)-1].Seq != 300 {
+	if len(msgs) != DefaultRetention.Min || msgs[0].Seq != 301 || msgs[len(msgs)-1].Seq != 1300 {
 		t.Fatalf("reloaded %d messages %d..%d", len(msgs), msgs[0].Seq, msgs[len(msgs)-1].Seq)
 	}
 	v, _ := e2.Conversation(conv)
 	e2.mu.Lock()
 	cur := e2.cursors()[conv]
 	e2.mu.Unlock()
-	if !v.HasOlder || cur != 300 {
-		t.Errorf("HasOlder %v cursor %d, want true 300", v.HasOlder, cur)
+	if !v.HasOlder || cur != 1300 {
+		t.Errorf("HasOlder %v cursor %d, want true 1300", v.HasOlder, cur)
 	}
 }
 

@@ -33,10 +33,11 @@ const (
 	BucketOutbox    = "outbox"    // order key -> queued action
 	BucketDrafts    = "drafts"    // conversation id or "new" -> text
 	BucketRedirects = "redirects" // conversation made offline -> the one it was merged into
+	// BucketWords (searchindex.go) is the offline search index.
 )
 
 // Buckets lists every bucket, for stores that must declare them up front.
-var Buckets = []string{BucketMeta, BucketConvs, BucketMessages, BucketOutbox, BucketDrafts, BucketRedirects}
+var Buckets = []string{BucketMeta, BucketConvs, BucketMessages, BucketOutbox, BucketDrafts, BucketRedirects, BucketWords}
 
 // MemoryStorage is Storage in memory: the native tests' stand-in for
 // IndexedDB, and a fallback when the browser refuses IndexedDB altogether.

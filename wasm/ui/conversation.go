@@ -23,6 +23,7 @@ type ConversationPage struct {
 	conv       client.ConvView
 	found      bool
 	manageOpen bool
+	searchOpen bool // the search over this conversation (convsearch.go)
 }
 
 // CompoID makes go-app mount a fresh page when the conversation changes.
@@ -87,6 +88,9 @@ func (c *ConversationPage) Render() app.UI {
 	closed := conv.ClosedAt != nil
 	return app.Section().Class("conv", when(c.manageOpen, "manage-open")).Aria("labelledby", "conv-header-title").Body(
 		c.header(),
+		app.If(c.searchOpen, func() app.UI {
+			return &SearchPanel{Env: c.Env, Scope: c.ID, Convs: []client.ConvView{conv}, MeID: c.Me.ID, OnClose: c.closeSearch}
+		}),
 		app.Div().Class("conv-body").Body(
 			app.Div().Class("conv-main").Body(
 				leftOutNotice(conv.LeftOut),
@@ -152,6 +156,9 @@ func (c *ConversationPage) header() app.UI {
 				app.Span().Class("ghost-faces").Body(faces...),
 			)
 		}),
+		app.Button().ID("conv-search").Type("button").Class("icon-btn", "btn-conv-search").
+			Aria("label", "Search this conversation").Aria("expanded", boolAttr(c.searchOpen)).
+			OnClick(c.toggleSearch).Body(icon("search")),
 		app.Button().ID("manage").Type("button").Class("btn", "btn-ghost", "btn-manage").
 			Aria("expanded", boolAttr(c.manageOpen)).Aria("controls", "manage-panel").
 			OnClick(c.toggleManage).Body(icon("sliders"), app.Span().Class("btn-label").Text("Manage")),

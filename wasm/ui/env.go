@@ -51,6 +51,11 @@ type Env struct {
 	// for the sign-in page to say (zero Code: nothing to say).
 	SignedOut client.SignOut
 
+	// StorageEstimate reports the bytes this site stores on the device and
+	// its quota (navigator.storage.estimate); it blocks, so call it inside
+	// ctx.Async. Nil hides the estimate.
+	StorageEstimate func() (usage, quota int64, err error)
+
 	// OnScreenChange runs when the conversation on screen changes ("" for
 	// none), so main can tell the user's other tabs what this one shows. It
 	// runs on the UI goroutine, in order, and must not block.

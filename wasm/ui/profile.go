@@ -67,6 +67,7 @@ func (c *Profile) Render() app.UI {
 					),
 				),
 			),
+			&StorageCard{Env: c.Env},
 			app.Div().Class("card").Body(
 				app.H2().Class("card-title").Text("Sessions"),
 				app.P().Class("muted").Text("Signing out deletes this device's copy of your conversations, your drafts and any messages or changes not sent yet."),

@@ -36,6 +36,8 @@ type Shell struct {
 	queued    atomic.Bool
 	cancel    func()
 	notifyReq bool // a permission request is in flight
+	// unreadOnly shows only unread conversations in the sidebar (sidefilter.go).
+	unreadOnly bool
 }
 
 // NewShell returns a Shell for env; main routes every page to it.

@@ -18,6 +18,9 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 	local := newestLocal(s.st.Outbox)
 	items := make([]app.UI, 0, len(convs))
 	for _, c := range convs {
+		if s.unreadOnly && c.Unread == 0 && c.ID != active {
+			continue
+		}
 		items = append(items, convItem(c, me.ID, c.ID == active, now, local[c.ID]))
 	}
 	perm := s.Env.notifyPermission()
@@ -37,9 +40,11 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 					Body(icon("bell"), app.Span().Text("Enable notifications"))
 			}),
 		),
+		&SearchPanel{Env: s.Env, Convs: convs, MeID: me.ID},
 		app.Nav().Class("conv-nav").Aria("label", "Your conversations").Body(
+			s.unreadToggle(),
 			app.If(len(items) == 0, func() app.UI {
-				return app.P().Class("side-empty muted").Text("No conversations yet.")
+				return app.P().Class("side-empty muted").Text(emptyListText(s.unreadOnly, len(convs)))
 			}),
 			app.Ul().ID("conv-list").Class("conv-list").Body(items...),
 		),

@@ -175,10 +175,16 @@ DECLARE
 	) || ARRAY(
 		SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure)
 		FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+			-- An extension's own routines (btree_gin's, for the search
+			-- index) go only with it; the dump recreates it IF NOT EXISTS.
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d
+				WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 	) || ARRAY(
 		SELECT format('DROP %s IF EXISTS %s CASCADE', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype)
 		FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid
 		WHERE t.typnamespace = 'public'::regnamespace AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))
+			AND NOT EXISTS (SELECT 1 FROM pg_depend d
+				WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
 	);
 BEGIN
 	FOREACH stmt IN ARRAY stmts LOOP

@@ -1,0 +1,125 @@
+package store_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"natter/server/pgtest"
+	"natter/server/store"
+	"natter/shared"
+)
+
+// BenchmarkSearch1M seeds 1,000,000 messages and measures one search
+// (the first page, snippets included) as a heavy user makes it: a member of
+// 109 of the 2,000 conversations, about 54,000 messages. Bodies are ten
+// words drawn from 5,000 with a Zipf-like law (word wN about 1/N as often
+// as w1), so "w1" is in 57% of all messages, "w10" in 11% and "w4000" in
+// 0.03%. It reports p50 and p99 latency in milliseconds and the size of
+// the search index. Run it with ./build.sh bench, or alone:
+//
+//	go test -run '^$' -bench Search1M -benchtime 200x ./server/store/
+func BenchmarkSearch1M(b *testing.B) {
+	dsn := pgtest.MustDSN(b)
+	s := store.New(pgtest.Open(b, dsn))
+	start := time.Now()
+	seedSearch(b, dsn)
+	b.Logf("seeded 1,000,000 messages in %v", time.Since(start).Round(time.Second))
+	var size int64
+	if err := s.DB.NewRaw(`SELECT pg_relation_size('messages_search')`).Scan(ctx, &size); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, query string }{
+		{"rare", "w4000 "},
+		{"common", "w10 "},
+		{"very_common", "w1 "},
+		{"two_words", "w10 w3 "},
+		{"typing_prefix", "w12"},
+		{"filtered", "w10 from:user2 after:2020-01-01"},
+	} {
+		if plan, err := s.ExplainSearch(ctx, 1, tc.query); err == nil {
+			b.Logf("%s (%q):\n%s", tc.name, tc.query, plan)
+		} else {
+			b.Logf("%s: explain: %v", tc.name, err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			hits, timeouts := 0, 0
+			for b.Loop() {
+				t0 := time.Now()
+				res, err := s.SearchMessages(ctx, 1, shared.SearchRequest{Query: tc.query})
+				lat = append(lat, time.Since(t0))
+				var se *shared.Error
+				switch {
+				case errors.As(err, &se) && se.Code == shared.CodeSearchTimeout:
+					timeouts++ // counted, not fatal: a busy machine shows here
+				case err != nil:
+					b.Fatal(err)
+				default:
+					hits = len(res.Hits)
+				}
+			}
+			slices.Sort(lat)
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+			b.ReportMetric(float64(size)/(1<<20), "index-MB")
+			b.ReportMetric(float64(hits), "hits/page")
+			b.ReportMetric(float64(timeouts), "timeouts")
+		})
+	}
+}
+
+// seedSearch writes the benchmark's users, conversations and messages in
+// a few statements. The index is built after the rows, as a restore
+// would; one maintained row by row is somewhat larger.
+func seedSearch(b *testing.B, dsn string) {
+	b.Helper()
+	// Its own pool: building the index on a busy machine can take longer
+	// than the driver's default read timeout.
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithReadTimeout(30*time.Minute)))
+	defer db.Close()
+	conn, err := db.Conn(ctx) // one session: the temporary table lives in it
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	var msgs []string
+	// In chunks of 20,000: each statement stays well under the driver's
+	// read timeout.
+	for lo := 0; lo < 1_000_000; lo += 20_000 {
+		msgs = append(msgs, fmt.Sprintf(`INSERT INTO messages (conversation_id, seq, sender_id, body, created_at)
+			SELECT c.id, g/2000+1, ((c.i*7 + g%%5) %% 1000)+1,
+				(SELECT string_agg('w' || floor(exp(random()*ln(5000)))::int, ' ') FROM generate_series(1, 10) WHERE g >= 0),
+				now() - interval '1 second' * (1000000 - g)
+			FROM generate_series(%d, %d) g JOIN bench_convs c ON c.i = g %% 2000`, lo, lo+19_999))
+	}
+	for _, q := range []string{
+		`INSERT INTO users (email, nickname, password_hash) SELECT 'u'||i||'@example.com', 'user'||i, 'x' FROM generate_series(1, 1000) i`,
+		`CREATE TEMP TABLE bench_convs AS SELECT i, gen_random_uuid() AS id FROM generate_series(0, 1999) i`,
+		`INSERT INTO conversations (id, title, last_seq) SELECT id, 'bench '||i, 500 FROM bench_convs`,
+		// Five members each; user 1 is also in the first hundred.
+		`INSERT INTO conversation_members (conversation_id, user_id, owner)
+			SELECT c.id, ((c.i*7+k) % 1000)+1, k = 0 FROM bench_convs c, generate_series(0, 4) k ON CONFLICT DO NOTHING`,
+		`INSERT INTO conversation_members (conversation_id, user_id) SELECT id, 1 FROM bench_convs WHERE i < 100 ON CONFLICT DO NOTHING`,
+		`DROP INDEX messages_search`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			b.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	for _, q := range append(msgs,
+		`SET maintenance_work_mem = '256MB'`,
+		`CREATE INDEX messages_search ON messages USING gin (conversation_id, search)`,
+		`VACUUM ANALYZE`, // as autovacuum would have, on every table
+	) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			b.Fatalf("%.60s: %v", q, err)
+		}
+	}
+}
