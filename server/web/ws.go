@@ -13,23 +13,13 @@ import (
 	"natter/shared"
 )
 
-// wsConn adapts a coder/websocket connection to the hub's writer seam.
-type wsConn struct{ c *websocket.Conn }
-
-func (w wsConn) Write(ctx context.Context, frame []byte) error {
-	return w.c.Write(ctx, websocket.MessageText, frame)
-}
-
-// Close drops the connection without the closing handshake: the hub closes
-// slow or revoked clients, and waiting on them is exactly what it must not do.
-func (w wsConn) Close(reason string) { _ = w.c.CloseNow() }
-
 // handleWebSocket upgrades an authenticated request and feeds its frames to
 // a chat.Conn. Everything about the protocol is the chat service's; this is
 // framing only: text or not, valid UTF-8 or not, too large or not.
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	sess, authErr := s.session(r)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hj := &smallHijack{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -37,7 +27,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered (403 for a foreign Origin)
 	}
 	ws.SetReadLimit(shared.MaxFrameBytes)
-	write := func(ctx context.Context, frame []byte) error { return ws.Write(ctx, websocket.MessageText, frame) }
+	conn := &wsConn{ws: ws, sock: hj.sock}
+	write := conn.Write
 	if authErr != nil {
 		// The browser cannot see HTTP statuses or close codes on a
 		// WebSocket, so the reason travels as an event before the close.
@@ -51,7 +42,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusPolicyViolation, e.Code)
 		return
 	}
-	c, err := s.chat.Open(r.Context(), sess, wsConn{ws})
+	c, err := s.chat.Open(r.Context(), sess, conn)
 	if err != nil {
 		var se *shared.Error
 		if errors.As(err, &se) {
@@ -67,7 +58,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer s.conns.Done()
 		defer c.Close()
-		s.read(ws, c)
+		s.read(ws, conn, c)
 	}()
 }
 
@@ -77,9 +68,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 // three heartbeats is taken for gone (a half-open connection): one timer per
 // connection, reset on every frame, closes it; reads carry no deadline of
 // their own, so a read costs no context and no timer.
-func (s *Server) read(ws *websocket.Conn, c *chat.Conn) {
+func (s *Server) read(ws *websocket.Conn, conn *wsConn, c *chat.Conn) {
 	ctx := s.ctx
-	write := func(ctx context.Context, frame []byte) error { return ws.Write(ctx, websocket.MessageText, frame) }
 	idle := 3 * s.cfg.Heartbeat
 	silent := time.AfterFunc(idle, func() { _ = ws.CloseNow() })
 	defer silent.Stop()
@@ -104,7 +94,9 @@ func (s *Server) read(ws *websocket.Conn, c *chat.Conn) {
 			// connection with 1007. Nothing of it is applied; the reason
 			// goes first, since the browser cannot see close codes.
 			s.log.Info("ws: invalid UTF-8", "session", c.SessionID())
-			chat.Refuse(ctx, write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
+			// The hub may be writing meanwhile: the socket's lock keeps the
+			// frames whole; the close that follows ends the hub's client.
+			chat.Refuse(ctx, conn.Write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
 			ws.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
 			return
 		case err != nil: // a lone surrogate escape: decoding would alter the text
