@@ -159,7 +159,7 @@ func (c *Conn) Receive(ctx context.Context, frame []byte) bool {
 			c.fatal("", &shared.Error{Code: shared.CodeMalformed, Message: "The first message must be hello."})
 			return false
 		}
-		if !c.helloAside(ctx, env) {
+		if !c.hello(ctx, env) {
 			return false
 		}
 		c.helloDone = true
@@ -180,16 +180,6 @@ func (c *Conn) Receive(ctx context.Context, frame []byte) bool {
 		c.enqueue(env)
 	}
 	return true
-}
-
-// helloAside runs hello on a goroutine of its own and waits for it. The
-// replay goes deep (store, bun, the driver, JSON), and a stack grown that
-// deep would stay with the transport's reading goroutine, which lives as
-// long as the connection and spends it waiting for the next small frame.
-func (c *Conn) helloAside(ctx context.Context, env shared.Envelope) bool {
-	done := make(chan bool, 1)
-	go func() { done <- c.hello(ctx, env) }()
-	return <-done
 }
 
 // Malformed answers a frame that cannot be understood and reports whether
