@@ -3,8 +3,11 @@
 // web layer upgrades and authenticates a socket, adapts it to Conn, attaches
 // it here and feeds the hub already-encoded envelopes.
 //
-// Every connection gets one writer goroutine and a byte-bounded queue
-// (invariant 6: a slow client never slows others). Publishing only appends to
+// Every connection gets a byte-bounded queue and, while it has traffic, one
+// writer goroutine (invariant 6: a slow client never slows others). An idle
+// connection has no writer: one sweep for the whole hub retires writers
+// that found nothing to write for Linger, and cuts off writes that hang,
+// so neither an idle spell nor a write costs a timer. Publishing only appends to
 // queues under short locks and never touches a socket. Writers batch queued
 // envelopes into newline-separated frames, which is what lifts fan-out from
 // about 150k to over 500k deliveries per second. Ephemeral traffic (presence,
