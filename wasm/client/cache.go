@@ -132,11 +132,14 @@ func (e *Engine) collect(d dirtySet) []write {
 			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil})
 			continue
 		}
-		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder})
 		msgs := c.msgs
 		if len(msgs) > CacheMessages {
 			msgs = msgs[len(msgs)-CacheMessages:]
 		}
+		// Only the newest page is kept: what was older than it is older
+		// history again after a reload, however far LoadOlder had gone.
+		noOlder := c.noOlder && len(msgs) == len(c.msgs)
+		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: noOlder})
 		if msgs == nil {
 			msgs = []shared.Message{}
 		}
