@@ -90,7 +90,7 @@ func (c *Client) retireIfIdle(cutoff int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.lingered {
+	if !c.lingered || c.lingerSince.Load() > cutoff { // woken and parked again meanwhile
 		return
 	}
 	c.lingered, c.retiring = false, true
