@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,73 +56,92 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	// The handler returns now and a goroutine of our own reads: net/http
 	// then lets go of the request and its buffers, which an idle
 	// connection would otherwise hold for as long as it lives.
-	go func() {
-		defer s.conns.Done()
-		defer c.Close()
-		s.read(ws, conn, c)
-	}()
+	rd := &reader{s: s, ws: ws, conn: conn, br: hj.br, c: c, idle: 3 * s.cfg.Heartbeat}
+	rd.silent = time.AfterFunc(rd.idle, func() { _ = ws.CloseNow() })
+	go rd.run()
 }
 
-// read takes the client's frames until the connection ends: the hub closes
-// the socket when it drops the client, which ends the read, and the
-// heartbeat reaches all connections from one ticker. A client silent for
-// three heartbeats is taken for gone (a half-open connection): one timer per
-// connection, reset on every frame, closes it; reads carry no deadline of
-// their own, so a read costs no context and no timer.
-func (s *Server) read(ws *websocket.Conn, conn *wsConn, c *chat.Conn) {
-	ctx := s.ctx
-	idle := 3 * s.cfg.Heartbeat
-	silent := time.AfterFunc(idle, func() { _ = ws.CloseNow() })
-	defer silent.Stop()
+// reader is what reading one connection needs, handed from goroutine to
+// goroutine (see run).
+type reader struct {
+	s      *Server
+	ws     *websocket.Conn
+	conn   *wsConn
+	br     *bufio.Reader // the socket's read buffer, under coder/websocket
+	c      *chat.Conn
+	idle   time.Duration
+	silent *time.Timer
+}
+
+// run reads the client's frames until the connection ends, then lets the
+// chat connection go. Handling a frame goes deep (JSON decoding; hello's
+// replay through the store), and a goroutine keeps the stack it grew: the
+// reader, which spends the connection's life parked in a read, would hold
+// 8 KiB per idle connection instead of 4 (measured with 400 connections in
+// one process). So once the frames already received are handled, a fresh
+// goroutine takes over the reading and this one ends: a goroutine start
+// (about a microsecond) per burst of frames, none within a burst.
+func (r *reader) run() {
+	if r.readSome() {
+		go r.run()
+		return
+	}
+	r.silent.Stop()
+	r.c.Close()
+	r.s.conns.Done()
+}
+
+// readSome takes frames until none is left buffered, reporting true, or the
+// connection ends, reporting false: the hub closes the socket when it drops
+// the client, which ends the read, and the heartbeat reaches all
+// connections from one ticker. A client silent for three heartbeats is
+// taken for gone (a half-open connection): one timer per connection, reset
+// on every frame, closes it; reads carry no deadline of their own, so a
+// read costs no context and no timer.
+func (r *reader) readSome() bool {
+	s, ws, c, ctx := r.s, r.ws, r.c, r.s.ctx
 	for {
 		typ, data, err := ws.Read(context.Background())
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				s.log.Info("ws: frame too large", "session", c.SessionID())
 			}
-			return
+			return false
 		}
-		silent.Reset(idle)
-		if typ != websocket.MessageText {
+		r.silent.Reset(r.idle)
+		switch {
+		case typ != websocket.MessageText:
 			if !c.Malformed("", "Frames must be JSON text.") {
-				return
+				return false
 			}
-			continue
+		case !r.take(ctx, data):
+			return false
 		}
-		switch err := shared.CheckFrameText(data); {
-		case errors.Is(err, shared.ErrInvalidUTF8):
-			// RFC 6455: a text frame that is not UTF-8 fails the
-			// connection with 1007. Nothing of it is applied; the reason
-			// goes first, since the browser cannot see close codes.
-			s.log.Info("ws: invalid UTF-8", "session", c.SessionID())
-			// The hub may be writing meanwhile: the socket's lock keeps the
-			// frames whole; the close that follows ends the hub's client.
-			chat.Refuse(ctx, conn.Write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
-			ws.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
-			return
-		case err != nil: // a lone surrogate escape: decoding would alter the text
-			if !c.Invalid("The text contains an unpaired UTF-16 surrogate escape; nothing was applied.") {
-				return
-			}
-			continue
-		}
-		if !receiveAside(ctx, c, data) {
-			return
+		if r.br.Buffered() == 0 {
+			return true
 		}
 	}
 }
 
-// receiveAside hands a frame to c.Receive on a goroutine of its own and
-// waits for it, so frames are still taken one at a time, in order. Receive
-// goes deep (JSON decoding; hello's replay through the store), and the
-// stack of the reading goroutine, which lives as long as the connection
-// and spends it parked in a read, would keep that depth: 8 KiB per idle
-// connection instead of 4 (measured with 400 connections in one process).
-// A goroutine per frame costs about a microsecond.
-func receiveAside(ctx context.Context, c *chat.Conn, frame []byte) bool {
-	ok := make(chan bool, 1)
-	go func() { ok <- c.Receive(ctx, frame) }()
-	return <-ok
+// take checks one text frame's encoding and hands it to the chat
+// connection, reporting whether the connection stays up.
+func (r *reader) take(ctx context.Context, data []byte) bool {
+	s, ws, c := r.s, r.ws, r.c
+	switch err := shared.CheckFrameText(data); {
+	case errors.Is(err, shared.ErrInvalidUTF8):
+		// RFC 6455: a text frame that is not UTF-8 fails the connection
+		// with 1007. Nothing of it is applied; the reason goes first,
+		// since the browser cannot see close codes.
+		s.log.Info("ws: invalid UTF-8", "session", c.SessionID())
+		// The hub may be writing meanwhile: the socket's lock keeps the
+		// frames whole; the close that follows ends the hub's client.
+		chat.Refuse(ctx, r.conn.Write, &shared.Error{Code: shared.CodeInvalidText, Message: "A frame was not valid UTF-8 text; closing the connection."})
+		ws.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+		return false
+	case err != nil: // a lone surrogate escape: decoding would alter the text
+		return c.Invalid("The text contains an unpaired UTF-16 surrogate escape; nothing was applied.")
+	}
+	return c.Receive(ctx, data)
 }
 
 // errorEnvelope encodes a server error event for id (empty for none).

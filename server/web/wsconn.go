@@ -32,6 +32,7 @@ const (
 type smallHijack struct {
 	http.ResponseWriter
 	sock *sock
+	br   *bufio.Reader
 }
 
 // Hijack takes the connection from net/http. Bytes net/http had already
@@ -53,11 +54,11 @@ func (h *smallHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(early)), h.sock)
 		size = max(size, n)
 	}
-	br := bufio.NewReaderSize(src, size)
-	if _, err := br.Peek(n); err != nil {
+	h.br = bufio.NewReaderSize(src, size)
+	if _, err := h.br.Peek(n); err != nil {
 		return nil, nil, fmt.Errorf("web: hijack: keep buffered bytes: %w", err)
 	}
-	return h.sock, bufio.NewReadWriter(br, bufio.NewWriterSize(h.sock, wsWriteBuffer)), nil
+	return h.sock, bufio.NewReadWriter(h.br, bufio.NewWriterSize(h.sock, wsWriteBuffer)), nil
 }
 
 // sock is the upgraded connection. Its lock keeps each frame whole on the
