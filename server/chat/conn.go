@@ -164,6 +164,9 @@ func (c *Conn) Receive(ctx context.Context, frame []byte) bool {
 			return false
 		}
 		c.helloDone = true
+		// Nothing of its own follows the replay for a while: the writer
+		// leaves once caught_up is out rather than linger.
+		c.client.RetireWhenEmpty()
 		return true
 	}
 	if !c.admit(env) {

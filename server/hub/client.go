@@ -26,24 +26,29 @@ type Client struct {
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the writer has closed the Conn
 
-	writeStart atomic.Int64 // hub clock when the current write began, 0 when not writing
-	gone       atomic.Bool  // removed from the hub's index; presence must not take it back
-	tracked    bool         // counted in hub.writers
+	writeStart  atomic.Int64 // hub clock when the current write began, 0 when not writing
+	lingerSince atomic.Int64 // hub clock when the writer began to wait on an empty queue, 0 when not waiting
+	gone        atomic.Bool  // removed from the hub's index; presence must not take it back
+	tracked     bool         // counted in hub.writers
 
-	wake chan struct{} // one slot: wakes a writer lingering on an empty queue
+	wake chan struct{} // one slot: wakes a writer lingering on an empty queue; see idle
 
 	mu       sync.Mutex
-	writing  bool   // a writer goroutine is running; idle clients have none
-	held     bool   // attached with AttachHeld and not yet Released: no writer yet
-	lingered bool   // the writer waits on wake for more before leaving
-	q        *items // pending envelopes are q.s[head:]; nil while empty
-	head     int
-	bytes    int // sum of len over pending envelopes
-	neph     int // pending ephemeral envelopes
-	state    state
-	err      error
-	space    chan struct{} // made by SendWait, closed by the writer when it frees space
-	limit    *time.Timer   // bounds draining: kills the client if the last envelope takes too long
+	writing  bool // a writer goroutine is running; idle clients have none
+	held     bool // attached with AttachHeld and not yet Released: no writer yet
+	lingered bool // the writer waits on wake for more before leaving
+	retiring bool // the sweep woke the lingering writer to leave
+	// retireSoon makes the running writer leave at its next empty queue
+	// instead of lingering (RetireWhenEmpty).
+	retireSoon bool
+	q          *items // pending envelopes are q.s[head:]; nil while empty
+	head       int
+	bytes      int // sum of len over pending envelopes
+	neph       int // pending ephemeral envelopes
+	state      state
+	err        error
+	space      chan struct{} // made by SendWait, closed by the writer when it frees space
+	limit      *time.Timer   // bounds draining: kills the client if the last envelope takes too long
 
 	viewing *conversation // guarded by hub.presence.mu
 }
@@ -243,10 +248,8 @@ func (c *Client) wakeLocked() {
 		go c.run()
 	case c.lingered:
 		c.lingered = false
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		c.lingerSince.Store(0)
+		c.wake <- struct{}{} // never blocks: one wake per wait, see idle
 	}
 }
 
@@ -304,8 +307,17 @@ func (c *Client) kill(cause error) bool {
 	if cause == ErrSlow || cause == ErrWriteTimeout {
 		c.hub.countSlow(c, cause)
 	}
-	c.cancel()
+	c.abort()
 	return true
+}
+
+// abort ends a write in flight: it cancels the client's context and, for
+// a Conn that does not watch it, aborts the Conn.
+func (c *Client) abort() {
+	c.cancel()
+	if a, ok := c.conn.(Aborter); ok {
+		a.Abort()
+	}
 }
 
 // closeWith replaces the queue with env and lets the writer send it before

@@ -1,6 +1,9 @@
 package hub
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // FlushPresence fires every pending coalesced presence broadcast now, so
 // tests can observe throttling without waiting out the interval.
@@ -29,4 +32,22 @@ func (h *Hub) Viewers(conversationID string) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// Writers counts the clients whose writer goroutine is running.
+func (h *Hub) Writers() int {
+	n := 0
+	for _, c := range h.clients() {
+		c.mu.Lock()
+		if c.writing {
+			n++
+		}
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// Sweep runs one tick of the sweep as if after had passed.
+func (h *Hub) Sweep(after time.Duration) {
+	h.sweepOnce(h.now()+int64(after), nil)
 }

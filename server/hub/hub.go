@@ -3,8 +3,11 @@
 // web layer upgrades and authenticates a socket, adapts it to Conn, attaches
 // it here and feeds the hub already-encoded envelopes.
 //
-// Every connection gets one writer goroutine and a byte-bounded queue
-// (invariant 6: a slow client never slows others). Publishing only appends to
+// Every connection gets a byte-bounded queue and, while it has traffic, one
+// writer goroutine (invariant 6: a slow client never slows others). An idle
+// connection has no writer: one sweep for the whole hub retires writers
+// that found nothing to write for Linger, and cuts off writes that hang,
+// so neither an idle spell nor a write costs a timer. Publishing only appends to
 // queues under short locks and never touches a socket. Writers batch queued
 // envelopes into newline-separated frames, which is what lifts fan-out from
 // about 150k to over 500k deliveries per second. Ephemeral traffic (presence,
@@ -33,19 +36,29 @@ import (
 )
 
 // Conn is what a client's writer writes to; the web layer adapts a
-// *websocket.Conn to it. Only the client's own writer goroutine calls it, so
-// it needs no locking of its own.
+// *websocket.Conn to it. Only the client's own writer goroutine calls Write
+// and Close, so it needs no locking of its own.
 type Conn interface {
-	// Write sends frame as one WebSocket text frame. It must return soon after
-	// ctx is done (coder/websocket closes the socket then), because that is how
-	// the hub aborts a write to a client it has given up on. It must not keep
-	// frame after returning: the buffer is reused.
+	// Write sends frame as one WebSocket text frame. ctx is the client's
+	// own, the same for every write, done when the hub gives up on the
+	// client: Write must return soon after it is done, unless the Conn is an
+	// Aborter. It must not keep frame after returning: the buffer is reused.
 	Write(ctx context.Context, frame []byte) error
 	// Close closes the underlying connection. It is called exactly once, from
 	// the writer goroutine, after the last write; it may block (a close
 	// handshake) without holding up anyone else. The reason is for logs and
 	// the close frame, so keep it under 123 bytes.
 	Close(reason string)
+}
+
+// Aborter is a Conn whose Write does not watch its context, which saves a
+// timer or context registration per write (coder/websocket's Write makes
+// one each time). The hub calls Abort, from any goroutine and possibly more
+// than once, as soon as it gives up on the client: Abort must make a
+// blocked Write return at once (closing the socket does) and must not
+// block. Close still follows from the writer.
+type Aborter interface {
+	Abort()
 }
 
 // Options configures a Hub. Zero values take the defaults.
@@ -59,8 +72,9 @@ type Options struct {
 	// larger than this still goes out, alone in its frame.
 	MaxFrameBytes int
 	// WriteTimeout disconnects a client whose socket write takes longer
-	// (default 10s). It is checked by a sweep every quarter of it, so the
-	// actual cut-off lies between 1 and 1.25 times the value.
+	// (default 10s). It is checked by a sweep every quarter of it (or more
+	// often, see Linger), so the actual cut-off lies between 1 and 1.25
+	// times the value.
 	WriteTimeout time.Duration
 	// PresenceInterval is the least time between two presence broadcasts for
 	// one conversation (default 250ms); updates in between are coalesced.
@@ -366,7 +380,7 @@ func (h *Hub) remove(c *Client) {
 func (h *Hub) slowed(c *Client) {
 	h.countSlow(c, ErrSlow)
 	h.remove(c)
-	c.cancel()
+	c.abort()
 }
 
 // timedOut cuts off a client whose write hangs.
@@ -384,12 +398,12 @@ func (h *Hub) countSlow(c *Client, cause error) {
 func (h *Hub) now() int64 { return int64(time.Since(h.epoch)) + 1 }
 
 // sweep cuts off clients whose current write has lasted longer than
-// WriteTimeout. One sweep for all clients costs less than a timer per write.
+// WriteTimeout and retires writers that have lingered on an empty queue
+// for Linger. One sweep for all clients costs less than a timer per write
+// or per idle spell: a tick reads two atomics per client.
 func (h *Hub) sweep() {
-	every := h.opt.WriteTimeout / 4
-	t := time.NewTicker(every)
+	t := time.NewTicker(h.sweepEvery())
 	defer t.Stop()
-	limit := int64(h.opt.WriteTimeout)
 	var stuck []*Client
 	for {
 		select {
@@ -397,22 +411,36 @@ func (h *Hub) sweep() {
 			return
 		case <-t.C:
 		}
-		now := h.now()
-		stuck = stuck[:0]
-		h.mu.RLock()
-		for _, cs := range h.users {
-			for _, c := range cs {
-				if s := c.writeStart.Load(); s != 0 && now-s > limit {
-					stuck = append(stuck, c)
-				}
-			}
-		}
-		h.mu.RUnlock()
-		for _, c := range stuck {
-			h.timedOut(c)
-		}
+		stuck = h.sweepOnce(h.now(), stuck[:0])
 		clear(stuck)
 	}
+}
+
+// sweepEvery is the sweep's period: a quarter of WriteTimeout, and often
+// enough that a writer lingers at most half a Linger more than Linger.
+func (h *Hub) sweepEvery() time.Duration {
+	return min(h.opt.WriteTimeout/4, Linger/2)
+}
+
+// sweepOnce is one tick of the sweep at hub time now; stuck is scratch
+// space, returned for reuse.
+func (h *Hub) sweepOnce(now int64, stuck []*Client) []*Client {
+	limit := int64(h.opt.WriteTimeout)
+	cutoff := now - int64(Linger)
+	h.mu.RLock()
+	for _, cs := range h.users {
+		for _, c := range cs {
+			if s := c.writeStart.Load(); s != 0 && now-s > limit {
+				stuck = append(stuck, c)
+			}
+			c.retireIfIdle(cutoff)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range stuck {
+		h.timedOut(c)
+	}
+	return stuck
 }
 
 // Kick sends env (an error event saying why) to one connection, dropping

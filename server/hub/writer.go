@@ -41,43 +41,82 @@ func (c *Client) run() {
 	}
 }
 
-// Linger is how long a writer waits on an empty queue before it leaves. A
-// second spans the gaps of any busy conversation (at 1 msg/s a writer is
-// started per message, which costs a microsecond), and lets the writers of
-// a reconnect storm go soon after their replay: each holds a stack (5 s
-// measured 31.2/33.3 KiB per idle connection at 10,000, one second
-// 28.1/28.7, paired runs).
-const Linger = time.Second
+// Linger is how long, at least, a writer waits on an empty queue before it
+// leaves; the sweep retires it between Linger and 1.5 Linger later. Half a
+// second spans the gaps of any busy conversation (at a message or two a
+// second a writer is started per message, which costs a microsecond), and
+// lets the writers of a reconnect storm go soon after their replay: each
+// holds a stack. No timer is made for it: a parked writer only notes when it
+// began to wait, and the hub's one sweep (see Hub.sweep) wakes the ones that
+// waited long enough to leave.
+const Linger = 500 * time.Millisecond
 
-// idle waits up to Linger for more to write and then retires the writer,
-// when the queue is still empty and the client live; it reports false when
-// something arrived (or the client ended) meanwhile.
+// idle parks the writer on an empty queue until more arrives or the sweep
+// retires it, and reports whether it retired. A client that asked for it
+// (RetireWhenEmpty) has its writer leave at once instead.
 func (c *Client) idle() bool {
 	c.mu.Lock()
 	if !c.emptyLiveLocked() {
 		c.mu.Unlock()
 		return false
 	}
+	if c.retireSoon {
+		c.retireSoon, c.writing = false, false
+		c.mu.Unlock()
+		return true
+	}
 	c.lingered = true
+	c.lingerSince.Store(c.hub.now())
 	c.mu.Unlock()
-	t := time.NewTimer(Linger)
-	defer t.Stop()
-	select {
-	case <-c.wake:
-		return false
-	case <-t.C:
+	// Exactly one wake comes per wait: whoever sends it (enqueue, death or
+	// the sweep) clears lingered under c.mu first.
+	<-c.wake
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	retire := c.retiring && c.emptyLiveLocked()
+	c.retiring = false
+	if retire {
+		c.writing = false
+	}
+	return retire
+}
+
+// retireIfIdle is the sweep's part of idle: it wakes a writer that has
+// waited since before cutoff on an empty queue, telling it to leave. If
+// something is queued before the writer looks, it stays and writes it.
+func (c *Client) retireIfIdle(cutoff int64) {
+	if s := c.lingerSince.Load(); s == 0 || s > cutoff {
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.emptyLiveLocked() {
-		return false
+	if !c.lingered || c.lingerSince.Load() > cutoff { // woken and parked again meanwhile
+		return
 	}
-	c.lingered, c.writing = false, false
-	select { // a wake sent after the timer fired is stale now
-	case <-c.wake:
-	default:
+	c.lingered, c.retiring = false, true
+	c.lingerSince.Store(0)
+	c.wake <- struct{}{} // never blocks: one wake per wait, see idle
+}
+
+// RetireWhenEmpty lets the writer leave as soon as the queue is empty
+// instead of lingering: the caller knows no traffic of this connection's
+// own follows soon, e.g. right after caught_up, so an idle connection holds
+// no writer goroutine (and its stack) from then on.
+func (c *Client) RetireWhenEmpty() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != live {
+		return
 	}
-	return true
+	if c.lingered {
+		c.lingered, c.retiring = false, true
+		c.lingerSince.Store(0)
+		c.wake <- struct{}{}
+		return
+	}
+	if c.writing {
+		c.retireSoon = true
+	}
 }
 
 func (c *Client) emptyLiveLocked() bool {

@@ -130,10 +130,13 @@ func (e *Engine) collect(d dirtySet) []write {
 			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil}, write{BucketWords, id, nil})
 			continue
 		}
-		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: c.noOlder, Events: c.events})
 		// What the retention policy keeps (older pages fetched by scrolling
-		// stay in memory only), and its search index.
+		// stay in memory only), and its search index. What was older than
+		// that is older history again after a reload, however far
+		// LoadOlder had gone.
 		msgs := e.retention().keep(c.msgs, e.cfg.Now())
+		noOlder := c.noOlder && len(msgs) == len(c.msgs)
+		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: noOlder, Events: c.events})
 		if msgs == nil {
 			msgs = []shared.Message{}
 		}

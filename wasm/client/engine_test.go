@@ -320,6 +320,25 @@ func TestCacheKeepsNewestPageAndResumesFromIt(t *testing.T) {
 	}
 }
 
+// A conversation whose whole history was loaded (LoadOlder reached seq 1)
+// is cached as its newest page only: after a reload the rest is older
+// history to fetch again, not "nothing older". (TestFaults found it: a
+// reloaded tab showed seqs 185..600 and offered nothing before.)
+func TestCacheTrimKeepsOlderHistoryReachable(t *testing.T) {
+	st := NewMemoryStorage()
+	e := mustOfflineEngine(t, st)
+	conv := shared.NewUUIDv7()
+	mustConv(t, e, conv, 300)
+	e.mu.Lock()
+	e.convs[conv].noOlder = true // as after LoadOlder answered More: false
+	e.mu.Unlock()
+	e.Stop()
+	e2 := mustOfflineEngine(t, st)
+	if v, _ := e2.Conversation(conv); !v.HasOlder {
+		t.Fatal("after a reload the trimmed history is not offered")
+	}
+}
+
 func TestSetMeIsCachedForTheNextStart(t *testing.T) {
 	st := NewMemoryStorage()
 	e := mustOfflineEngine(t, st)

@@ -42,6 +42,7 @@ func serveCmd() *cobra.Command {
 
 func serve(cfg config) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	applyMemoryLimit(log)
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 

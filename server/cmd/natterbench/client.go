@@ -385,6 +385,13 @@ type seqCheck struct {
 	dups, reorders, missing, extra int64
 }
 
+// caughtUpSeq is the conversation's last seq when the client caught up.
+func (c *client) caughtUpSeq() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base
+}
+
 func (c *client) check(final int64) seqCheck {
 	c.mu.Lock()
 	defer c.mu.Unlock()

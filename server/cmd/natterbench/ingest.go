@@ -117,17 +117,14 @@ func runIngest(ctx context.Context, o *options, srv *server, db *database, accts
 	for time.Now().Before(deadline) && track.delivered[0].Load() < r.acks {
 		time.Sleep(5 * time.Millisecond)
 	}
-	// The other member never sends, so a conversation's last seq is its
-	// sender's count of acks past where it caught up (not 0 when a paired
-	// run reuses the database).
+	// The other member never sends, so a conversation's last seq is where
+	// it stood at caught_up (earlier runs on the same database, as in
+	// paired mode) plus its sender's count of acks.
 	for i, c := range clients {
 		if !c.alive() {
 			continue
 		}
-		c.mu.Lock()
-		base := c.base
-		c.mu.Unlock()
-		k := c.check(base + senders[i].acks[0].Load())
+		k := c.check(c.caughtUpSeq() + senders[i].acks[0].Load())
 		r.reorders += k.reorders
 		if k.dups == 0 && k.missing == 0 && k.extra == 0 {
 			r.ownOnce++

@@ -269,7 +269,9 @@ func tokens(as []account) []string {
 }
 
 // natterEnv is the server's environment: ours without any NATTER_ setting,
-// plus the cluster, a loopback address, and gctrace for the heap figures.
+// plus the cluster, a loopback address, and gctrace for the heap figures
+// (after our own GODEBUG settings, so a run can try runtime settings;
+// GOGC and GOMEMLIMIT pass through as they are).
 func natterEnv(o *options, dsn, addr, root, repo string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -295,7 +297,7 @@ func natterEnv(o *options, dsn, addr, root, repo string) []string {
 		"NATTER_OPENS_PER_MINUTE=1000000",
 		"NATTER_CREATES_PER_HOUR=1000000",
 		"NATTER_ADDS_PER_HOUR=100000000",
-		"GODEBUG=gctrace=1",
+		"GODEBUG="+strings.TrimPrefix(os.Getenv("GODEBUG")+",gctrace=1", ","),
 	)
 }
 
