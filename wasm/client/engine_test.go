@@ -321,14 +321,14 @@ func TestCacheKeepsNewestPageAndResumesFromIt(t *testing.T) {
 }
 
 // A conversation whose whole history was loaded (LoadOlder reached seq 1)
-// is cached as its newest page only: after a reload the rest is older
+// is cached as what the retention policy keeps: after a reload the rest is older
 // history to fetch again, not "nothing older". (TestFaults found it: a
 // reloaded tab showed seqs 185..600 and offered nothing before.)
 func TestCacheTrimKeepsOlderHistoryReachable(t *testing.T) {
 	st := NewMemoryStorage()
 	e := mustOfflineEngine(t, st)
 	conv := shared.NewUUIDv7()
-	mustConv(t, e, conv, 300)
+	mustConv(t, e, conv, int64(DefaultRetention.Min)+100) // sent long ago: the oldest 100 are not kept
 	e.mu.Lock()
 	e.convs[conv].noOlder = true // as after LoadOlder answered More: false
 	e.mu.Unlock()
