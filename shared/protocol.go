@@ -46,6 +46,7 @@ const (
 	// TypeConversationsFetch asks for a page of the user's conversations,
 	// after the replay was capped (CaughtUp.MoreConversations).
 	TypeConversationsFetch = "conversations.fetch"
+	TypeConversationMute   = "conversation.mute" // ConversationMute; see push.go
 	TypeTyping             = "typing"
 	TypeReadPosition       = "read.position"
 )
@@ -63,6 +64,7 @@ const (
 	TypePresence            = "presence"
 	TypeTypingEvent         = "typing.event"
 	TypeReadPositionEvent   = "read.position.event"
+	TypeMuteChanged         = "mute.changed" // Mute, to the person's own devices
 )
 
 // Durable reports whether an action type changes server state and so goes
@@ -71,7 +73,8 @@ const (
 func Durable(actionType string) bool {
 	switch actionType {
 	case TypeMessageSend, TypeConversationCreate, TypeConversationRename, TypeConversationClose,
-		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark:
+		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark,
+		TypeConversationMute:
 		return true
 	}
 	return false
@@ -113,6 +116,9 @@ type CaughtUp struct {
 	// active conversations: the client pages through the rest with
 	// conversations.fetch before it forgets any it holds.
 	MoreConversations bool `json:"more_conversations,omitempty"`
+	// Mutes are the person's mute states (every conversation whose mute
+	// was ever changed), so a device that was away learns them.
+	Mutes []Mute `json:"mutes,omitempty"`
 }
 
 // ReplayConversationsMax caps the conversations described in one replay;
@@ -287,6 +293,8 @@ type Ack struct {
 	// LeftOut comes with Conversation on a conversation.create ack: the
 	// people the conversation was created without (see shared/blocks.go).
 	LeftOut []LeftOut `json:"left_out,omitempty"`
+	// Mute answers conversation.mute.
+	Mute *Mute `json:"mute,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.
