@@ -39,6 +39,7 @@ var handlers = map[string]handler{
 	shared.TypeHistoryFetch:       fetchHistory,
 	shared.TypeSeenQuery:          querySeen,
 	shared.TypeConversationsFetch: fetchConversations,
+	shared.TypeConversationMute:   muteConversation, // mute.go
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack
