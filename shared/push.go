@@ -73,7 +73,7 @@ type PushPayload struct {
 
 // PushTag is the notification tag of a conversation, the same for local
 // and push notifications so they collapse into one.
-func PushTag(convID string) string { return "conv:" + convID }
+func PushTag(convID string) string { return "conv-" + convID }
 
 // Mute durations the UI offers; the action carries the end time itself.
 const (

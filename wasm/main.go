@@ -41,6 +41,7 @@ func newEnv(ctx context.Context) *ui.Env {
 		NotifyPermission:        browser.Permission,
 		RequestNotifyPermission: browser.RequestPermission,
 	}
+	env.Push = pushControl(env.API) // push.go
 
 	var store client.Storage
 	if idb, err := browser.OpenIDB(ctx); err != nil {
@@ -92,6 +93,7 @@ func newEnv(ctx context.Context) *ui.Env {
 			}
 			browser.ClearSessionStorage()
 			browser.SetSignOutNotice(r)
+			dropPush() // the server deleted its copy with the session
 			browser.CloseNotifications()
 			app.Window().Get("location").Call("assign", shared.RouteSignIn)
 		},
@@ -115,6 +117,10 @@ func newEnv(ctx context.Context) *ui.Env {
 		engine.SetSender(true)
 	})
 	engine.Start(ctx)
+	watchBadge(engine)
+	if engine.State().Me.ID != 0 {
+		keepPushInStep(env.API)
+	}
 	browser.OnOnline(engine.SetOnline)
 	browser.OnVisibility(func(visible bool) {
 		screens.Show(env.OnScreen())
@@ -143,6 +149,7 @@ func newEnv(ctx context.Context) *ui.Env {
 		// Store who is signed in at once: data found without its user at
 		// the next start is taken for a wipe's leftovers and dropped.
 		engine.SetMe(u)
+		keepPushInStep(env.API)
 		go engine.Flush()
 		engine.RetryNow()
 	}
@@ -175,7 +182,7 @@ func notify(env *ui.Env, screens *browser.Screens, m shared.Message, cv client.C
 	if r := []rune(body); len(r) > 160 {
 		body = string(r[:159]) + "…"
 	}
-	browser.Notify(title, body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+	browser.Notify(title, body, shared.PushTag(cv.ID), shared.ConversationPath(cv.ID))
 }
 
 // watchNewConversations calls fn for a conversation someone else starts
@@ -198,7 +205,7 @@ func watchNewConversations(env *ui.Env, engine *client.Engine, fn func(client.Co
 			if known[cv.ID] || !wasLive || !live || cv.Pending || cv.CreatedBy == st.Me.ID {
 				continue
 			}
-			if mem := cv.Member(st.Me.ID); mem == nil || mem.Muted {
+			if mem := cv.Member(st.Me.ID); mem == nil || cv.MutedUntil != nil {
 				continue
 			}
 			fresh = append(fresh, cv)
@@ -222,7 +229,7 @@ func notifyNewConversation(env *ui.Env, screens *browser.Screens, cv client.Conv
 	if by := cv.Member(cv.CreatedBy); by != nil && cv.LastSeq == 0 {
 		body = by.Nickname + " started a conversation with you"
 	}
-	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, shared.PushTag(cv.ID), shared.ConversationPath(cv.ID))
 }
 
 // webSocketURL is the server's WebSocket endpoint on this page's origin.

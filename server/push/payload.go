@@ -20,8 +20,8 @@ const previewMax = 120
 // sender's name for a one-to-one), the sender and a short preview, or only
 // "New message" when the person hides previews; the conversation's tag
 // and deep link; the person's unread total for the app badge.
-func payloadFor(m shared.Message, title string, t store.PushTarget) []byte {
-	pl := shared.PushPayload{Title: title, Tag: shared.PushTag(m.ConversationID),
+func payloadFor(m shared.Message, conv shared.Conversation, t store.PushTarget) []byte {
+	pl := shared.PushPayload{Title: titleFor(conv, t.UserID), Tag: shared.PushTag(m.ConversationID),
 		Path: shared.ConversationPath(m.ConversationID), Badge: t.Badge}
 	preview := m.Body
 	if m.Sender != "" && pl.Title != m.Sender {
@@ -33,6 +33,25 @@ func payloadFor(m shared.Message, title string, t store.PushTarget) []byte {
 	}
 	b, _ := json.Marshal(pl)
 	return b
+}
+
+// titleFor is the conversation's name as the recipient reads it, like
+// the app's: the given title, or the other members' names (the sender's
+// alone in a one-to-one).
+func titleFor(c shared.Conversation, userID int64) string {
+	if c.Named {
+		return c.Title
+	}
+	names := make([]string, 0, len(c.Members))
+	for _, m := range c.Members {
+		if m.UserID != userID {
+			names = append(names, m.Nickname)
+		}
+	}
+	if len(names) == 0 {
+		return c.Title
+	}
+	return strings.Join(names, ", ")
 }
 
 // cut shortens s to n characters with an ellipsis.

@@ -66,7 +66,7 @@ func TestPushDecrypted(t *testing.T) {
 	if p.Err != nil {
 		t.Fatalf("decrypt: %v", p.Err)
 	}
-	want := shared.PushPayload{Title: direct.Title, Body: alice.Nickname + ": hello bob, are you there?",
+	want := shared.PushPayload{Title: alice.Nickname, Body: "hello bob, are you there?",
 		Tag: shared.PushTag(direct.ID), Path: shared.ConversationPath(direct.ID), Badge: 1}
 	if p.Payload != want {
 		t.Fatalf("payload = %+v\nwant      %+v", p.Payload, want)

@@ -167,7 +167,7 @@ func (p *Pusher) plan() {
 func (p *Pusher) planMessage(m shared.Message) {
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
-	title, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID)
+	conv, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID)
 	if err != nil {
 		p.metrics.failed("lookup")
 		p.log.Warn("push: look up targets", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
@@ -203,7 +203,7 @@ func (p *Pusher) planMessage(m shared.Message) {
 		return // a replay: its pushes went out the first time
 	}
 	for _, t := range out {
-		d := delivery{sub: t.Sub, topic: topic(m.ConversationID), payload: payloadFor(m, title, t)}
+		d := delivery{sub: t.Sub, topic: topic(m.ConversationID), payload: payloadFor(m, conv, t)}
 		select {
 		case p.deliveries <- d:
 		case <-p.ctx.Done():

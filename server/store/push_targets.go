@@ -19,17 +19,17 @@ type PushTarget struct {
 	Badge int
 }
 
-// PushTargets returns the conversation's title and the devices that may be
+// PushTargets returns the conversation and the devices that may be
 // pushed a new message of it: every subscription of every member except
 // the sender's (their own devices never notify), of members who have not
 // muted it, whose account is enabled and whose device's session is live.
 // Membership is part of the query, so nobody outside the conversation can
 // be a target. Whether a device is connected is for the caller (the hub)
 // to decide.
-func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) (string, []PushTarget, error) {
+func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) (shared.Conversation, []PushTarget, error) {
 	conv, err := conversationByID(ctx, s.DB, convID)
 	if err != nil {
-		return "", nil, fmt.Errorf("store: push targets: %w", err)
+		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
 	}
 	var rows []struct {
 		UserID       int64  `bun:"user_id"`
@@ -53,7 +53,7 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) 
 			AND (p.session_id IS NULL OR (s.revoked_at IS NULL AND s.expires_at > now()))
 		ORDER BY m.user_id, p.id`, conv.ID, senderID).Scan(ctx, &rows)
 	if err != nil {
-		return "", nil, fmt.Errorf("store: push targets: %w", err)
+		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
 	}
 	out := make([]PushTarget, len(rows))
 	for i, r := range rows {
@@ -64,5 +64,5 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) 
 		t.Sub.Endpoint, t.Sub.Keys.P256dh, t.Sub.Keys.Auth = r.Endpoint, r.P256dh, r.Auth
 		out[i] = t
 	}
-	return conv.Title, out, nil
+	return conv, out, nil
 }

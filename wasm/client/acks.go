@@ -32,6 +32,10 @@ func (e *Engine) applyAck(s *session, a *action, ack shared.Ack) {
 		}
 	case shared.TypeConversationLeave:
 		e.dropConv(a.Conv)
+	case shared.TypeConversationMute:
+		if ack.Mute != nil {
+			e.setMute(*ack.Mute, true)
+		}
 	default:
 		if ack.Conversation != nil {
 			e.upsert(s, *ack.Conversation)

@@ -124,7 +124,7 @@ func (e *Engine) collect(d dirtySet) []write {
 	var ws []write
 	if d.meta {
 		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
-		ws = append(ws, write{BucketMeta, metaKey, b})
+		ws = append(ws, write{BucketMeta, metaKey, b}, e.mutesWrite())
 	}
 	for id := range d.convs {
 		c := e.convs[id]
@@ -186,6 +186,7 @@ func (e *Engine) load(ctx context.Context) {
 			}
 		}
 	}
+	e.loadMutes(ctx)
 	kvs, err := st.List(ctx, BucketConvs)
 	fail(err)
 	for _, kv := range kvs {

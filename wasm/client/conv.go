@@ -171,6 +171,10 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	}
 	slices.Sort(v.Typing)
 	v.Viewers = slices.Clone(c.viewers)
+	if e.mutedLocked(c.c.ID) {
+		u := *e.mutes[c.c.ID].Until
+		v.MutedUntil = &u
+	}
 	return v
 }
 

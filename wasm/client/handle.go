@@ -89,7 +89,7 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}
 		if c != nil && isNew && s.caught && !s.quiet[m.ConversationID] && m.SenderID != e.me.ID {
-			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted {
+			if !e.mutedLocked(c.c.ID) {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})
 			}
 		}
@@ -97,6 +97,9 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 		var cu shared.CaughtUp
 		_ = decode(env, &cu)
 		e.caughtUp(s, cu)
+		e.mutesCaughtUp(cu.Mutes)
+	case shared.TypeMuteChanged:
+		e.muteEvent(env)
 	case shared.TypeConversationRemoved:
 		var r shared.ConversationRemoved
 		if decode(env, &r) == nil {

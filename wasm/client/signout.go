@@ -215,6 +215,7 @@ func (e *Engine) clearMemory() {
 	e.outbox = nil
 	e.drafts = map[string]string{}
 	e.redirects = map[string]string{}
+	e.mutes = nil
 	e.dirty = newDirtySet()
 	e.storageErr = ""
 	for id, ch := range e.requests {

@@ -152,6 +152,7 @@ func (c *ConversationPage) header() app.UI {
 				app.Span().Class("ghost-faces").Body(faces...),
 			)
 		}),
+		&MuteMenu{Env: c.Env, ConvID: c.conv.ID, MutedUntil: conv.MutedUntil},
 		app.Button().ID("manage").Type("button").Class("btn", "btn-ghost", "btn-manage").
 			Aria("expanded", boolAttr(c.manageOpen)).Aria("controls", "manage-panel").
 			OnClick(c.toggleManage).Body(icon("sliders"), app.Span().Class("btn-label").Text("Manage")),

@@ -36,6 +36,7 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 					Aria("busy", boolAttr(s.notifyReq)).OnClick(s.enableNotifications).
 					Body(icon("bell"), app.Span().Text("Enable notifications"))
 			}),
+			&InstallButton{},
 		),
 		app.Nav().Class("conv-nav").Aria("label", "Your conversations").Body(
 			app.If(len(items) == 0, func() app.UI {
@@ -54,7 +55,11 @@ func (s *Shell) enableNotifications(ctx app.Context, e app.Event) {
 	}
 	s.notifyReq = true
 	ctx.Async(func() {
-		s.Env.RequestNotifyPermission()
+		if p := s.Env.Push; p != nil {
+			_, _ = p.Enable() // permission, then this device's push subscription
+		} else {
+			s.Env.RequestNotifyPermission()
+		}
 		ctx.Dispatch(func(ctx app.Context) { s.notifyReq = false })
 	})
 }
