@@ -24,6 +24,9 @@ func TestMuteAction(t *testing.T) {
 	subscribe(t, srv, signInAgain(t, srv, bob), tablet)
 	wa := srv.MustConnect(t, ah, nil)
 	conv := startConv(t, wa, "Noisy", bob.ID)
+	if p := svc.Next(t, tablet.Name, wait); p.Payload.Body != alice.Nickname+" started a conversation with you" {
+		t.Fatalf("being added: %+v", p.Payload)
+	}
 
 	w1 := srv.MustConnect(t, bh, nil)
 	w2 := srv.MustConnect(t, signInAgain(t, srv, bob), nil)
@@ -63,6 +66,7 @@ func TestMuteAction(t *testing.T) {
 	}
 	send(t, wa, conv.ID, "shh")
 	other := startConv(t, wa, "Quiet", bob.ID)
+	svc.Next(t, tablet.Name, wait) // started a conversation with you
 	send(t, wa, other.ID, "control")
 	if p := svc.Next(t, tablet.Name, wait); p.Payload.Body != alice.Nickname+": control" {
 		t.Fatalf("muted conversation pushed: %+v", p.Payload)

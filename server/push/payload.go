@@ -20,9 +20,18 @@ const previewMax = 120
 // sender's name for a one-to-one), the sender and a short preview, or only
 // "New message" when the person hides previews; the conversation's tag
 // and deep link; the person's unread total for the app badge.
-func payloadFor(m shared.Message, conv shared.Conversation, t store.PushTarget) []byte {
+func payloadFor(j job, conv shared.Conversation, t store.PushTarget) []byte {
+	m := j.m
 	pl := shared.PushPayload{Title: titleFor(conv, t.UserID), Tag: shared.PushTag(m.ConversationID),
 		Path: shared.ConversationPath(m.ConversationID), Badge: t.Badge}
+	if j.added != nil {
+		pl.Body = m.Sender + " added you to this conversation"
+		if j.created {
+			pl.Body = m.Sender + " started a conversation with you"
+		}
+		b, _ := json.Marshal(pl)
+		return b
+	}
 	preview := m.Body
 	if m.Sender != "" && pl.Title != m.Sender {
 		preview = m.Sender + ": " + preview

@@ -61,6 +61,9 @@ func TestPushDecrypted(t *testing.T) {
 
 	wa := srv.MustConnect(t, ah, nil)
 	direct := startConv(t, wa, "", bob.ID)
+	if p := svc.Next(t, phone.Name, wait); p.Err != nil || p.Payload.Title != alice.Nickname || p.Payload.Body != alice.Nickname+" started a conversation with you" {
+		t.Fatalf("being added: %+v, %v", p.Payload, p.Err)
+	}
 	send(t, wa, direct.ID, "hello   bob,\nare you there?")
 	p := svc.Next(t, phone.Name, wait)
 	if p.Err != nil {
@@ -83,6 +86,7 @@ func TestPushDecrypted(t *testing.T) {
 		t.Fatalf("second push = %+v topic %q", p2.Payload, p2.Topic)
 	}
 	group := startConv(t, wa, "Team", bob.ID)
+	svc.Next(t, phone.Name, wait) // started a conversation with you
 	send(t, wa, group.ID, "standup")
 	p3 := svc.Next(t, phone.Name, wait)
 	if p3.Payload.Title != "Team" || p3.Payload.Body != alice.Nickname+": standup" || p3.Topic == p.Topic {
@@ -119,6 +123,11 @@ func TestPushNothing(t *testing.T) {
 	wa := srv.MustConnect(t, ah, nil)
 	conv := startConv(t, wa, "Plans", bob.ID)
 	other := startConv(t, wa, "Other", bob.ID)
+	for range 2 { // being added to each; alice's laptop hears of neither
+		if p := svc.Next(t, phone.Name, wait); p.Payload.Body != alice.Nickname+" started a conversation with you" {
+			t.Fatalf("being added: %+v", p.Payload)
+		}
+	}
 	expect := func(d *pushtest.Device, what, body string) {
 		t.Helper()
 		if p := svc.Next(t, d.Name, wait); p.Payload.Body != alice.Nickname+": "+body {
@@ -183,4 +192,43 @@ func signInAgain(t *testing.T, srv *webtest.Server, u shared.User) http.Header {
 		t.Fatalf("sign in again: %d", res.StatusCode)
 	}
 	return webtest.SessionHeader(res)
+}
+
+// TestPushAdded: people added to a conversation, or with whom one is
+// started, are pushed once, however often the action is replayed; the
+// one who added them is not.
+func TestPushAdded(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	alice, ah := srv.MustSignUp(t, "alice")
+	bob, _ := srv.MustSignUp(t, "bob")
+	carol, ch := srv.MustSignUp(t, "carol")
+	laptop, tablet := svc.NewDevice(t, "alice-laptop"), svc.NewDevice(t, "carol-tablet")
+	subscribe(t, srv, ah, laptop)
+	subscribe(t, srv, ch, tablet)
+	wa := srv.MustConnect(t, ah, nil)
+	conv := startConv(t, wa, "Book club", bob.ID)
+	id := shared.NewUUIDv7()
+	for range 2 { // the same action twice, as after a lost ack
+		wa.MustSend(t, shared.TypeMemberAdd, id, shared.MemberChange{ConversationID: conv.ID, UserID: carol.ID})
+		if r := wa.MustReply(t, id); r.Type != shared.TypeAck {
+			t.Fatalf("add: %s %s", r.Type, r.Data)
+		}
+	}
+	p := svc.Next(t, tablet.Name, wait)
+	if p.Err != nil || p.Payload.Title != "Book club" || p.Payload.Body != alice.Nickname+" added you to this conversation" ||
+		p.Payload.Path != shared.ConversationPath(conv.ID) {
+		t.Fatalf("added push = %+v, %v", p.Payload, p.Err)
+	}
+	send(t, wa, conv.ID, "chapter 3")
+	if p := svc.Next(t, tablet.Name, wait); p.Payload.Body != alice.Nickname+": chapter 3" {
+		t.Fatalf("then the message: %+v", p.Payload)
+	}
+	srv.Stop(t)
+	if left := svc.Pending(tablet.Name); len(left) != 0 {
+		t.Errorf("carol was told again: %+v", left[0].Payload)
+	}
+	if left := svc.Pending(laptop.Name); len(left) != 0 {
+		t.Errorf("alice's own device was told: %+v", left[0].Payload)
+	}
 }

@@ -86,7 +86,7 @@ type Pusher struct {
 	keys    keyCache
 	metrics metrics
 
-	in         chan shared.Message
+	in         chan job
 	deliveries chan delivery
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -102,7 +102,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Pusher {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pusher{cfg: cfg, st: st, hub: h, log: log.With("component", "push"), keys: keyCache{st: st},
-		in: make(chan shared.Message, cfg.Queue), deliveries: make(chan delivery, cfg.Workers),
+		in: make(chan job, cfg.Queue), deliveries: make(chan delivery, cfg.Workers),
 		ctx: ctx, cancel: cancel}
 	p.wg.Add(2 + cfg.Workers)
 	go p.plan()
@@ -140,11 +140,38 @@ func (p *Pusher) Notify(msgs ...shared.Message) {
 		if m.Kind == shared.KindSystem || m.SenderID == 0 || m.DeletedAt != nil {
 			continue // announcements and erased messages notify nobody
 		}
-		select {
-		case p.in <- m:
-		default:
-			p.metrics.dropped.Add(1)
+		p.queue(job{m: m})
+	}
+}
+
+// NotifyAdded queues pushes telling people they were added to a
+// conversation, or with started that someone started one with them: by is
+// who added them, whose own devices are never told.
+func (p *Pusher) NotifyAdded(conv shared.Conversation, byID int64, by string, added []int64, started bool) {
+	var who []int64
+	for _, id := range added {
+		if id != byID {
+			who = append(who, id)
 		}
+	}
+	if len(who) > 0 {
+		p.queue(job{m: shared.Message{ConversationID: conv.ID, SenderID: byID, Sender: by}, added: who, created: started})
+	}
+}
+
+// job is one thing to push about: a new message, or people added.
+type job struct {
+	m       shared.Message
+	added   []int64 // people added: m has only the conversation and who added them
+	created bool    // the conversation is new (nothing said in it yet)
+}
+
+// queue hands a job to the planner without blocking.
+func (p *Pusher) queue(j job) {
+	select {
+	case p.in <- j:
+	default:
+		p.metrics.dropped.Add(1)
 	}
 }
 
@@ -156,18 +183,19 @@ func (p *Pusher) plan() {
 		select {
 		case <-p.ctx.Done():
 			return
-		case m := <-p.in:
-			p.planMessage(m)
+		case j := <-p.in:
+			p.planJob(j)
 		}
 	}
 }
 
-// planMessage finds the devices to push m to and queues a delivery for
+// planJob finds the devices to push a job to and queues a delivery for
 // each; see the package comment for who gets one.
-func (p *Pusher) planMessage(m shared.Message) {
+func (p *Pusher) planJob(j job) {
+	m := j.m
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
-	conv, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID)
+	conv, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID, j.added)
 	if err != nil {
 		p.metrics.failed("lookup")
 		p.log.Warn("push: look up targets", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
@@ -193,23 +221,51 @@ func (p *Pusher) planMessage(m shared.Message) {
 	if len(out) == 0 {
 		return
 	}
-	first, err := p.st.ClaimPush(ctx, m.ConversationID, m.Seq)
+	claim := []int64{m.Seq}
+	if j.added != nil {
+		// Being added is claimed per person under a negative seq, which no
+		// message has: a replayed create or add pushes nothing new.
+		claim = claim[:0]
+		for _, t := range out {
+			claim = append(claim, -t.UserID)
+		}
+	}
+	first, err := p.claim(ctx, m.ConversationID, claim)
 	if err != nil {
 		p.metrics.failed("lookup")
 		p.log.Warn("push: claim", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
 		return
 	}
-	if !first {
-		return // a replay: its pushes went out the first time
-	}
 	for _, t := range out {
-		d := delivery{sub: t.Sub, topic: topic(m.ConversationID), payload: payloadFor(m, conv, t)}
+		if !first[t.UserID] && !first[0] {
+			continue
+		}
+		d := delivery{sub: t.Sub, topic: topic(m.ConversationID), payload: payloadFor(j, conv, t)}
 		select {
 		case p.deliveries <- d:
 		case <-p.ctx.Done():
 			return
 		}
 	}
+}
+
+// claim claims each key and says who may be pushed: key 0 in the result
+// stands for everyone (a message claimed once for all), a user id for one
+// person added. A replay finds its claims taken and pushes nothing.
+func (p *Pusher) claim(ctx context.Context, convID string, seqs []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	for _, seq := range seqs {
+		ok, err := p.st.ClaimPush(ctx, convID, seq)
+		if err != nil {
+			return nil, err
+		}
+		if ok && seq > 0 {
+			out[0] = true
+		} else if ok {
+			out[-seq] = true
+		}
+	}
+	return out, nil
 }
 
 // sweep drops old push claims now and then.

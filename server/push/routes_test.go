@@ -29,12 +29,12 @@ func TestPushGone(t *testing.T) {
 	svc.SetStatus(phone.Name, http.StatusGone)
 	svc.SetStatus(laptop.Name, http.StatusInternalServerError)
 	wa := srv.MustConnect(t, ah, nil)
-	conv := startConv(t, wa, "", bob.ID)
+	conv := startConv(t, wa, "", bob.ID) // pushed to both: being added
 	send(t, wa, conv.ID, "anyone?")
 	if p := svc.Next(t, phone.Name, wait); p.Status != http.StatusGone || p.Err != nil {
 		t.Fatalf("push = %+v", p)
 	}
-	for i := range 4 { // the first try and three retries
+	for i := range 8 { // being added, then the message: the first try and three retries each
 		if p := svc.Next(t, laptop.Name, wait); p.Status != http.StatusInternalServerError {
 			t.Fatalf("try %d = %+v", i, p)
 		}
@@ -43,7 +43,7 @@ func TestPushGone(t *testing.T) {
 		subs, err := srv.Store.PushSubscriptions(context.Background(), []int64{bob.ID})
 		c := srv.Web.Push().Counts()
 		return err == nil && len(subs[bob.ID]) == 1 && subs[bob.ID][0].Endpoint == laptop.Subscription().Endpoint &&
-			c["gone"] == 1 && c["failed_status"] == 1 && c["retries"] == 3
+			c["gone"] == 1 && c["failed_status"] == 2 && c["retries"] == 6
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/uptrace/bun/dialect/pgdialect"
+
 	"natter/shared"
 )
 
@@ -25,8 +27,9 @@ type PushTarget struct {
 // muted it, whose account is enabled and whose device's session is live.
 // Membership is part of the query, so nobody outside the conversation can
 // be a target. Whether a device is connected is for the caller (the hub)
-// to decide.
-func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) (shared.Conversation, []PushTarget, error) {
+// to decide. A non-nil only narrows the members to those (the people just
+// added to the conversation).
+func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, only []int64) (shared.Conversation, []PushTarget, error) {
 	conv, err := conversationByID(ctx, s.DB, convID)
 	if err != nil {
 		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
@@ -51,7 +54,8 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64) 
 		WHERE m.conversation_id = ? AND m.user_id <> ?
 			AND (m.muted_until IS NULL OR m.muted_until <= now())
 			AND (p.session_id IS NULL OR (s.revoked_at IS NULL AND s.expires_at > now()))
-		ORDER BY m.user_id, p.id`, conv.ID, senderID).Scan(ctx, &rows)
+			AND (? OR m.user_id = ANY(?::bigint[]))
+		ORDER BY m.user_id, p.id`, conv.ID, senderID, only == nil, pgdialect.Array(only)).Scan(ctx, &rows)
 	if err != nil {
 		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
 	}
