@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"natter/wasm/browser"
@@ -58,6 +59,12 @@ func subscribePush(api *client.API) error {
 	if err != nil {
 		return err
 	}
+	if pushEnded.Load() {
+		// The session ended while this subscribed (a sign-out right after
+		// the page loaded): take it back, the server would refuse it.
+		browser.PushUnsubscribe()
+		return nil
+	}
 	sub.Device = browser.DeviceLabel()
 	return api.SubscribePush(ctx, sub)
 }
@@ -74,11 +81,16 @@ func keepPushInStep(api *client.API) {
 	go func() { _ = subscribePush(api) }() // failures show when the person looks at the profile
 }
 
+// pushEnded is set once the session ended on this page: a subscription
+// still being made is taken back (see subscribePush).
+var pushEnded atomic.Bool
+
 // dropPush unsubscribes this device in the browser when the session ended
 // (signed out, revoked, account disabled): the server deleted the
 // subscription with the session already. It waits at most a moment, as the
 // page is about to load the sign-in page.
 func dropPush() {
+	pushEnded.Store(true)
 	if !browser.PushSupported() {
 		return
 	}

@@ -78,7 +78,7 @@ func withPush(svc *pushtest.Service) webtest.Option {
 // service worker of b's browser and returns its value.
 func swValue[T any](tb testing.TB, b *Browser, expr string) T {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(b.Ctx, browserWait)
 	defer cancel()
 	targets, err := chromedp.Targets(ctx)
 	if err != nil {
@@ -95,7 +95,7 @@ func swValue[T any](tb testing.TB, b *Browser, expr string) T {
 	}
 	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer swCancel()
-	wctx, wcancel := context.WithTimeout(sw, 15*time.Second)
+	wctx, wcancel := context.WithTimeout(sw, browserWait)
 	defer wcancel()
 	v, err := chromedp.Run(wctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -157,10 +157,9 @@ func TestPushToClosedTab(t *testing.T) {
 	installPushStub(t, B, dev.Subscription())
 	signIn(t, B, srv, bob)
 	grantNotifications(t, B, srv.URL)
-	B.Run(t, "enable notifications",
-		WaitJS(`navigator.serviceWorker.controller !== null`),
-		Click("#enable-notifications"),
-		chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")))
+	B.Run(t, "the service worker runs the page", WaitJS(`navigator.serviceWorker.controller !== null`))
+	B.Run(t, "enable notifications", Click("#enable-notifications"))
+	B.Run(t, "the button goes once subscribed", chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")))
 	var session int64
 	waitUntil(t, "the subscription reaches the server", func() bool {
 		err := srv.Store.DB.NewRaw(`SELECT session_id FROM push_subscriptions WHERE endpoint = ?`, dev.Subscription().Endpoint).
@@ -185,7 +184,7 @@ func TestPushToClosedTab(t *testing.T) {
 	}
 	deliver := func(what string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(B.Ctx, 15*time.Second)
+		ctx, cancel := context.WithTimeout(B.Ctx, browserWait)
 		defer cancel()
 		if _, err := chromedp.Call(ctx, serviceworker.DeliverPushMessage,
 			serviceworker.DeliverPushMessageParams{Origin: srv.URL, RegistrationID: reg, Data: string(p.Plain)}); err != nil {
@@ -221,13 +220,37 @@ func TestPushToClosedTab(t *testing.T) {
 		t.Fatalf("the clicked notification is still shown: %+v", n)
 	}
 	B.Offline(t, false)
+
+	// Signing out drops the subscription in the browser and on the server.
+	B.Run(t, "Bob signs out",
+		chromedp.Navigate(srv.URL+shared.RouteProfile), Visible("#signout"),
+		Click("#signout"), Click("#signout-confirm-yes"),
+		WaitJS(`location.pathname === "`+shared.RouteSignIn+`"`),
+		WaitJS(`localStorage.getItem("natter.test-push") === null`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions after signing out", n)
+	}
 }
+
+func countPushRows(t *testing.T, srv *webtest.Server) int {
+	t.Helper()
+	var n int
+	if err := srv.Store.DB.NewRaw(`SELECT count(*) FROM push_subscriptions`).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// browserWait bounds a wait on the browser: generous, since Chromium on a
+// loaded machine (two cores shared by many test runs) can take seconds to
+// start a service worker.
+const browserWait = 60 * time.Second
 
 // waitUntil waits, bounded, for what the test cannot await as an event
 // (a row another process writes, a worker's state).
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(webtest.Timeout)
+	deadline := time.Now().Add(browserWait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -38,28 +38,41 @@ func checkPushSubscription(sub shared.PushSubscription) error {
 // again (new keys, or another user signed in on that browser) replaces the
 // old row. Past shared.MaxPushDevices the user's oldest subscriptions are
 // dropped, so the count stays bounded without ever refusing a new device.
+//
+// The session row is locked (FOR SHARE) while saving: a sign-out racing
+// with the save either waits and then deletes the new row, or wins and the
+// save finds the session ended (ErrNoSession). Without the lock a save
+// checked before the revocation could land after it and outlive it.
+// sessionID 0 saves without a session (tools and tests).
 func (s *Store) SavePushSubscription(ctx context.Context, userID, sessionID int64, sub shared.PushSubscription) error {
 	if err := checkPushSubscription(sub); err != nil {
 		return err
 	}
 	device := truncateUTF8(strings.TrimSpace(sub.Device), pushDeviceMax)
-	var session any
+	live := `SELECT NULL::bigint AS id WHERE ? = 0`
 	if sessionID != 0 {
-		session = sessionID
+		live = `SELECT id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > now() FOR SHARE`
 	}
-	_, err := s.DB.NewRaw(`WITH saved AS (
+	var saved int
+	err := s.DB.NewRaw(`WITH live AS (`+live+`),
+		saved AS (
 			INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, device, session_id)
-			VALUES (?, ?, ?, ?, ?, ?)
+			SELECT ?, ?, ?, ?, ?, id FROM live
 			ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
 				auth = excluded.auth, device = excluded.device, session_id = excluded.session_id, created_at = now()
-			RETURNING id)
-		DELETE FROM push_subscriptions WHERE user_id = ? AND id NOT IN (SELECT id FROM saved) AND id IN (
-			SELECT id FROM push_subscriptions WHERE user_id = ? AND id NOT IN (SELECT id FROM saved)
-			ORDER BY created_at DESC, id DESC OFFSET ?)`,
-		userID, sub.Endpoint, sub.Keys.P256dh, sub.Keys.Auth, device, session,
-		userID, userID, shared.MaxPushDevices-1).Exec(ctx)
+			RETURNING id),
+		pruned AS (
+			DELETE FROM push_subscriptions WHERE EXISTS (SELECT 1 FROM saved) AND id IN (
+				SELECT id FROM push_subscriptions WHERE user_id = ? AND id NOT IN (SELECT id FROM saved)
+				ORDER BY created_at DESC, id DESC OFFSET ?))
+		SELECT count(*) FROM saved`,
+		sessionID, userID, sub.Endpoint, sub.Keys.P256dh, sub.Keys.Auth, device,
+		userID, shared.MaxPushDevices-1).Scan(ctx, &saved)
 	if err != nil {
 		return fmt.Errorf("store: save push subscription: %w", err)
+	}
+	if saved == 0 {
+		return ErrNoSession
 	}
 	return nil
 }

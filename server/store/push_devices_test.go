@@ -1,10 +1,12 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"natter/server/store"
 	"natter/shared"
 )
 
@@ -50,6 +52,9 @@ func TestPushSubscriptionLifetime(t *testing.T) {
 	}
 	if subs, _ := s.PushSubscriptions(ctx, []int64{ann.ID}); len(subs[ann.ID]) != 1 || subs[ann.ID][0].Endpoint != "https://push.example.com/laptop" {
 		t.Fatalf("after revoking the phone's session: %+v", subs)
+	}
+	if err := s.SavePushSubscription(ctx, ann.ID, phone, pushSub("https://push.example.com/late", "k")); !errors.Is(err, store.ErrNoSession) {
+		t.Fatalf("saving on a revoked session: %v", err)
 	}
 	if err := s.SetUserDisabled(ctx, ann.ID, true); err != nil {
 		t.Fatal(err)

@@ -30,10 +30,6 @@ type PushTarget struct {
 // to decide. A non-nil only narrows the members to those (the people just
 // added to the conversation).
 func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, only []int64) (shared.Conversation, []PushTarget, error) {
-	conv, err := conversationByID(ctx, s.DB, convID)
-	if err != nil {
-		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
-	}
 	var rows []struct {
 		UserID       int64  `bun:"user_id"`
 		SessionID    *int64 `bun:"session_id"`
@@ -43,7 +39,7 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, 
 		Auth         string `bun:"auth"`
 		Badge        int    `bun:"badge"`
 	}
-	err = s.DB.NewRaw(`SELECT m.user_id, p.session_id, u.hide_previews, p.endpoint, p.p256dh, p.auth,
+	err := s.DB.NewRaw(`SELECT m.user_id, p.session_id, u.hide_previews, p.endpoint, p.p256dh, p.auth,
 			(SELECT coalesce(sum(greatest(c2.last_seq - m2.seen_seq, 0)), 0)
 			 FROM conversation_members m2 JOIN conversations c2 ON c2.id = m2.conversation_id
 			 WHERE m2.user_id = m.user_id AND (m2.muted_until IS NULL OR m2.muted_until <= now())) AS badge
@@ -55,7 +51,16 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, 
 			AND (m.muted_until IS NULL OR m.muted_until <= now())
 			AND (p.session_id IS NULL OR (s.revoked_at IS NULL AND s.expires_at > now()))
 			AND (? OR m.user_id = ANY(?::bigint[]))
-		ORDER BY m.user_id, p.id`, conv.ID, senderID, only == nil, pgdialect.Array(only)).Scan(ctx, &rows)
+		ORDER BY m.user_id, p.id`, convID, senderID, only == nil, pgdialect.Array(only)).Scan(ctx, &rows)
+	if err != nil {
+		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
+	}
+	if len(rows) == 0 {
+		// Most messages: nobody to push. The conversation is read only
+		// when someone is, which keeps this at one query per message.
+		return shared.Conversation{}, nil, nil
+	}
+	conv, err := conversationByID(ctx, s.DB, convID)
 	if err != nil {
 		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"natter/server/push"
+	"natter/server/store"
 	"natter/shared"
 )
 
@@ -18,16 +19,19 @@ import (
 // and unsubscribing this device, the person's list of devices with push on
 // and "hide previews". Every handler acts only for the session's user and,
 // for subscribing, binds the subscription to the session (so revoking the
-// session deletes it). Changes and reads spend per-user budgets like the
-// block API's: nobody subscribing by hand ever meets them, a script does.
+// session deletes it). Changes spend a per-user budget counted in the
+// database (addrLimiter), so it holds for the cluster; reads spend one per
+// node, like the block API's, as each is one indexed query. Nobody
+// subscribing by hand ever meets them; a script does.
 type pushAPI struct {
 	s       *Server
 	p       *push.Pusher
-	changes *userBudget
+	changes *addrLimiter
 	reads   *userBudget
 }
 
-// Budgets of the push API, per user and per node.
+// Budgets of the push API, per user: changes for the cluster, reads per
+// node.
 const (
 	pushChangesPerMinute = 20
 	pushReadsPerMinute   = 120
@@ -35,7 +39,7 @@ const (
 
 func newPushAPI(s *Server, p *push.Pusher) *pushAPI {
 	return &pushAPI{s: s, p: p,
-		changes: newUserBudget(rate.Every(time.Minute/pushChangesPerMinute), pushChangesPerMinute),
+		changes: newAddrLimiter(s.store, "push", pushChangesPerMinute, time.Minute),
 		reads:   newUserBudget(rate.Every(time.Minute/pushReadsPerMinute), pushReadsPerMinute/4),
 	}
 }
@@ -49,14 +53,34 @@ func (a *pushAPI) routes(m *http.ServeMux) {
 	m.HandleFunc("PUT "+shared.APIPushSettings, a.settings)
 }
 
-// begin checks the session and the budget, answering 401, 403, 429 or 503
-// itself.
+// begin checks the session and a read's budget, answering 401, 403, 429 or
+// 503 itself.
 func (a *pushAPI) begin(w http.ResponseWriter, r *http.Request, budget *userBudget) (userID, sessionID int64, ok bool) {
+	return a.start(w, r, func(userID int64) (bool, time.Duration, error) {
+		ok, wait := budget.take(userID)
+		return ok, wait, nil
+	})
+}
+
+// change is begin for a change: its budget is the cluster's.
+func (a *pushAPI) change(w http.ResponseWriter, r *http.Request) (userID, sessionID int64, ok bool) {
+	return a.start(w, r, func(userID int64) (bool, time.Duration, error) {
+		wait, ok, err := a.changes.allow(r.Context(), strconv.FormatInt(userID, 10))
+		return ok, wait, err
+	})
+}
+
+func (a *pushAPI) start(w http.ResponseWriter, r *http.Request, take func(userID int64) (bool, time.Duration, error)) (userID, sessionID int64, ok bool) {
 	rec, ok := a.s.requireSession(w, r)
 	if !ok {
 		return 0, 0, false
 	}
-	if ok, wait := budget.take(rec.UserID); !ok {
+	ok, wait, err := take(rec.UserID)
+	if err != nil {
+		a.s.internalError(w, "push budget", err)
+		return 0, 0, false
+	}
+	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeError(w, http.StatusTooManyRequests, shared.FieldError{Code: shared.CodeRateLimited,
@@ -88,7 +112,7 @@ func (a *pushAPI) key(w http.ResponseWriter, r *http.Request) {
 // (PushSubscription.toJSON plus a device label). The endpoint must be an
 // https URL on a public host (no SSRF through a crafted one).
 func (a *pushAPI) subscribe(w http.ResponseWriter, r *http.Request) {
-	userID, sessionID, ok := a.begin(w, r, a.changes)
+	userID, sessionID, ok := a.change(w, r)
 	if !ok {
 		return
 	}
@@ -99,6 +123,10 @@ func (a *pushAPI) subscribe(w http.ResponseWriter, r *http.Request) {
 	err := a.p.CheckEndpoint(sub.Endpoint)
 	if err == nil {
 		err = a.s.store.SavePushSubscription(r.Context(), userID, sessionID, sub)
+	}
+	if errors.Is(err, store.ErrNoSession) { // signed out meanwhile
+		writeError(w, http.StatusUnauthorized, shared.FieldError{Code: shared.CodeUnauthorized, Message: "You are not signed in."})
+		return
 	}
 	if a.refused(w, err) {
 		return
@@ -114,7 +142,7 @@ func (a *pushAPI) subscribe(w http.ResponseWriter, r *http.Request) {
 // subscription up (turning notifications off, signing out). Only the
 // user's own subscription can go.
 func (a *pushAPI) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	userID, _, ok := a.begin(w, r, a.changes)
+	userID, _, ok := a.change(w, r)
 	if !ok {
 		return
 	}
@@ -152,7 +180,7 @@ func (a *pushAPI) devices(w http.ResponseWriter, r *http.Request) {
 // turnOff answers DELETE APIPushDevices/{id}: push off for one of the
 // person's devices. Someone else's id is "not found", like a missing one.
 func (a *pushAPI) turnOff(w http.ResponseWriter, r *http.Request) {
-	userID, _, ok := a.begin(w, r, a.changes)
+	userID, _, ok := a.change(w, r)
 	if !ok {
 		return
 	}
@@ -177,7 +205,7 @@ func (a *pushAPI) turnOff(w http.ResponseWriter, r *http.Request) {
 
 // settings answers PUT APIPushSettings {hide_previews}.
 func (a *pushAPI) settings(w http.ResponseWriter, r *http.Request) {
-	userID, _, ok := a.begin(w, r, a.changes)
+	userID, _, ok := a.change(w, r)
 	if !ok {
 		return
 	}
