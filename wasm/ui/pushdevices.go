@@ -6,6 +6,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"natter/shared"
+	"natter/wasm/client"
 )
 
 // PushControl is Web Push for this device, wired by main to the browser.
@@ -35,6 +36,7 @@ type PushDevices struct {
 	loaded   bool
 	loadedAs int64
 	busy     string // "load", "on", "previews" or a device id being turned off
+	off      bool   // the server has push turned off
 	err      string
 	done     string
 }
@@ -59,7 +61,12 @@ func (c *PushDevices) load(ctx app.Context, again bool) {
 			if c.busy == "load" {
 				c.busy = ""
 			}
-			if err != nil {
+			var fe *client.FormError
+			switch {
+			case errors.As(err, &fe) && fe.Has(shared.CodeUnavailable):
+				c.off = true // this server sends no push: say so, no alarm
+				return
+			case err != nil:
 				c.err = "Couldn't load your devices: " + errorText(err)
 				return
 			}
@@ -139,7 +146,7 @@ func (c *PushDevices) Render() app.UI {
 			),
 			app.Div().Class("member-actions").Body(
 				app.Button().Type("button").Class("btn", "btn-small", "btn-secondary", "push-off").DataSet("id", d.ID).
-					Aria("label", "Turn notifications off for "+name).Aria("busy", boolAttr(busy)).
+					Aria("label", "Turn off notifications for "+name).Aria("busy", boolAttr(busy)).
 					OnClick(c.turnOff(d), app.EventScope("push-off", d.ID)).
 					Text(when(!busy, "Turn off")+when(busy, "Turning off…")),
 			),
@@ -148,6 +155,12 @@ func (c *PushDevices) Render() app.UI {
 	status := c.done
 	if status == "" && c.loaded && len(c.list.Devices) == 0 {
 		status = "No device gets notifications while Natter is closed."
+	}
+	if c.off {
+		return app.Div().ID("push-devices").Class("card").Body(
+			app.H2().ID("push-heading").Class("card-title").Text("Notifications"),
+			app.P().ID("push-status").Class("muted").Text("This server does not send notifications while Natter is closed; you are notified while it is open."),
+		)
 	}
 	return app.Div().ID("push-devices").Class("card").Body(
 		app.H2().ID("push-heading").Class("card-title").TabIndex(-1).Text("Notifications"),
