@@ -118,9 +118,7 @@ func newEnv(ctx context.Context) *ui.Env {
 	})
 	engine.Start(ctx)
 	watchBadge(engine)
-	if engine.State().Me.ID != 0 {
-		keepPushInStep(env.API)
-	}
+	watchPush(engine, env.API)
 	browser.OnOnline(engine.SetOnline)
 	browser.OnVisibility(func(visible bool) {
 		screens.Show(env.OnScreen())
@@ -149,7 +147,6 @@ func newEnv(ctx context.Context) *ui.Env {
 		// Store who is signed in at once: data found without its user at
 		// the next start is taken for a wipe's leftovers and dropped.
 		engine.SetMe(u)
-		keepPushInStep(env.API)
 		go engine.Flush()
 		engine.RetryNow()
 	}

@@ -81,6 +81,19 @@ func keepPushInStep(api *client.API) {
 	go func() { _ = subscribePush(api) }() // failures show when the person looks at the profile
 }
 
+// watchPush keeps push in step once per page, when the engine first
+// connects for a known user: the session is good then, so the server will
+// take the subscription.
+func watchPush(engine *client.Engine, api *client.API) {
+	var done atomic.Bool
+	engine.Subscribe(func() {
+		st := engine.State()
+		if st.Me.ID != 0 && st.Status.State == client.StateConnected && done.CompareAndSwap(false, true) {
+			keepPushInStep(api)
+		}
+	})
+}
+
 // pushEnded is set once the session ended on this page: a subscription
 // still being made is taken back (see subscribePush).
 var pushEnded atomic.Bool

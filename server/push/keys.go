@@ -81,6 +81,14 @@ type keyCache struct {
 	at   time.Time
 }
 
+// forget makes the next get read the pair again: a push service refused
+// our signature, maybe because the keys were rotated meanwhile.
+func (c *keyCache) forget() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+}
+
 func (c *keyCache) get(ctx context.Context) (Keys, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,11 +1,14 @@
 package push_test
 
 import (
+	"net/http"
 	"testing"
 
 	"natter/server/pgtest"
 	"natter/server/push"
+	"natter/server/push/pushtest"
 	"natter/server/store"
+	"natter/server/webtest"
 	"natter/shared"
 )
 
@@ -62,5 +65,44 @@ func TestCheckEndpoint(t *testing.T) {
 	}
 	if err := push.CheckEndpoint("https://127.0.0.1:8443/x", true); err != nil {
 		t.Errorf("tests may use loopback: %v", err)
+	}
+}
+
+// TestPushAfterRotation: a device subscribing right after a rotation gets
+// the new key, and a node still signing with the old pair reads the new
+// one when the push service refuses its signature, and pushes again.
+func TestPushAfterRotation(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	_, ah := srv.MustSignUp(t, "alice")
+	bob, bh := srv.MustSignUp(t, "bob")
+	key := func() string {
+		var k shared.PushKey
+		srv.MustDo(t, http.MethodGet, shared.APIVAPIDKey, bh, nil, &k)
+		return k.Key
+	}
+	old := svc.NewDevice(t, "old")
+	svc.RequireKey(old.Name, key())
+	subscribe(t, srv, bh, old)
+	wa := srv.MustConnect(t, ah, nil)
+	conv := startConv(t, wa, "", bob.ID)
+	if p := svc.Next(t, old.Name, wait); p.Status != http.StatusCreated {
+		t.Fatalf("before rotating: %+v", p)
+	}
+
+	if _, err := push.RotateKeys(t.Context(), srv.Store); err != nil {
+		t.Fatal(err)
+	}
+	k2 := key()
+	renewed := svc.NewDevice(t, "renewed")
+	svc.RequireKey(renewed.Name, k2)
+	subscribe(t, srv, bh, renewed)
+	send(t, wa, conv.ID, "after the rotation")
+	p := svc.Next(t, renewed.Name, wait)
+	if p.Status == http.StatusForbidden { // this node still signed with the old pair
+		p = svc.Next(t, renewed.Name, wait)
+	}
+	if p.Status != http.StatusCreated || p.VAPIDKey != k2 || p.Err != nil {
+		t.Fatalf("after rotating: %+v", p)
 	}
 }

@@ -120,9 +120,11 @@ func (p *Pusher) Close() {
 	p.wg.Wait()
 }
 
-// PublicKey returns the VAPID public key browsers subscribe with.
+// PublicKey returns the VAPID public key browsers subscribe with, read
+// from the database each time (it is asked for only when subscribing), so
+// a device subscribing right after a rotation gets the new key at once.
 func (p *Pusher) PublicKey(ctx context.Context) (string, error) {
-	k, err := p.keys.get(ctx)
+	k, err := LoadKeys(ctx, p.st)
 	return k.Public, err
 }
 

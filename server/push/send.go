@@ -52,8 +52,15 @@ func (p *Pusher) deliver(d delivery) {
 			cancel()
 			return
 		}
+		// 401 or 403 is the push service refusing our signature: after a
+		// rotation this node may still sign with the old pair for a moment.
+		// Read the pair again and try once more at once.
+		resign := (status == http.StatusUnauthorized || status == http.StatusForbidden) && attempt == 0
+		if resign {
+			p.keys.forget()
+		}
 		retryable := err != nil && !errors.Is(err, errPrivate) && !errors.Is(err, errEncrypt) ||
-			status == http.StatusTooManyRequests || status >= 500
+			status == http.StatusTooManyRequests || status >= 500 || resign
 		if !retryable || attempt >= p.cfg.Retries || p.ctx.Err() != nil {
 			reason := "status"
 			switch {
@@ -69,6 +76,9 @@ func (p *Pusher) deliver(d delivery) {
 			return
 		}
 		p.metrics.retries.Add(1)
+		if resign {
+			continue
+		}
 		if retryAfter > 0 {
 			wait = min(retryAfter, time.Minute)
 		}

@@ -21,8 +21,10 @@ func (a *admin) pushCmd() *cobra.Command {
 push subscription: a subscription is bound to the public key it was made with,
 and push services refuse pushes signed with another. Each device subscribes
 again by itself the next time Natter opens on it (its notification permission
-stays granted); until then it gets no push. Running servers use the new pair
-within 30 seconds. Rotate when the private key may have leaked.`,
+stays granted); until then it gets no push. Running servers hand out the new
+public key at once and sign with the new pair within 30 seconds, or sooner
+when a push service refuses the old signature. Rotate when the private key
+may have leaked.`,
 		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, c *cobra.Command, st *store.Store, _ []string) error {
 			n, err := push.RotateKeys(ctx, st)

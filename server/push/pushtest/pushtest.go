@@ -56,13 +56,16 @@ type Service struct {
 	dev map[string]*Device
 	// status answers by device name; missing means 201 Created.
 	status map[string]int
+	// keys binds a device to the VAPID key it subscribed with: pushes
+	// signed with another are refused 403, as real push services do.
+	keys map[string]string
 	got    map[string]chan Push
 }
 
 // Start runs a service on loopback with its own TLS certificate; it stops
 // at cleanup.
 func Start(tb testing.TB) *Service {
-	s := &Service{dev: map[string]*Device{}, status: map[string]int{}, got: map[string]chan Push{}}
+	s := &Service{dev: map[string]*Device{}, status: map[string]int{}, keys: map[string]string{}, got: map[string]chan Push{}}
 	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.receive))
 	tb.Cleanup(s.srv.Close)
 	return s
@@ -117,6 +120,15 @@ func (s *Service) SetStatus(name string, status int) {
 	}
 }
 
+// RequireKey makes the service refuse (403) pushes to the device signed
+// with another VAPID key than vapidKey, the applicationServerKey the
+// browser subscribed with.
+func (s *Service) RequireKey(name, vapidKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[name] = vapidKey
+}
+
 // Next waits for the device's next push; it fails the test after timeout.
 func (s *Service) Next(tb testing.TB, name string, timeout time.Duration) Push {
 	tb.Helper()
@@ -159,7 +171,7 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8192))
 	s.mu.Lock()
 	d, ch := s.dev[name], s.got[name]
-	status := s.status[name]
+	status, key := s.status[name], s.keys[name]
 	s.mu.Unlock()
 	if ch == nil {
 		http.Error(w, "unknown subscription", http.StatusNotFound)
@@ -171,6 +183,10 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 	p := Push{Device: name, Status: status, Urgency: r.Header.Get("Urgency"), Topic: r.Header.Get("Topic")}
 	p.TTL, _ = strconv.Atoi(r.Header.Get("TTL"))
 	p.VAPIDKey, p.VAPIDValid = checkVAPID(r.Header.Get("Authorization"), s.srv.URL)
+	if key != "" && p.VAPIDKey != key {
+		status = http.StatusForbidden
+		p.Status = status
+	}
 	if d != nil {
 		if r.Header.Get("Content-Encoding") != "aes128gcm" {
 			p.Err = errEncoding
