@@ -57,7 +57,8 @@ func LoadKeys(ctx context.Context, st *store.Store) (Keys, error) {
 // with, and push services refuse pushes signed with another. Devices
 // subscribe again with the new key the next time Natter opens on them
 // (notification permission stays granted); until then they get no push.
-// Running servers pick the new pair up within keyTTL. It returns how many
+// Running servers sign with the new pair within keyTTL, or as soon as a
+// push service refuses the old signature. It returns how many
 // subscriptions were deleted.
 func RotateKeys(ctx context.Context, st *store.Store) (int64, error) {
 	if err := st.DeleteKey(ctx, keyName); err != nil && !errors.Is(err, store.ErrNoKey) {

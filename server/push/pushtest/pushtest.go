@@ -59,7 +59,7 @@ type Service struct {
 	// keys binds a device to the VAPID key it subscribed with: pushes
 	// signed with another are refused 403, as real push services do.
 	keys map[string]string
-	got    map[string]chan Push
+	got  map[string]chan Push
 }
 
 // Start runs a service on loopback with its own TLS certificate; it stops
