@@ -124,7 +124,10 @@ func (e *Engine) collect(d dirtySet) []write {
 	var ws []write
 	if d.meta {
 		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
-		ws = append(ws, write{BucketMeta, metaKey, b}, e.mutesWrite())
+		ws = append(ws, write{BucketMeta, metaKey, b})
+		if e.mutes != nil { // once a mute is known (mute.go)
+			ws = append(ws, e.mutesWrite())
+		}
 	}
 	for id := range d.convs {
 		c := e.convs[id]
