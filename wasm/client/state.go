@@ -64,18 +64,19 @@ type ActionView struct {
 // ConvView is one conversation as the UI shows it.
 type ConvView struct {
 	shared.Conversation
-	Unread int64
-	// MutedUntil is when the person's mute of it ends (shared.MuteForever:
-	// until turned back on); nil when not muted. See Engine.Muted.
-	MutedUntil *time.Time
-	Pending    bool   // created offline and not yet acknowledged by the server
-	Failed     string // why creating it failed, when it did
-	Typing     []string
-	Viewers    []shared.ReadPosition
-	HasOlder   bool // older messages exist that are not held; LoadOlder fetches them
+	Unread   int64
+	Pending  bool   // created offline and not yet acknowledged by the server
+	Failed   string // why creating it failed, when it did
+	Typing   []string
+	Viewers  []shared.ReadPosition
+	HasOlder bool // older messages exist that are not held; LoadOlder fetches them
 	// LeftOut names the people this device's create left out (they blocked
 	// the creator), for the notice shown after creating it.
 	LeftOut []shared.LeftOut
+
+	// MutedUntil is when the person's mute of it ends (shared.MuteForever:
+	// until turned back on); nil when not muted. See Engine.Muted.
+	MutedUntil *time.Time
 }
 
 // MsgState is the delivery state of a message as shown next to it.
