@@ -1,11 +1,14 @@
 package push_test
 
 import (
+	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"natter/server/push/pushtest"
+	"natter/server/web"
 	"natter/server/webtest"
 	"natter/shared"
 )
@@ -86,5 +89,37 @@ func TestMuteAction(t *testing.T) {
 	}
 	if u, _ := srv.Store.MutedUntil(t.Context(), bob.ID, conv.ID); u == nil || !u.Equal(shared.MuteForever) {
 		t.Fatalf("muted until %v after refused changes", u)
+	}
+}
+
+// TestLoudThroughMute: Config.Loud (the hook for @mentions) reaches a
+// member who muted the conversation; other messages stay silent for them.
+func TestLoudThroughMute(t *testing.T) {
+	svc := pushtest.Start(t)
+	var bobID int64
+	srv := webtest.MustServer(t, func(c *web.Config) {
+		withPush(svc)(c)
+		c.Push.Loud = func(_ context.Context, m shared.Message) []int64 {
+			if strings.Contains(m.Body, "@bob") {
+				return []int64{bobID}
+			}
+			return nil
+		}
+	})
+	alice, ah := srv.MustSignUp(t, "alice")
+	bob, bh := srv.MustSignUp(t, "bob")
+	bobID = bob.ID
+	phone := svc.NewDevice(t, "bob-phone")
+	subscribe(t, srv, bh, phone)
+	wa := srv.MustConnect(t, ah, nil)
+	conv := startConv(t, wa, "Team", bob.ID)
+	svc.Next(t, phone.Name, wait) // started a conversation with you
+	if _, err := srv.Store.MuteConversation(t.Context(), bob.ID, shared.NewUUIDv7(), conv.ID, &shared.MuteForever); err != nil {
+		t.Fatal(err)
+	}
+	send(t, wa, conv.ID, "lunch?")
+	send(t, wa, conv.ID, "@bob lunch?")
+	if p := svc.Next(t, phone.Name, wait); p.Payload.Body != alice.Nickname+": @bob lunch?" {
+		t.Fatalf("push = %+v", p.Payload)
 	}
 }

@@ -48,6 +48,10 @@ type Config struct {
 	// AllowPrivate accepts endpoints on loopback and private addresses:
 	// only for tests with a push service of their own.
 	AllowPrivate bool
+	// Loud, when set, names the members a message must reach even if they
+	// muted its conversation (the people it @mentions); it runs on the
+	// planner, once per message.
+	Loud func(ctx context.Context, m shared.Message) []int64
 }
 
 func (c *Config) defaults() {
@@ -197,7 +201,11 @@ func (p *Pusher) planJob(j job) {
 	m := j.m
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
-	conv, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID, j.added)
+	var loud []int64
+	if p.cfg.Loud != nil && j.added == nil {
+		loud = p.cfg.Loud(ctx, m)
+	}
+	conv, targets, err := p.st.PushTargets(ctx, m.ConversationID, m.SenderID, j.added, loud)
 	if err != nil {
 		p.metrics.failed("lookup")
 		p.log.Warn("push: look up targets", "conversation", m.ConversationID, "seq", m.Seq, "err", err)

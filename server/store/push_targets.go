@@ -28,8 +28,9 @@ type PushTarget struct {
 // Membership is part of the query, so nobody outside the conversation can
 // be a target. Whether a device is connected is for the caller (the hub)
 // to decide. A non-nil only narrows the members to those (the people just
-// added to the conversation).
-func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, only []int64) (shared.Conversation, []PushTarget, error) {
+// added to the conversation); members in loud are targets even when they
+// muted it (an @mention, say).
+func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, only, loud []int64) (shared.Conversation, []PushTarget, error) {
 	var rows []struct {
 		UserID       int64  `bun:"user_id"`
 		SessionID    *int64 `bun:"session_id"`
@@ -48,10 +49,10 @@ func (s *Store) PushTargets(ctx context.Context, convID string, senderID int64, 
 		JOIN push_subscriptions p ON p.user_id = m.user_id
 		LEFT JOIN sessions s ON s.id = p.session_id
 		WHERE m.conversation_id = ? AND m.user_id <> ?
-			AND (m.muted_until IS NULL OR m.muted_until <= now())
+			AND (m.muted_until IS NULL OR m.muted_until <= now() OR m.user_id = ANY(?::bigint[]))
 			AND (p.session_id IS NULL OR (s.revoked_at IS NULL AND s.expires_at > now()))
 			AND (? OR m.user_id = ANY(?::bigint[]))
-		ORDER BY m.user_id, p.id`, convID, senderID, only == nil, pgdialect.Array(only)).Scan(ctx, &rows)
+		ORDER BY m.user_id, p.id`, convID, senderID, pgdialect.Array(loud), only == nil, pgdialect.Array(only)).Scan(ctx, &rows)
 	if err != nil {
 		return shared.Conversation{}, nil, fmt.Errorf("store: push targets: %w", err)
 	}
