@@ -175,11 +175,11 @@ func Mentions(body string) []string {
 	return out
 }
 
-// Mentioned reports whether body mentions nickname. HOOK(push): the push
-// and notification paths use it, so a mention notifies even in a muted
-// conversation (never from someone blocked). The browser's local
-// notifications already do (wasm/client/handle.go); Web Push should ask it
-// before skipping a muted member.
+// Mentioned reports whether body mentions nickname. The browser's local
+// notifications ask it, so a mention notifies even in a muted conversation
+// (wasm/client/handle.go); Web Push finds the same people on the server
+// with store.MentionedMembers, which also leaves out whoever blocked the
+// sender.
 func Mentioned(body, nickname string) bool {
 	return nickname != "" && slices.Contains(Mentions(body), strings.ToLower(nickname))
 }

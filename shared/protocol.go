@@ -46,6 +46,7 @@ const (
 	// TypeConversationsFetch asks for a page of the user's conversations,
 	// after the replay was capped (CaughtUp.MoreConversations).
 	TypeConversationsFetch = "conversations.fetch"
+	TypeConversationMute   = "conversation.mute" // ConversationMute; see push.go
 	TypeTyping             = "typing"
 	TypeReadPosition       = "read.position"
 	// Changes to existing messages (shared/edits.go).
@@ -76,6 +77,7 @@ const (
 	// TypeMessagesChanged carries edited, deleted and reacted-to messages
 	// (shared.MessagesChanged).
 	TypeMessagesChanged = "messages.changed"
+	TypeMuteChanged     = "mute.changed" // Mute, to the person's own devices
 )
 
 // Durable reports whether an action type changes server state and so goes
@@ -85,7 +87,7 @@ func Durable(actionType string) bool {
 	switch actionType {
 	case TypeMessageSend, TypeConversationCreate, TypeConversationRename, TypeConversationClose,
 		TypeConversationLeave, TypeMemberAdd, TypeMemberRemove, TypeOwnerTransfer, TypeSeenMark,
-		TypeMessageEdit, TypeMessageDelete, TypeReactionSet:
+		TypeMessageEdit, TypeMessageDelete, TypeReactionSet, TypeConversationMute:
 		return true
 	}
 	return false
@@ -130,6 +132,9 @@ type CaughtUp struct {
 	// active conversations: the client pages through the rest with
 	// conversations.fetch before it forgets any it holds.
 	MoreConversations bool `json:"more_conversations,omitempty"`
+	// Mutes are the person's mute states (every conversation whose mute
+	// was ever changed), so a device that was away learns them.
+	Mutes []Mute `json:"mutes,omitempty"`
 }
 
 // ReplayConversationsMax caps the conversations described in one replay;
@@ -331,6 +336,8 @@ type Ack struct {
 	LeftOut []LeftOut `json:"left_out,omitempty"`
 	// Edits answers message.edits.
 	Edits *Edits `json:"edits,omitempty"`
+	// Mute answers conversation.mute.
+	Mute *Mute `json:"mute,omitempty"`
 }
 
 // ConversationRemoved tells a client a conversation is no longer theirs.

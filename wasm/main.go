@@ -42,6 +42,7 @@ func newEnv(ctx context.Context) *ui.Env {
 		RequestNotifyPermission: browser.RequestPermission,
 		StorageEstimate:         browser.StorageEstimate,
 	}
+	env.Push = pushControl(env.API) // push.go
 
 	var store client.Storage
 	if idb, err := browser.OpenIDB(ctx); err != nil {
@@ -93,6 +94,7 @@ func newEnv(ctx context.Context) *ui.Env {
 			}
 			browser.ClearSessionStorage()
 			browser.SetSignOutNotice(r)
+			dropPush() // the server deleted its copy with the session
 			browser.CloseNotifications()
 			app.Window().Get("location").Call("assign", shared.RouteSignIn)
 		},
@@ -116,6 +118,8 @@ func newEnv(ctx context.Context) *ui.Env {
 		engine.SetSender(true)
 	})
 	engine.Start(ctx)
+	watchBadge(engine)
+	watchPush(engine, env.API)
 	browser.OnOnline(engine.SetOnline)
 	browser.OnVisibility(func(visible bool) {
 		screens.Show(env.OnScreen())
@@ -176,7 +180,7 @@ func notify(env *ui.Env, screens *browser.Screens, m shared.Message, cv client.C
 	if r := []rune(body); len(r) > 160 {
 		body = string(r[:159]) + "…"
 	}
-	browser.Notify(title, body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+	browser.Notify(title, body, shared.PushTag(cv.ID), shared.ConversationPath(cv.ID))
 }
 
 // watchNewConversations calls fn for a conversation someone else starts
@@ -199,7 +203,7 @@ func watchNewConversations(env *ui.Env, engine *client.Engine, fn func(client.Co
 			if known[cv.ID] || !wasLive || !live || cv.Pending || cv.CreatedBy == st.Me.ID {
 				continue
 			}
-			if mem := cv.Member(st.Me.ID); mem == nil || mem.Muted {
+			if mem := cv.Member(st.Me.ID); mem == nil || cv.MutedUntil != nil {
 				continue
 			}
 			fresh = append(fresh, cv)
@@ -223,7 +227,7 @@ func notifyNewConversation(env *ui.Env, screens *browser.Screens, cv client.Conv
 	if by := cv.Member(cv.CreatedBy); by != nil && cv.LastSeq == 0 {
 		body = by.Nickname + " started a conversation with you"
 	}
-	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, "conv-"+cv.ID, shared.ConversationPath(cv.ID))
+	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, shared.PushTag(cv.ID), shared.ConversationPath(cv.ID))
 }
 
 // webSocketURL is the server's WebSocket endpoint on this page's origin.

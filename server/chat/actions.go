@@ -45,6 +45,7 @@ var handlers = map[string]handler{
 	shared.TypeEditsQuery:         queryEdits,
 	shared.TypeHistoryAround:      fetchAround,
 	shared.TypeSearch:             searchMessages,
+	shared.TypeConversationMute:   muteConversation, // mute.go
 }
 
 // Apply validates, authorizes and applies one action for a, returns the ack

@@ -201,5 +201,10 @@ func (b *batcher) publish(ctx context.Context, out <-chan []store.SendResult) {
 			}
 		}
 		b.svc.publish(evs...)
+		if p := b.svc.cfg.Pusher; p != nil {
+			for i := range rs {
+				p.Notify(rs[i].Message) // after the live fan-out; replays are claimed once
+			}
+		}
 	}
 }

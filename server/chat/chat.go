@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"natter/server/hub"
+	"natter/server/push"
 	"natter/server/resume"
 	"natter/server/store"
 	"natter/shared"
@@ -40,6 +41,9 @@ type Config struct {
 	TokenKeys *resume.KeyRing
 	// Limits are the budgets and quotas of every user and connection.
 	Limits Limits
+	// Pusher, when set, sends Web Push for committed messages to members
+	// with no live connection (server/push); the caller closes it.
+	Pusher *push.Pusher
 }
 
 func (c *Config) defaults() {

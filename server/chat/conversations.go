@@ -57,6 +57,7 @@ func createConversation(ctx context.Context, s *Service, a Actor, env shared.Env
 		return nil, nil, err
 	}
 	conv := created.Conversation
+	s.pushAdded(conv, a, memberIDs(conv), true) // push.go
 	// LeftOut names the people who blocked the creator and were left out:
 	// the creator learns it, they learn nothing.
 	return &shared.Ack{Conversation: &conv, LeftOut: created.LeftOut}, s.conversationEvents(conv, nil, 0, 0), nil
@@ -110,6 +111,7 @@ func addMember(ctx context.Context, s *Service, a Actor, env shared.Envelope) (*
 	if err != nil {
 		return nil, nil, err
 	}
+	s.pushAdded(conv, a, []int64{req.UserID}, false) // push.go
 	return &shared.Ack{Conversation: &conv}, s.conversationEvents(conv, []int64{req.UserID}, req.UserID, 0), nil
 }
 

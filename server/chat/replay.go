@@ -96,7 +96,11 @@ func (c *Conn) replay(ctx context.Context, h shared.Hello) error {
 	if err != nil || gaps == nil {
 		return err
 	}
-	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps, MoreConversations: more}))
+	mutes, err := c.s.store.Mutes(ctx, c.user.ID) // see mute.go
+	if err != nil {
+		return err
+	}
+	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps, MoreConversations: more, Mutes: mutes}))
 	return nil
 }
 

@@ -155,7 +155,7 @@ func TestNotifications(t *testing.T) {
 	gossip := mustConv(t, srv, ann, "Gossip", bob)
 	quiet := mustConv(t, srv, ann, "Quiet", bob)
 	if err := srv.Store.RunInTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE conversation_members SET muted = true WHERE conversation_id = ? AND user_id = ?`, quiet.ID, bob.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE conversation_members SET muted_until = '9999-12-31', mute_changed_at = now() WHERE conversation_id = ? AND user_id = ?`, quiet.ID, bob.ID)
 		return err
 	}); err != nil {
 		t.Fatalf("mute: %v", err)

@@ -39,6 +39,10 @@ type NodePresence struct {
 	Sync bool `json:"sync,omitempty"`
 	// Gone says Node is closing: drop everything it announced.
 	Gone bool `json:"gone,omitempty"`
+	// DevicesSet says Devices is the full list of sessions with a live
+	// connection on Node (devices.go).
+	DevicesSet bool    `json:"devices_set,omitempty"`
+	Devices    []int64 `json:"devices,omitempty"`
 }
 
 // NodeViewer is one user's position on the announcing node.
@@ -204,6 +208,7 @@ func (h *Hub) remotePresence(np *NodePresence) {
 		h.forget(np.ConversationID, np.Forget, np.Members, false)
 		return
 	}
+	h.remoteDevices(np)
 	p := &h.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -219,7 +224,9 @@ func (h *Hub) remotePresence(np *NodePresence) {
 	switch {
 	case np.Sync || (!known && !np.Gone):
 		// A node that starts, or one not heard from for a while (it was
-		// cut off), learns everything this node's people view.
+		// cut off), learns everything this node's people view, and which
+		// devices are connected here.
+		h.devicesChanged()
 		for _, cv := range p.convs {
 			if len(cv.viewers) > 0 {
 				h.announce(Event{Presence: h.localState(cv)})

@@ -138,6 +138,7 @@ type Hub struct {
 	closed bool
 
 	presence      presence
+	devices       devices    // sessions live on other nodes, for Web Push (devices.go)
 	origin        string     // names this hub in presence announcements
 	announcements chan Event // presence news for the other nodes, see announce
 	annCtx        context.Context
@@ -194,11 +195,13 @@ func New(opt Options) *Hub {
 	h.annCtx, h.annCancel = context.WithCancel(h.ctx)
 	h.frames.New = func() any { b := make([]byte, 0, 4096); return &b }
 	h.presence.init(opt.PresenceInterval)
+	h.devices.init()
 	h.broker.Subscribe(h.deliver)
 	go h.sweep()
 	h.announce(Event{Presence: &NodePresence{Node: h.origin, Sync: true}}) // learn who views what elsewhere
-	h.bg.Add(1)
+	h.bg.Add(2)
 	go h.announcer()
+	go h.devicesAnnouncer()
 	return h
 }
 
@@ -257,6 +260,7 @@ func (h *Hub) attach(userID, sessionID int64, conn Conn, held bool) *Client {
 	c.held = held
 	h.mu.Lock()
 	closed := h.closed
+	first := !closed && !hasSession(h.users[userID], sessionID)
 	if !closed {
 		h.users[userID] = append(h.users[userID], c)
 		h.conns++
@@ -271,6 +275,9 @@ func (h *Hub) attach(userID, sessionID int64, conn Conn, held bool) *Client {
 	}
 	if in, ok := h.broker.(Interest); ok {
 		in.Watch(userID)
+	}
+	if first {
+		h.devicesChanged()
 	}
 	return c
 }
@@ -368,7 +375,11 @@ func (h *Hub) remove(c *Client) {
 	} else {
 		h.users[c.userID] = cs
 	}
+	last := !hasSession(cs, c.sessionID)
 	h.mu.Unlock()
+	if last {
+		h.devicesChanged()
+	}
 	h.leave(c)
 	if in, ok := h.broker.(Interest); ok && c.tracked {
 		in.Unwatch(c.userID)

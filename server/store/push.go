@@ -32,21 +32,47 @@ func checkPushSubscription(sub shared.PushSubscription) error {
 	return nil
 }
 
-// SavePushSubscription stores a browser's push subscription for a user.
-// The endpoint identifies it: saving it again (new keys, or another user
-// signed in on that browser) replaces the old row.
-func (s *Store) SavePushSubscription(ctx context.Context, userID int64, sub shared.PushSubscription) error {
+// SavePushSubscription stores a browser's push subscription for a user
+// and the session (device) it was made on; revoking that session deletes it
+// (a trigger, see the migration). The endpoint identifies it: saving it
+// again (new keys, or another user signed in on that browser) replaces the
+// old row. Past shared.MaxPushDevices the user's oldest subscriptions are
+// dropped, so the count stays bounded without ever refusing a new device.
+//
+// The session row is locked (FOR SHARE) while saving: a sign-out racing
+// with the save either waits and then deletes the new row, or wins and the
+// save finds the session ended (ErrNoSession). Without the lock a save
+// checked before the revocation could land after it and outlive it.
+// sessionID 0 saves without a session (tools and tests).
+func (s *Store) SavePushSubscription(ctx context.Context, userID, sessionID int64, sub shared.PushSubscription) error {
 	if err := checkPushSubscription(sub); err != nil {
 		return err
 	}
 	device := truncateUTF8(strings.TrimSpace(sub.Device), pushDeviceMax)
-	_, err := s.DB.NewRaw(`INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, device)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
-			auth = excluded.auth, device = excluded.device`,
-		userID, sub.Endpoint, sub.Keys.P256dh, sub.Keys.Auth, device).Exec(ctx)
+	live := `SELECT NULL::bigint AS id WHERE ? = 0`
+	if sessionID != 0 {
+		live = `SELECT id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > now() FOR SHARE`
+	}
+	var saved int
+	err := s.DB.NewRaw(`WITH live AS (`+live+`),
+		saved AS (
+			INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, device, session_id)
+			SELECT ?, ?, ?, ?, ?, id FROM live
+			ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
+				auth = excluded.auth, device = excluded.device, session_id = excluded.session_id, created_at = now()
+			RETURNING id),
+		pruned AS (
+			DELETE FROM push_subscriptions WHERE EXISTS (SELECT 1 FROM saved) AND id IN (
+				SELECT id FROM push_subscriptions WHERE user_id = ? AND id NOT IN (SELECT id FROM saved)
+				ORDER BY created_at DESC, id DESC OFFSET ?))
+		SELECT count(*) FROM saved`,
+		sessionID, userID, sub.Endpoint, sub.Keys.P256dh, sub.Keys.Auth, device,
+		userID, shared.MaxPushDevices-1).Scan(ctx, &saved)
 	if err != nil {
 		return fmt.Errorf("store: save push subscription: %w", err)
+	}
+	if saved == 0 {
+		return ErrNoSession
 	}
 	return nil
 }
@@ -95,6 +121,40 @@ func (s *Store) DeleteUserPushSubscription(ctx context.Context, userID int64, en
 	_, err := s.DB.NewRaw(`DELETE FROM push_subscriptions WHERE endpoint = ? AND user_id = ?`, endpoint, userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: delete user push subscription: %w", err)
+	}
+	return nil
+}
+
+// DeleteAllPushSubscriptions forgets every subscription, after the VAPID
+// keys changed and made them all useless; it returns how many went.
+func (s *Store) DeleteAllPushSubscriptions(ctx context.Context) (int64, error) {
+	res, err := s.DB.NewRaw(`DELETE FROM push_subscriptions`).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete all push subscriptions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ClaimPush records that a message's pushes are being sent and reports
+// whether this call was first: a replayed send is fanned out again, and
+// must not notify again. Claims older than a day are swept by
+// SweepPushClaims.
+func (s *Store) ClaimPush(ctx context.Context, convID string, seq int64) (bool, error) {
+	var n []int
+	err := s.DB.NewRaw(`INSERT INTO push_claims (conversation_id, seq) VALUES (?, ?)
+		ON CONFLICT DO NOTHING RETURNING 1`, convID, seq).Scan(ctx, &n)
+	if err != nil {
+		return false, fmt.Errorf("store: claim push: %w", err)
+	}
+	return len(n) > 0, nil
+}
+
+// SweepPushClaims deletes claims older than a day: no replay comes that
+// late without its push long sent.
+func (s *Store) SweepPushClaims(ctx context.Context) error {
+	if _, err := s.DB.NewRaw(`DELETE FROM push_claims WHERE created_at < now() - interval '1 day'`).Exec(ctx); err != nil {
+		return fmt.Errorf("store: sweep push claims: %w", err)
 	}
 	return nil
 }

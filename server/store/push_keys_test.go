@@ -20,14 +20,14 @@ func TestPushSubscriptions(t *testing.T) {
 	s := MustStore(t)
 	alice, bob := MustUser(t, s, "alice"), MustUser(t, s, "bob")
 	ep := "https://push.example.com/a"
-	if err := s.SavePushSubscription(ctx, alice.ID, pushSub(ep, "k1")); err != nil {
+	if err := s.SavePushSubscription(ctx, alice.ID, 0, pushSub(ep, "k1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SavePushSubscription(ctx, alice.ID, pushSub("https://push.example.com/b", "k2")); err != nil {
+	if err := s.SavePushSubscription(ctx, alice.ID, 0, pushSub("https://push.example.com/b", "k2")); err != nil {
 		t.Fatal(err)
 	}
 	// The same browser, now signed in as bob, moves to bob with new keys.
-	if err := s.SavePushSubscription(ctx, bob.ID, pushSub(ep, "k3")); err != nil {
+	if err := s.SavePushSubscription(ctx, bob.ID, 0, pushSub(ep, "k3")); err != nil {
 		t.Fatal(err)
 	}
 	subs, err := s.PushSubscriptions(ctx, []int64{alice.ID, bob.ID})
@@ -41,7 +41,7 @@ func TestPushSubscriptions(t *testing.T) {
 		"empty ep": pushSub("", "k"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantCode(t, s.SavePushSubscription(ctx, alice.ID, sub), shared.CodeInvalid)
+			wantCode(t, s.SavePushSubscription(ctx, alice.ID, 0, sub), shared.CodeInvalid)
 		})
 	}
 	// Alice cannot unsubscribe bob's browser; the push sender can.

@@ -105,7 +105,7 @@ func TestDeleteAccount(t *testing.T) {
 	}
 	var sub shared.PushSubscription
 	sub.Endpoint, sub.Keys.P256dh, sub.Keys.Auth = "https://push.example.com/ann", "p", "a"
-	if err := s.SavePushSubscription(ctx, ann.ID, sub); err != nil {
+	if err := s.SavePushSubscription(ctx, ann.ID, 0, sub); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.BlockUser(ctx, dan.ID, ann.ID); err != nil {

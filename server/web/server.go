@@ -14,6 +14,7 @@ import (
 
 	"natter/server/chat"
 	"natter/server/hub"
+	"natter/server/push"
 	"natter/server/store"
 	"natter/shared"
 )
@@ -57,6 +58,9 @@ type Config struct {
 	// PasswordWait is how long a request waits for a free argon2 slot
 	// before it is answered 503 (default 5 seconds).
 	PasswordWait time.Duration
+	// Push, when set, turns Web Push on (server/push); nil leaves only
+	// local notifications.
+	Push *push.Config
 }
 
 func (c *Config) defaults() {
@@ -83,6 +87,7 @@ type Server struct {
 	log   *slog.Logger
 
 	chat      *chat.Service
+	push      *push.Pusher // nil without Web Push
 	signIns   *signInThrottle
 	registers *addrLimiter
 
@@ -106,7 +111,13 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	var pusher *push.Pusher
+	if cfg.Push != nil {
+		pusher = push.New(*cfg.Push, st, h, log)
+		cfg.Chat.Pusher = pusher
+	}
 	s := &Server{
+		push:      pusher,
 		cfg:       cfg,
 		store:     st,
 		hub:       h,
@@ -154,6 +165,9 @@ func (s *Server) Close() {
 	s.hub.DisconnectAll(errorEnvelope("", &shared.Error{Code: shared.CodeUnavailable, Message: "The server is restarting; reconnecting.", Fatal: true}))
 	s.conns.Wait()
 	s.chat.Close()
+	if s.push != nil {
+		s.push.Close()
+	}
 	s.bg.Wait()
 }
 
@@ -172,6 +186,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+shared.APIBlocks, blocks.list)
 	m.HandleFunc("POST "+shared.APIBlocks, blocks.add)
 	m.HandleFunc("DELETE "+shared.APIBlocks+"/{id}", blocks.remove)
+	newPushAPI(s, s.push).routes(m)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, shared.FieldError{Code: "not_found", Message: "No such API endpoint."})
 	})
@@ -180,6 +195,8 @@ func (s *Server) routes() {
 	// /metrics is served on its own listener (MetricsHandler), never here.
 	m.HandleFunc(shared.PathMetrics, http.NotFound)
 	m.HandleFunc("/web/app.wasm", s.serveWasm)
+	m.HandleFunc("GET /manifest.webmanifest", s.serveManifest) // manifest.go: shortcuts, screenshots
+	m.HandleFunc("GET /manifest.json", s.serveManifest)
 	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.pwaHandler().ServeHTTP(w, r) }))
 	s.mux = m
 }
@@ -219,6 +236,9 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	s.chat.Metrics().Write(w, s.hub.Stats())
+	if s.push != nil {
+		s.push.WriteMetrics(w)
+	}
 	if s.cfg.ExtraMetrics != nil {
 		s.cfg.ExtraMetrics(w)
 	}

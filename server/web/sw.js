@@ -72,7 +72,10 @@ async function navigate(req, url) {
   }
 }
 
-// Push messages carry {title, body, tag, path}.
+// Push messages carry {title, body, tag, path, badge} (shared.PushPayload),
+// decrypted by the browser. Each shows one notification per conversation
+// (the tag; renotify so an update still alerts) and sets the app badge to
+// the person's unread total, since no tab may be open to do it.
 self.addEventListener("push", (event) => {
   let n = null;
   try {
@@ -81,10 +84,18 @@ self.addEventListener("push", (event) => {
     n = { title: "Natter", body: event.data ? event.data.text() : "" };
   }
   if (!n) {
-    return;
+    n = { title: "Natter", body: "New message" };
   }
-  event.waitUntil(show(n));
+  event.waitUntil(Promise.all([show(n), badge(n.badge)]));
 });
+
+function badge(count) {
+  const nav = self.navigator;
+  if (typeof count !== "number" || !nav || !nav.setAppBadge) {
+    return Promise.resolve();
+  }
+  return (count > 0 ? nav.setAppBadge(count) : nav.clearAppBadge()).catch(() => {});
+}
 
 // Local notifications from the page: go-app's API and ours.
 self.addEventListener("message", (event) => {
@@ -108,15 +119,28 @@ function show(n) {
   });
 }
 
+// A click opens the notification's conversation: in an existing Natter
+// window when there is one (focused, and told to navigate, which go-app's
+// page script does with goappNav), else in a new one. The page is served
+// from the cache, so this works offline too.
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const data = event.notification.data || {};
-  const path = data.path || (data.goapp && data.goapp.path) || "/";
+  let path = data.path || (data.goapp && data.goapp.path) || "/";
+  if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
+    path = "/"; // only ever a page of this origin
+  }
   event.waitUntil((async () => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    for (const client of windows) {
+    const mine = windows.filter((c) => new URL(c.url).origin === self.location.origin);
+    mine.sort((a, b) => (b.focused - a.focused) || ((b.visibilityState === "visible") - (a.visibilityState === "visible")));
+    for (const client of mine) {
       if ("focus" in client) {
-        await client.focus();
+        try {
+          await client.focus();
+        } catch (err) {
+          // focusing may be refused; navigating still works
+        }
         client.postMessage({ goapp: { type: "notification", path: path } });
         return;
       }

@@ -36,6 +36,10 @@ func (e *Engine) applyAck(s *session, a *action, ack shared.Ack) {
 		if ack.Message != nil {
 			e.mergeChanged(*ack.Message)
 		}
+	case shared.TypeConversationMute:
+		if ack.Mute != nil {
+			e.setMute(*ack.Mute, true)
+		}
 	default:
 		if ack.Conversation != nil {
 			e.upsert(s, *ack.Conversation)

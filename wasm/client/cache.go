@@ -122,6 +122,9 @@ func (e *Engine) collect(d dirtySet) []write {
 	if d.meta {
 		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
 		ws = append(ws, write{BucketMeta, metaKey, b})
+		if e.mutes != nil { // once a mute is known (mute.go)
+			ws = append(ws, e.mutesWrite())
+		}
 	}
 	for id := range d.convs {
 		c := e.convs[id]
@@ -186,6 +189,7 @@ func (e *Engine) load(ctx context.Context) {
 			}
 		}
 	}
+	e.loadMutes(ctx)
 	kvs, err := st.List(ctx, BucketConvs)
 	fail(err)
 	for _, kv := range kvs {

@@ -80,7 +80,7 @@ func (e *Engine) reactionNote(c *conv, before []shared.Reaction, m shared.Messag
 	if m.SenderID != e.me.ID || s == nil || !s.caught || s.quiet[c.c.ID] {
 		return
 	}
-	if mem := c.c.Member(e.me.ID); mem != nil && mem.Muted {
+	if e.mutedLocked(c.c.ID) {
 		return
 	}
 	for _, r := range m.Reactions {

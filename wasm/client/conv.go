@@ -184,6 +184,10 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	slices.Sort(v.Typing)
 	v.Viewers = slices.Clone(c.viewers)
 	v.Mentioned = e.mentioned(c, seen)
+	if e.mutedLocked(c.c.ID) {
+		u := *e.mutes[c.c.ID].Until
+		v.MutedUntil = &u
+	}
 	return v
 }
 

@@ -63,6 +63,7 @@ type Engine struct {
 	lastOrder  int64
 	drafts     map[string]string
 	redirects  map[string]string
+	mutes      map[string]shared.Mute // the person's mutes, by conversation (mute.go)
 	online     bool
 	sender     bool
 	sess       *session

@@ -89,8 +89,8 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 			delete(c.typing, m.SenderID) // their message is here: they stopped typing it
 		}
 		if c != nil && isNew && s.caught && !s.quiet[m.ConversationID] && m.SenderID != e.me.ID {
-			// A mention notifies even in a muted conversation (HOOK(push): see shared.Mentioned).
-			if mem := c.c.Member(e.me.ID); mem == nil || !mem.Muted || shared.Mentioned(m.Body, e.me.Nickname) {
+			// A mention notifies even in a muted conversation.
+			if !e.mutedLocked(c.c.ID) || shared.Mentioned(m.Body, e.me.Nickname) {
 				*notes = append(*notes, incoming{m, e.view(c, e.cfg.Now())})
 			}
 		}
@@ -103,6 +103,9 @@ func (e *Engine) apply(s *session, env shared.Envelope, notes *[]incoming) error
 		var cu shared.CaughtUp
 		_ = decode(env, &cu)
 		e.caughtUp(s, cu)
+		e.mutesCaughtUp(cu.Mutes)
+	case shared.TypeMuteChanged:
+		e.muteEvent(env)
 	case shared.TypeConversationRemoved:
 		var r shared.ConversationRemoved
 		if decode(env, &r) == nil {

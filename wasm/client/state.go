@@ -75,6 +75,10 @@ type ConvView struct {
 	LeftOut []shared.LeftOut
 	// Mentioned says an unread message mentions the user (the list's @).
 	Mentioned bool
+
+	// MutedUntil is when the person's mute of it ends (shared.MuteForever:
+	// until turned back on); nil when not muted. See Engine.Muted.
+	MutedUntil *time.Time
 }
 
 // MsgState is the delivery state of a message as shown next to it.

@@ -159,6 +159,7 @@ func (c *ConversationPage) header() app.UI {
 		app.Button().ID("conv-search").Type("button").Class("icon-btn", "btn-conv-search").
 			Aria("label", "Search this conversation").Aria("expanded", boolAttr(c.searchOpen)).
 			OnClick(c.toggleSearch).Body(icon("search")),
+		&MuteMenu{Env: c.Env, ConvID: c.conv.ID, MutedUntil: conv.MutedUntil},
 		app.Button().ID("manage").Type("button").Class("btn", "btn-ghost", "btn-manage").
 			Aria("expanded", boolAttr(c.manageOpen)).Aria("controls", "manage-panel").
 			OnClick(c.toggleManage).Body(icon("sliders"), app.Span().Class("btn-label").Text("Manage")),

@@ -34,6 +34,9 @@ type Env struct {
 	// RequestNotifyPermission asks the user and blocks until they answer, so
 	// the UI only calls it from a click and inside ctx.Async.
 	RequestNotifyPermission func() string
+	// Push subscribes and unsubscribes this device for Web Push
+	// (pushdevices.go); nil where the browser cannot.
+	Push *PushControl
 
 	// AfterSignIn runs after this device signed in or registered, so the
 	// engine can connect with the new session cookie.

@@ -81,6 +81,7 @@ func (c *Profile) Render() app.UI {
 				}),
 				fieldError("signout-error", c.signOutErr),
 			),
+			&PushDevices{Env: c.Env, Me: c.Me},
 			&BlockedPeople{Env: c.Env, Me: c.Me},
 			&MyData{Env: c.Env, Me: c.Me}, &DeleteAccount{Env: c.Env},
 		),

@@ -210,11 +210,7 @@ func (s *Shell) setTitle(ctx app.Context) {
 			}
 		}
 	}
-	var unread int64
-	for _, c := range s.st.Conversations {
-		unread += c.Unread
-	}
-	if unread > 0 {
+	if unread := BadgeCount(s.st.Conversations); unread > 0 {
 		title = "(" + thousands(int(unread)) + ") " + title
 	}
 	if ctx.Page().Title() != title {

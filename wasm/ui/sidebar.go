@@ -39,6 +39,7 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 					Aria("busy", boolAttr(s.notifyReq)).OnClick(s.enableNotifications).
 					Body(icon("bell"), app.Span().Text("Enable notifications"))
 			}),
+			&InstallButton{},
 		),
 		&SearchPanel{Env: s.Env, Convs: convs, MeID: me.ID},
 		app.Nav().Class("conv-nav").Aria("label", "Your conversations").Body(
@@ -59,7 +60,11 @@ func (s *Shell) enableNotifications(ctx app.Context, e app.Event) {
 	}
 	s.notifyReq = true
 	ctx.Async(func() {
-		s.Env.RequestNotifyPermission()
+		if p := s.Env.Push; p != nil {
+			_, _ = p.Enable() // permission, then this device's push subscription
+		} else {
+			s.Env.RequestNotifyPermission()
+		}
 		ctx.Dispatch(func(ctx app.Context) { s.notifyReq = false })
 	})
 }

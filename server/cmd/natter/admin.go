@@ -53,7 +53,7 @@ PostgreSQL NOTIFY. USER is a user id, nickname or email.`,
 	}
 	cmd.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON instead of text")
 	cmd.AddCommand(a.usersCmd(), a.conversationsCmd(), a.sessionsCmd(), a.statsCmd(), a.announceCmd(), a.demoCmd(), a.cleanupCmd(), a.invitesCmd(),
-		a.backupCmd(), a.restoreCmd(), a.pgUpgradeCmd(), a.searchLanguageCmd())
+		a.backupCmd(), a.restoreCmd(), a.pgUpgradeCmd(), a.searchLanguageCmd(), a.pushCmd())
 	return cmd
 }
 

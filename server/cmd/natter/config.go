@@ -43,6 +43,7 @@ type config struct {
 	RegisterWindow    time.Duration
 	MetricsAddr       string // NATTER_METRICS_ADDR: serve /metrics here (e.g. 127.0.0.1:9090)
 	NATSURL           string // NATTER_NATS_URL: carry events between nodes over NATS instead of NOTIFY
+	PushContact       string // NATTER_PUSH_CONTACT: the VAPID subject (mailto: or https: URL); "off" disables Web Push
 
 	BackupEvery time.Duration // NATTER_BACKUP_EVERY: scheduled backups (see backups.go); 0 off
 	BackupKeep  int           // NATTER_BACKUP_KEEP: scheduled backups kept
@@ -120,6 +121,10 @@ func (c *config) loadAccounts() error {
 		return err
 	}
 	c.MetricsAddr = os.Getenv("NATTER_METRICS_ADDR")
+	c.PushContact = env("NATTER_PUSH_CONTACT", "mailto:natter@localhost")
+	if c.PushContact != "off" && !strings.HasPrefix(c.PushContact, "mailto:") && !strings.HasPrefix(c.PushContact, "https://") {
+		return fmt.Errorf("NATTER_PUSH_CONTACT must be a mailto: or https:// URL (push services use it to reach you), or off, not %q", c.PushContact)
+	}
 	return nil
 }
 

@@ -40,8 +40,11 @@ func TestLoadAccountsConfig(t *testing.T) {
 		ok   func(c config) bool
 	}{
 		{"defaults", nil, "", func(c config) bool {
-			return c.Signup == "open" && c.TrustedProxies == nil && c.Argon2Concurrency == 0 && c.MetricsAddr == ""
+			return c.Signup == "open" && c.TrustedProxies == nil && c.Argon2Concurrency == 0 && c.MetricsAddr == "" &&
+				c.PushContact == "mailto:natter@localhost"
 		}},
+		{"push off", map[string]string{"NATTER_PUSH_CONTACT": "off"}, "", func(c config) bool { return c.PushContact == "off" }},
+		{"bad push contact", map[string]string{"NATTER_PUSH_CONTACT": "ops@example.com"}, "NATTER_PUSH_CONTACT must be", nil},
 		{"all set", map[string]string{"NATTER_SIGNUP": "invite", "NATTER_TRUSTED_PROXIES": "10.0.0.0/8,::1",
 			"NATTER_ARGON2_CONCURRENCY": "4", "NATTER_REGISTER_LIMIT": "5/10m", "NATTER_METRICS_ADDR": "127.0.0.1:9090"}, "",
 			func(c config) bool {
@@ -55,7 +58,7 @@ func TestLoadAccountsConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"NATTER_SIGNUP", "NATTER_TRUSTED_PROXIES", "NATTER_ARGON2_CONCURRENCY", "NATTER_REGISTER_LIMIT", "NATTER_METRICS_ADDR"} {
+			for _, k := range []string{"NATTER_SIGNUP", "NATTER_TRUSTED_PROXIES", "NATTER_ARGON2_CONCURRENCY", "NATTER_REGISTER_LIMIT", "NATTER_METRICS_ADDR", "NATTER_PUSH_CONTACT"} {
 				t.Setenv(k, tc.env[k])
 			}
 			c, err := loadConfig()

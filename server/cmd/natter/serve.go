@@ -20,6 +20,7 @@ import (
 	"natter/server/hub"
 	"natter/server/password"
 	"natter/server/pgbroker"
+	"natter/server/push"
 	"natter/server/resume"
 	"natter/server/web"
 	"natter/shared"
@@ -93,7 +94,15 @@ func serve(cfg config) error {
 		return err
 	}
 	password.SetConcurrency(cfg.Argon2Concurrency)
+	var pushCfg *push.Config
+	if cfg.PushContact != "off" {
+		if _, err := push.LoadKeys(ctx, st); err != nil { // made on first start, kept in the database
+			return err
+		}
+		pushCfg = &push.Config{Subject: cfg.PushContact}
+	}
 	srv := web.New(web.Config{
+		Push:          pushCfg,
 		WebDir:        cfg.WebDir,
 		SecureCookies: cfg.Secure,
 		Chat:          chat.Config{BodyMax: cfg.BodyMax, TokenKeys: keys, Limits: limits},

@@ -1,0 +1,374 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/serviceworker"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"natter/server/push"
+	"natter/server/push/pushtest"
+	"natter/server/web"
+	"natter/server/webtest"
+	"natter/shared"
+)
+
+// pushStub replaces only the network half of PushManager: headless
+// Chromium here cannot reach a push service, so subscribe hands back the
+// subscription the test made on its own push service (endpoint and keys),
+// as a real browser would hand back one from its vendor's, and
+// getSubscription returns it until unsubscribe. Everything else is real:
+// the permission, the service worker, the push event, the notification.
+// It also records what the page gives navigator.setAppBadge, which
+// headless Chromium accepts but does not show.
+const pushStub = `(() => {
+	if (window.__natterPushStub) return;
+	window.__natterPushStub = true;
+	const key = "natter.test-push";
+	const sub = %s;
+	const make = (k) => ({
+		endpoint: sub.endpoint,
+		options: {applicationServerKey: new Uint8Array(k).buffer, userVisibleOnly: true},
+		toJSON() { return {endpoint: sub.endpoint, keys: sub.keys}; },
+		unsubscribe() { localStorage.removeItem(key); return Promise.resolve(true); },
+	});
+	if (window.PushManager) {
+		PushManager.prototype.subscribe = function (opts) {
+			if (Notification.permission !== "granted") return Promise.reject(new DOMException("denied", "NotAllowedError"));
+			const k = Array.from(new Uint8Array(opts.applicationServerKey));
+			localStorage.setItem(key, JSON.stringify(k));
+			return Promise.resolve(make(k));
+		};
+		PushManager.prototype.getSubscription = function () {
+			const k = localStorage.getItem(key);
+			return Promise.resolve(k ? make(JSON.parse(k)) : null);
+		};
+	}
+	window.__badge = null;
+	navigator.setAppBadge = (n) => { window.__badge = n; return Promise.resolve(); };
+	navigator.clearAppBadge = () => { window.__badge = 0; return Promise.resolve(); };
+})()`
+
+func installPushStub(tb testing.TB, b *Browser, sub shared.PushSubscription) {
+	tb.Helper()
+	js, _ := json.Marshal(sub)
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(pushStub, js)}); err != nil {
+		tb.Fatalf("e2e: install the push stub: %v", err)
+	}
+}
+
+// withPush turns Web Push on, sending to svc.
+func withPush(svc *pushtest.Service) webtest.Option {
+	return func(c *web.Config) {
+		c.Push = &push.Config{AllowPrivate: true, HTTPClient: svc.Client(), Backoff: 5 * time.Millisecond}
+	}
+}
+
+// swValue evaluates a JavaScript expression (awaiting a promise) in the
+// service worker of b's browser and returns its value.
+func swValue[T any](tb testing.TB, b *Browser, expr string) T {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, browserWait)
+	defer cancel()
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		tb.Fatalf("e2e: list targets: %v", err)
+	}
+	var id target.ID
+	for _, ti := range targets {
+		if ti.Type == "service_worker" {
+			id = ti.TargetID
+		}
+	}
+	if id == "" {
+		tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+	}
+	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	defer swCancel()
+	wctx, wcancel := context.WithTimeout(sw, browserWait)
+	defer wcancel()
+	v, err := chromedp.Run(wctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.Fatalf("e2e: in the service worker: %v", err)
+	}
+	return v
+}
+
+// registrationID returns the id of the service worker registration of
+// origin, for ServiceWorker.deliverPushMessage.
+func registrationID(tb testing.TB, b *Browser, origin string) serviceworker.RegistrationID {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	events := chromedp.Events(ctx, serviceworker.WorkerRegistrationUpdated)
+	if _, err := chromedp.Call(ctx, serviceworker.Enable, cdp.Empty{}); err != nil {
+		tb.Fatalf("e2e: ServiceWorker.enable: %v", err)
+	}
+	for ev, err := range events {
+		if err != nil {
+			tb.Fatalf("e2e: service worker registrations: %v", err)
+		}
+		for _, r := range ev.Registrations {
+			if !r.IsDeleted && r.ScopeURL == origin+"/" {
+				return r.RegistrationID
+			}
+		}
+	}
+	tb.Fatal("e2e: no service worker registration")
+	return ""
+}
+
+type shownNote struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	Tag   string `json:"tag"`
+	Path  string `json:"path"`
+}
+
+const shownNotesJS = `self.registration.getNotifications().then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, path: (n.data && n.data.path) || ""})))`
+
+// TestPushToClosedTab: Bob enables notifications with a click, which
+// subscribes his browser; the profile lists the device. With his Natter
+// page closed, Ann's message is pushed by the server to the test's push
+// service, which decrypts it; the test hands the decrypted push to Bob's
+// service worker (ServiceWorker.deliverPushMessage), which shows one
+// notification titled with the conversation, tagged for it and linking to
+// it. A click on it opens the conversation in the Natter window, offline
+// too.
+func TestPushToClosedTab(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	ann, annH := srv.MustSignUp(t, "ann")
+	bob, _ := srv.MustSignUp(t, "bob")
+	plans := mustConv(t, srv, ann, "Plans", bob)
+	dev := svc.NewDevice(t, "bob-chromium")
+
+	B := MustBrowser(t, "bob")
+	installPushStub(t, B, dev.Subscription())
+	signIn(t, B, srv, bob)
+	// The profile's Turn on (the sidebar's Enable notifications takes the
+	// same path; TestNotifications clicks that one). The permission is
+	// granted just before the click, as the user's Allow would: granted
+	// earlier, the page would subscribe by itself at load.
+	B.Run(t, "the profile offers push for this device",
+		chromedp.Navigate(srv.URL+shared.RouteProfile), Visible("#push-on"),
+		WaitJS(`navigator.serviceWorker.controller !== null`))
+	grantNotifications(t, B, srv.URL)
+	B.Run(t, "turn it on", Click("#push-on"))
+	var session int64
+	waitUntil(t, "the subscription reaches the server", func() bool {
+		err := srv.Store.DB.NewRaw(`SELECT session_id FROM push_subscriptions WHERE endpoint = ?`, dev.Subscription().Endpoint).
+			Scan(context.Background(), &session)
+		return err == nil && session != 0
+	})
+	B.Run(t, "the profile lists this device",
+		WaitText("#push-list", "this device"),
+		WaitText("#push-list", "Chrome"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#push-devices").scrollIntoView({block: "center"})`))
+	B.Shots(t, "push-devices")
+	B.Axe(t, "profile-push")
+	reg := registrationID(t, B, srv.URL)
+
+	B.Run(t, "Bob closes Natter", chromedp.Navigate("about:blank"))
+	waitUntil(t, "the server sees Bob's device gone", func() bool { return !srv.Hub.DeviceConnected(session) })
+	annWS := srv.MustConnect(t, annH, nil)
+	annWS.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: plans.ID, Body: "dinner at 8?"})
+	p := svc.Next(t, dev.Name, webtest.Timeout)
+	if p.Err != nil || p.Payload.Title != "Plans" || p.Payload.Body != ann.Nickname+": dinner at 8?" || p.Payload.Tag != shared.PushTag(plans.ID) {
+		t.Fatalf("push = %+v, %v", p.Payload, p.Err)
+	}
+	deliver := func(what string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(B.Ctx, browserWait)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, serviceworker.DeliverPushMessage,
+			serviceworker.DeliverPushMessageParams{Origin: srv.URL, RegistrationID: reg, Data: string(p.Plain)}); err != nil {
+			t.Fatalf("e2e: deliver the push (%s): %v", what, err)
+		}
+	}
+	deliver("page closed")
+	var shown []shownNote
+	waitUntil(t, "the service worker shows the notification", func() bool {
+		shown = swValue[[]shownNote](t, B, shownNotesJS)
+		return len(shown) > 0
+	})
+	want := shownNote{Title: "Plans", Body: ann.Nickname + ": dinner at 8?", Tag: shared.PushTag(plans.ID), Path: shared.ConversationPath(plans.ID)}
+	if len(shown) != 1 || shown[0] != want {
+		t.Fatalf("notifications %+v, want %+v", shown, want)
+	}
+	deliver("a second time")
+	if n := swValue[[]shownNote](t, B, shownNotesJS); len(n) != 1 {
+		t.Fatalf("the same conversation's notifications piled up: %+v", n)
+	}
+
+	// A click (headless Chromium has no notification to click: the test
+	// dispatches the event the click would) opens the conversation in the
+	// Natter window there is, offline too.
+	B.Run(t, "Bob has Natter open on the dashboard", chromedp.Navigate(srv.URL+shared.RouteHome), Visible("#conv-list"))
+	B.Offline(t, true)
+	B.Run(t, "offline", WaitJS(connState+` === "offline"`))
+	swValue[bool](t, B, `self.registration.getNotifications().then(ns => self.dispatchEvent(new NotificationEvent("notificationclick", {notification: ns[0]})))`)
+	B.Run(t, "the click opens the conversation",
+		WaitJS(`location.pathname === "`+shared.ConversationPath(plans.ID)+`"`),
+		WaitText("#conv-header-title", "Plans"))
+	if n := swValue[[]shownNote](t, B, shownNotesJS); len(n) != 0 {
+		t.Fatalf("the clicked notification is still shown: %+v", n)
+	}
+	B.Offline(t, false)
+
+	// Signing out drops the subscription in the browser and on the server.
+	B.Run(t, "Bob signs out",
+		chromedp.Navigate(srv.URL+shared.RouteProfile), Visible("#signout"),
+		Click("#signout"), Click("#signout-confirm-yes"), Visible("#signin-login"))
+	B.Run(t, "the browser's subscription is gone", WaitJS(`localStorage.getItem("natter.test-push") === null`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions after signing out", n)
+	}
+}
+
+func countPushRows(t *testing.T, srv *webtest.Server) int {
+	t.Helper()
+	var n int
+	if err := srv.Store.DB.NewRaw(`SELECT count(*) FROM push_subscriptions`).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// browserWait bounds a wait on the browser: generous, since Chromium on a
+// loaded machine (two cores shared by many test runs) can take seconds to
+// start a service worker.
+const browserWait = 60 * time.Second
+
+// waitUntil waits, bounded, for what the test cannot await as an event
+// (a row another process writes, a worker's state).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(browserWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// shots360 saves a screenshot at a 360 px phone and at desktop size.
+func shots360(tb testing.TB, b *Browser, name string) {
+	tb.Helper()
+	for _, size := range []struct {
+		label string
+		w, h  int64
+	}{{"phone360", 360, 740}, {"desktop", 1280, 800}} {
+		b.Run(tb, "resize", chromedp.EmulateViewport(size.w, size.h))
+		b.Run(tb, "settle", chromedp.Sleep(300*time.Millisecond)) // layout only: nothing to await
+		b.Screenshot(tb, name+"-"+size.label)
+	}
+	b.Run(tb, "resize back", chromedp.EmulateViewport(1280, 800))
+}
+
+// badgeJS is what the page last gave navigator.setAppBadge (0 for clear).
+const badgeJS = `window.__badge`
+
+// TestMuteAndBadge: Bob mutes a conversation from its header on one
+// device; the mute survives a reload and shows on his other device. The
+// unread total on the app badge and in the tab title leaves the muted
+// conversation out (its own count stays in the list) and clears as Bob
+// reads, on both devices.
+func TestMuteAndBadge(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, annH := srv.MustSignUp(t, "ann")
+	bob, _ := srv.MustSignUp(t, "bob")
+	plans := mustConv(t, srv, ann, "Plans", bob)
+	noise := mustConv(t, srv, ann, "Noise", bob)
+	dummy := shared.PushSubscription{Endpoint: "https://push.invalid/none"}
+
+	B1, B2 := MustBrowser(t, "bob-laptop"), MustBrowser(t, "bob-phone")
+	for _, b := range []*Browser{B1, B2} {
+		installPushStub(t, b, dummy)
+		signIn(t, b, srv, bob)
+	}
+	B1.Run(t, "Bob opens Noise", chromedp.Navigate(srv.URL+shared.ConversationPath(noise.ID)), Visible("#composer"),
+		Click("#mute-button"), Visible("#mute-forever"))
+	shots360(t, B1, "mute-menu")
+	B1.Axe(t, "mute-menu")
+	B1.Run(t, "mute until turned back on", Click("#mute-forever"), WaitText("#mute-button", "Muted"))
+	B1.Run(t, "the mute survives a reload",
+		chromedp.Reload(), Visible("#composer"), WaitText("#mute-button", "Muted"))
+	B2.Run(t, "and reaches the other device",
+		chromedp.Navigate(srv.URL+shared.ConversationPath(noise.ID)), Visible("#composer"), WaitText("#mute-button", "Muted"))
+	B2.Run(t, "the phone goes to the list", chromedp.Navigate(srv.URL+shared.RouteHome), Visible("#conv-list"))
+	B1.Run(t, "the laptop goes to the list", chromedp.Navigate(srv.URL+shared.RouteHome), Visible("#conv-list"))
+
+	annWS := srv.MustConnect(t, annH, nil)
+	for _, m := range []struct{ conv, body string }{{noise.ID, "spam 1"}, {plans.ID, "one"}, {noise.ID, "spam 2"}, {plans.ID, "two"}} {
+		annWS.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: m.conv, Body: m.body})
+	}
+	for _, b := range []*Browser{B1, B2} {
+		b.Run(t, "two unread outside the muted conversation",
+			WaitText("#conv-list", "two"),
+			WaitJS(badgeJS+` === 2`),
+			WaitJS(`document.title.startsWith("(2) ")`))
+	}
+	B1.Run(t, "Bob reads Plans on the laptop",
+		chromedp.Navigate(srv.URL+shared.ConversationPath(plans.ID)), WaitText("#messages", "two"),
+		WaitJS(badgeJS+` === 0`), WaitJS(`!document.title.startsWith("(")`))
+	shots360(t, B1, "conversation") // also the manifest's screenshots (web/screenshot-*.png)
+	B2.Run(t, "the phone's badge clears too", WaitJS(badgeJS+` === 0`), WaitJS(`!document.title.startsWith("(")`))
+	B2.Run(t, "Noise still counts its unread in the list", WaitText("#conv-list", "spam 2"))
+}
+
+// TestInstallButton: when the browser offers installation (its
+// beforeinstallprompt, which go-app's page script keeps), the Install
+// button appears; a click shows the browser's prompt; once installed it is
+// gone. The manifest carries a "New conversation" shortcut and screenshots.
+func TestInstallButton(t *testing.T) {
+	srv := webtest.MustServer(t)
+	bob, _ := srv.MustSignUp(t, "bob")
+	B := MustBrowser(t, "bob")
+	signIn(t, B, srv, bob)
+	B.Run(t, "the browser offers installation",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const e = new Event("beforeinstallprompt", {cancelable: true});
+			e.prompt = () => { window.__prompted = true; };
+			e.userChoice = Promise.resolve({outcome: "accepted"});
+			window.dispatchEvent(e);
+		})()`),
+		Visible("#install-app"))
+	shots360(t, B, "install-button")
+	B.Run(t, "Install shows the browser's prompt", Click("#install-app"), WaitJS(`window.__prompted === true`))
+	B.Run(t, "installed: the button goes",
+		chromedp.Evaluate[chromedp.Void](`window.dispatchEvent(new Event("appinstalled"))`),
+		chromedp.WaitNotPresent(chromedp.CSS("#install-app")))
+	var m struct {
+		Shortcuts []struct {
+			Name, URL string
+		} `json:"shortcuts"`
+		Screenshots []struct {
+			Src        string `json:"src"`
+			FormFactor string `json:"form_factor"`
+		} `json:"screenshots"`
+	}
+	ctx, cancel := context.WithTimeout(B.Ctx, 15*time.Second)
+	defer cancel()
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/manifest.webmanifest").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Shortcuts) != 1 || m.Shortcuts[0].Name != "New conversation" || m.Shortcuts[0].URL != shared.RouteNew || len(m.Screenshots) != 2 {
+		t.Fatalf("manifest = %+v", m)
+	}
+}
