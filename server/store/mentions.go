@@ -26,7 +26,7 @@ func (s *Store) MentionedMembers(ctx context.Context, convID string, senderID in
 		  AND lower(u.nickname) IN (?)
 		  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = ?)
 		ORDER BY m.user_id`,
-		convID, senderID, bun.In(nicknames), senderID).Scan(ctx, &ids)
+		convID, senderID, bun.List(nicknames), senderID).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: find mentioned members: %w", err)
 	}
