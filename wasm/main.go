@@ -37,7 +37,7 @@ func main() {
 func newEnv(ctx context.Context) *ui.Env {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := &ui.Env{
-		API:                     &client.API{},
+		API:                     &client.API{Fetch: browser.Fetch{}},
 		NotifyPermission:        browser.Permission,
 		RequestNotifyPermission: browser.RequestPermission,
 	}
