@@ -37,19 +37,26 @@ need_postgres() {
   pg_binaries || fail "PostgreSQL binaries (initdb, pg_ctl) not found after installing postgresql"
 }
 
+# BROTLI_OPTS: the best brotli has; -w 24 (a 16 MB window) is 12% smaller
+# than -q 9 on the wasm for a few seconds of build. The stamp file says which
+# options made web/app.wasm.br, so changing them recompresses.
+BROTLI_OPTS="-q 11 -w 24"
 build_wasm() {
   say "building the web app (wasm)"
   mkdir -p web
-  local tmp=web/.app.wasm.tmp
+  local tmp=web/.app.wasm.tmp stamp="web/.app.wasm.br-${BROTLI_OPTS// /}"
   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp" ./wasm || fail "wasm build failed"
-  if [ -f web/app.wasm ] && cmp -s "$tmp" web/app.wasm && [ -f web/app.wasm.br ] && [ -f web/app.wasm.gz ]; then
+  if [ -f web/app.wasm ] && cmp -s "$tmp" web/app.wasm && [ -f web/app.wasm.br ] && [ -f web/app.wasm.gz ] && [ -f "$stamp" ]; then
     rm -f "$tmp"
     return
   fi
   mv "$tmp" web/app.wasm
   apt_install brotli brotli
-  say "compressing app.wasm (brotli, gzip)"
-  brotli -f -q 9 -o web/app.wasm.br web/app.wasm || fail "brotli failed"
+  say "compressing app.wasm (brotli $BROTLI_OPTS, gzip)"
+  rm -f web/.app.wasm.br-*
+  # shellcheck disable=SC2086 # BROTLI_OPTS is several words
+  brotli -f $BROTLI_OPTS -o web/app.wasm.br web/app.wasm || fail "brotli failed"
+  touch "$stamp"
   gzip -9 -c web/app.wasm > web/app.wasm.gz || fail "gzip failed"
 }
 
