@@ -102,9 +102,9 @@ func TestHashedURLsAreCachedForAYear(t *testing.T) {
 func TestPagePaintsWithoutWaiting(t *testing.T) {
 	srv := webtest.MustServer(t, func(c *web.Config) { c.WebDir = mustWebDir(t, []byte("\x00asm wasm")) })
 	for path, want := range map[string][]string{
-		shared.RouteSignIn: {`data-page="signin"`, `id="signin-form"`, `id="signin-login"`, "readonly"},
-		shared.RouteSignUp: {`data-page="signup"`, `id="signup-form"`, `id="signup-nickname-hint"`},
-		shared.RouteHome:   {`data-page="home"`, `class="sidebar"`, `id="conv-list"`, `class="pane"`},
+		shared.RouteSignIn:                          {`data-page="signin"`, `id="signin-form"`, `id="signin-login"`, "readonly"},
+		shared.RouteSignUp:                          {`data-page="signup"`, `id="signup-form"`, `id="signup-nickname-hint"`},
+		shared.RouteHome:                            {`data-page="home"`, `class="sidebar"`, `id="conv-list"`, `class="pane"`},
 		shared.ConversationPath(shared.NewUUIDv7()): {`data-page="conv"`, `class="sidebar"`},
 	} {
 		_, page := get(t, srv.URL+path, nil)
