@@ -16,7 +16,10 @@ import (
 // elements are before and after the app starts.
 //
 // Inputs are readonly: whatever were typed into the skeleton would be lost
-// when the app replaces it, so nothing can be.
+// when the app replaces it, so nothing can be. The skeleton carries none of
+// the app's element ids (its own start with "sk-", for labels and the skip
+// link): code and tests that look for #signin-login or #conv-list find the
+// live app, never the placeholder.
 
 // skeletonKind maps a page path to the kind the app sets as data-page.
 func skeletonKind(path string) string {
@@ -43,38 +46,42 @@ const plusIcon = `<svg class="icon icon-plus" viewBox="0 0 24 24" width="20" hei
 // skeleton returns the body's first element for a kind of page.
 func skeleton(kind string) template.HTML {
 	var b strings.Builder
-	b.WriteString(`<div id="app" class="app" data-page="` + kind + `" data-skeleton="true"><a class="skip-link" href="#main">Skip to content</a><div class="banners"></div>`)
-	b.WriteString(`<div id="conn-status" class="conn" data-state="connecting" title="Connecting…"><span class="conn-dot" aria-hidden="true"></span><span class="conn-label" role="status">Connecting…</span></div>`)
+	b.WriteString(`<div id="app" class="app" data-page="` + kind + `" data-skeleton="true"><a class="skip-link" href="#sk-main">Skip to content</a><div class="banners"></div>`)
+	b.WriteString(`<div class="conn" data-state="connecting" title="Connecting…"><span class="conn-dot" aria-hidden="true"></span><span class="conn-label" role="status">Connecting…</span></div>`)
 	switch kind {
 	case "signin":
 		b.WriteString(authSkeleton("Welcome back", "Sign in to pick up your conversations where you left them.",
-			`<form id="signin-form" class="form" novalidate><div id="signin-form-error" class="form-alert" role="alert"></div>`+
-				field("signin-login", "Email or nickname", "text", "username", "")+
-				field("signin-password", "Password", "password", "current-password", "")+
-				`<button id="signin-submit" type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Sign in</span></button></form>`+
+			`<form class="form" novalidate><div class="form-alert"></div>`+
+				field("sk-signin-login", "Email or nickname", "text", "username", "")+
+				field("sk-signin-password", "Password", "password", "current-password", "")+
+				`<button type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Sign in</span></button></form>`+
 				`<p class="auth-switch">New to Natter? <a href="/signup">Create an account</a></p>`))
 	case "signup":
 		b.WriteString(authSkeleton("Create your account", "Chat with anyone, even when the network doesn't cooperate.",
-			`<form id="signup-form" class="form" novalidate><div id="signup-form-error" class="form-alert" role="alert"></div>`+
-				field("signup-email", "Email", "email", "email", "")+
-				field("signup-nickname", "Nickname", "text", "username", "What people see and search for: 2–32 letters, digits, '.', '_' or '-'.")+
-				field("signup-password", "Password", "password", "new-password", "At least 10 characters.")+
-				`<button id="signup-submit" type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Create account</span></button></form>`+
+			`<form class="form" novalidate><div class="form-alert"></div>`+
+				field("sk-signup-email", "Email", "email", "email", "")+
+				field("sk-signup-nickname", "Nickname", "text", "username", "What people see and search for: 2–32 letters, digits, '.', '_' or '-'.")+
+				field("sk-signup-password", "Password", "password", "new-password", "At least 10 characters.")+
+				`<button type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Create account</span></button></form>`+
 				`<p class="auth-switch">Already have an account? <a href="/signin">Sign in</a></p>`))
 	default:
+		pane := "" // the pane's own page draws it
+		if kind == "home" {
+			pane = `<div class="empty-pane"></div>` // its background; the text depends on the list
+		}
 		b.WriteString(`<div class="layout"><aside class="sidebar" aria-label="Conversations"><header class="side-head">` +
 			`<a class="brand" href="/"><img src="/web/icon.svg" aria-hidden="true" class="brand-logo" width="28" height="28" alt=""><span>Natter</span></a>` +
-			`<span class="profile-link"><span class="avatar avatar-sm" aria-hidden="true"></span></span></header>` +
-			`<div class="side-actions"><a id="new-conversation" class="btn btn-primary btn-block" href="/new">` + plusIcon + `<span>New conversation</span></a></div>` +
-			`<nav class="conv-nav" aria-label="Your conversations"><ul id="conv-list" class="conv-list"></ul></nav></aside>` +
-			`<main id="main" class="pane"></main></div>`)
+			`<span class="profile-link"><span class="avatar avatar-sm" style="background:var(--surface-2)" aria-hidden="true"></span></span></header>` +
+			`<div class="side-actions"><a class="btn btn-primary btn-block" href="/new">` + plusIcon + `<span>New conversation</span></a></div>` +
+			`<nav class="conv-nav" aria-label="Your conversations"><ul class="conv-list"></ul></nav></aside>` +
+			`<main id="sk-main" class="pane">` + pane + `</main></div>`)
 	}
 	b.WriteString(`</div>`)
 	return template.HTML(b.String())
 }
 
 func authSkeleton(title, sub, body string) string {
-	return `<main id="main" class="auth"><div class="auth-card"><div class="auth-brand"><img src="/web/icon.svg" aria-hidden="true" class="auth-logo" width="28" height="28" alt=""><span>Natter</span></div>` +
+	return `<main id="sk-main" class="auth"><div class="auth-card"><div class="auth-brand"><img src="/web/icon.svg" aria-hidden="true" class="auth-logo" width="28" height="28" alt=""><span>Natter</span></div>` +
 		`<h1 class="auth-title">` + title + `</h1><p class="auth-sub">` + template.HTMLEscapeString(sub) + `</p><div>` + body + `</div></div></main>`
 }
 
@@ -90,5 +97,5 @@ func field(id, label, typ, autocomplete, hint string) string {
 	return `<div class="field"><label for="` + id + `" class="field-label">` + label + `</label>` +
 		`<input id="` + id + `" name="` + id + `" type="` + typ + `" class="input" autocomplete="` + autocomplete +
 		`" spellcheck="false" autocapitalize="off" readonly aria-describedby="` + describedBy + `">` +
-		hintHTML + `<p id="` + id + `-error" class="field-error" aria-live="polite"></p></div>`
+		hintHTML + `<p id="` + id + `-error" class="field-error"></p></div>`
 }
