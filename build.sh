@@ -163,9 +163,30 @@ cmd_test() {
   say "all tests passed"
 }
 
+# bench_client runs the browser benchmark (server/cmd/clientbench): wasm
+# size, cold, warm and offline starts, Lighthouse. CLIENTBENCH_OLD names an
+# older build (a checkout after ./build.sh build) to measure beside this one
+# in the same run; without it only this build is measured.
+LIGHTHOUSE_VERSION=12.2.3 # 13 wants a newer Node than Debian's
+bench_client() {
+  apt_install chromium chromium
+  apt_install node nodejs
+  apt_install npm npm
+  local lh="$ROOT/.cache/lighthouse"
+  if ! grep -qs "\"version\": \"$LIGHTHOUSE_VERSION\"" "$lh/node_modules/lighthouse/package.json"; then
+    say "installing Lighthouse $LIGHTHOUSE_VERSION (npm)"
+    npm install --prefix "$lh" --no-audit --no-fund --loglevel=error -E "lighthouse@$LIGHTHOUSE_VERSION" >/dev/null || fail "npm install lighthouse failed"
+  fi
+  say "client (headless Chromium, Lighthouse)"
+  local old=()
+  [ -z "${CLIENTBENCH_OLD:-}" ] || old=(-old "$CLIENTBENCH_OLD")
+  go run ./server/cmd/clientbench "${old[@]}" -lighthouse "$lh/node_modules/.bin/lighthouse"
+}
+
 cmd_bench() {
   need_postgres
   cmd_build
+  bench_client
   say "benchmarks (store, hub)"
   go test -run '^$' -bench . -benchtime 2s ./server/store/ ./server/hub/
   if [ -d server/cmd/natterbench ]; then

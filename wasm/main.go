@@ -22,7 +22,12 @@ import (
 )
 
 func main() {
+	// Marks on the page's performance timeline: the client benchmark
+	// (server/cmd/clientbench) splits start-up time with them.
+	perf := app.Window().Get("performance")
+	perf.Call("mark", "natter:go-start")
 	env := newEnv(context.Background())
+	perf.Call("mark", "natter:env-ready")
 	shell := ui.NewShell(env)
 	for _, path := range shared.PageRoutes {
 		app.Route(path, shell)
