@@ -54,10 +54,13 @@ build_wasm() {
   apt_install brotli brotli
   say "compressing app.wasm (brotli $BROTLI_OPTS, gzip)"
   rm -f web/.app.wasm.br-*
+  # Written aside and renamed: a running server may be serving the old ones.
   # shellcheck disable=SC2086 # BROTLI_OPTS is several words
-  brotli -f $BROTLI_OPTS -o web/app.wasm.br web/app.wasm || fail "brotli failed"
+  brotli -f $BROTLI_OPTS -o web/.app.wasm.br.tmp web/app.wasm || fail "brotli failed"
+  gzip -9 -c web/app.wasm > web/.app.wasm.gz.tmp || fail "gzip failed"
+  mv web/.app.wasm.br.tmp web/app.wasm.br
+  mv web/.app.wasm.gz.tmp web/app.wasm.gz
   touch "$stamp"
-  gzip -9 -c web/app.wasm > web/app.wasm.gz || fail "gzip failed"
 }
 
 # build_emoji_font puts an emoji web font into web/fonts (built, not
