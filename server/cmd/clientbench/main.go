@@ -18,8 +18,10 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 )
 
 func main() {
@@ -31,6 +33,7 @@ func main() {
 	convs := flag.Int("convs", 3, "conversations the user has")
 	messages := flag.Int("messages", 100, "messages in each")
 	verbose := flag.Bool("v", false, "log every visit's figures")
+	serve := flag.Bool("serve", false, "start and seed the builds, print their URLs and cookie, and wait for Ctrl+C (to look by hand)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("clientbench: ")
@@ -55,6 +58,16 @@ func main() {
 			log.Fatal(err)
 		}
 		convPath[b] = "/c/" + id
+	}
+
+	if *serve {
+		for _, b := range builds {
+			fmt.Printf("%s: %s%s  Cookie: %s=%s\n", b.label, b.url, convPath[b], b.cookie.Name, b.cookie.Value)
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		return
 	}
 
 	results := map[*build][]round{}
