@@ -48,14 +48,22 @@ func main() {
 	builds = append(builds, &build{label: "after", dir: *newDir})
 	ctx := context.Background()
 	convPath := map[*build]string{}
+	// fatal stops the servers first: log.Fatal skips deferred calls, and a
+	// server left running keeps its PostgreSQL running too.
+	fatal := func(format string, args ...any) {
+		for _, b := range builds {
+			b.stop()
+		}
+		log.Fatalf(format, args...)
+	}
 	for _, b := range builds {
 		defer b.stop()
 		if err := b.start(ctx); err != nil {
-			log.Fatal(err)
+			fatal("%v", err)
 		}
 		id, err := b.seed(ctx, *convs, *messages)
 		if err != nil {
-			log.Fatal(err)
+			fatal("%v", err)
 		}
 		convPath[b] = "/c/" + id
 	}
@@ -79,7 +87,7 @@ func main() {
 		for _, b := range order {
 			rd, err := measure(*chromium, b)
 			if err != nil {
-				log.Fatalf("%s, run %d: %v", b.label, r+1, err)
+				fatal("%s, run %d: %v", b.label, r+1, err)
 			}
 			log.Printf("%s run %d: cold %.0f ms, warm %.0f ms, offline %.0f ms", b.label, r+1, rd.cold.Connected, rd.warm.Connected, rd.offline.List)
 			if *verbose {

@@ -106,9 +106,9 @@ func (b *build) signUp() error {
 	return nil
 }
 
-// stop ends the server and removes its data.
+// stop ends the server and removes its data. Safe to call twice.
 func (b *build) stop() {
-	if b.cmd != nil && b.cmd.Process != nil {
+	if b.cmd != nil && b.cmd.Process != nil && b.cmd.ProcessState == nil {
 		b.cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { b.cmd.Wait(); close(done) }()
