@@ -16,7 +16,8 @@ import (
 // elements are before and after the app starts.
 //
 // Inputs are readonly: whatever were typed into the skeleton would be lost
-// when the app replaces it, so nothing can be. The skeleton carries none of
+// when the app replaces it, so nothing can be; and the "form" is a div with
+// a plain button, so Enter or a click submits nothing. The skeleton carries none of
 // the app's element ids (its own start with "sk-", for labels and the skip
 // link): code and tests that look for #signin-login or #conv-list find the
 // live app, never the placeholder.
@@ -51,18 +52,18 @@ func skeleton(kind string) template.HTML {
 	switch kind {
 	case "signin":
 		b.WriteString(authSkeleton("Welcome back", "Sign in to pick up your conversations where you left them.",
-			`<form class="form" novalidate><div class="form-alert"></div>`+
+			`<div class="form"><div class="form-alert"></div>`+
 				field("sk-signin-login", "Email or nickname", "text", "username", "")+
 				field("sk-signin-password", "Password", "password", "current-password", "")+
-				`<button type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Sign in</span></button></form>`+
+				`<button type="button" class="btn btn-primary btn-block" aria-disabled="true"><span>Sign in</span></button></div>`+
 				`<p class="auth-switch">New to Natter? <a href="/signup">Create an account</a></p>`))
 	case "signup":
 		b.WriteString(authSkeleton("Create your account", "Chat with anyone, even when the network doesn't cooperate.",
-			`<form class="form" novalidate><div class="form-alert"></div>`+
+			`<div class="form"><div class="form-alert"></div>`+
 				field("sk-signup-email", "Email", "email", "email", "")+
 				field("sk-signup-nickname", "Nickname", "text", "username", "What people see and search for: 2–32 letters, digits, '.', '_' or '-'.")+
 				field("sk-signup-password", "Password", "password", "new-password", "At least 10 characters.")+
-				`<button type="submit" class="btn btn-primary btn-block" aria-disabled="true"><span>Create account</span></button></form>`+
+				`<button type="button" class="btn btn-primary btn-block" aria-disabled="true"><span>Create account</span></button></div>`+
 				`<p class="auth-switch">Already have an account? <a href="/signin">Sign in</a></p>`))
 	default:
 		pane := "" // the pane's own page draws it
