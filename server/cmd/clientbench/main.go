@@ -87,7 +87,10 @@ func main() {
 		for _, b := range order {
 			rd, err := measure(*chromium, b)
 			if err != nil {
-				fatal("%s, run %d: %v", b.label, r+1, err)
+				// Reported and left out of the medians: one stuck visit
+				// should not cost the whole paired run.
+				log.Printf("%s, run %d failed, left out: %v", b.label, r+1, err)
+				continue
 			}
 			log.Printf("%s run %d: cold %.0f ms, warm %.0f ms, offline %.0f ms", b.label, r+1, rd.cold.Connected, rd.warm.Connected, rd.offline.List)
 			if *verbose {
