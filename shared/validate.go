@@ -2,7 +2,6 @@ package shared
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -72,8 +71,7 @@ func ValidateEmail(s string) *FieldError {
 	if s == "" || len(s) > EmailMax {
 		return &FieldError{Field: "email", Code: CodeEmailInvalid, Message: "Enter a valid email address, like name@example.com."}
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+	if !IsAddrSpec(s) || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
 		return &FieldError{Field: "email", Code: CodeEmailInvalid, Message: "Enter a valid email address, like name@example.com."}
 	}
 	return nil

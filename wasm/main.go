@@ -22,7 +22,12 @@ import (
 )
 
 func main() {
+	// Marks on the page's performance timeline: the client benchmark
+	// (server/cmd/clientbench) splits start-up time with them.
+	perf := app.Window().Get("performance")
+	perf.Call("mark", "natter:go-start")
 	env := newEnv(context.Background())
+	perf.Call("mark", "natter:env-ready")
 	shell := ui.NewShell(env)
 	for _, path := range shared.PageRoutes {
 		app.Route(path, shell)
@@ -37,7 +42,7 @@ func main() {
 func newEnv(ctx context.Context) *ui.Env {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := &ui.Env{
-		API:                     &client.API{},
+		API:                     &client.API{Fetch: browser.Fetch{}},
 		NotifyPermission:        browser.Permission,
 		RequestNotifyPermission: browser.RequestPermission,
 		StorageEstimate:         browser.StorageEstimate,

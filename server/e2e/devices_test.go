@@ -40,7 +40,7 @@ func cacheCensus(secrets ...string) string {
 		const cache = await caches.open(name);
 		for (const req of await cache.keys()) {
 			urls.push(new URL(req.url).pathname);
-			if (req.url.endsWith(".wasm")) continue;
+			if (new URL(req.url).pathname.endsWith(".wasm")) continue;
 			const body = await (await cache.match(req)).text();
 			for (const s of secrets) if (body.includes(s)) found.push(req.url + " holds " + s);
 		}

@@ -18,28 +18,6 @@ import (
 	"natter/shared"
 )
 
-// shell is what the server renders for every page route: the frame the
-// wasm app takes over. The server does not import the UI package (it would
-// double the wasm size and pull syscall/js in), but go-app answers 404 for
-// routes its process has not registered, so each route gets this shell.
-type shell struct{ app.Compo }
-
-// Render draws a neutral loading frame that looks right on every route.
-func (s *shell) Render() app.UI {
-	return app.Div().Class("shell").Body(
-		app.Header().Class("shell-bar").Body(app.Span().Class("shell-brand").Text("Natter")),
-		app.Main().Class("shell-main").Body(app.P().Class("shell-note").Text("Starting Natter…")),
-	)
-}
-
-func init() {
-	newShell := func() app.Composer { return &shell{} }
-	for _, p := range shared.PageRoutes {
-		app.Route(p, newShell)
-	}
-	app.RouteWithRegexp(shared.RouteConversationPattern, newShell)
-}
-
 //go:embed sw.js
 var serviceWorker string
 
@@ -47,17 +25,32 @@ var serviceWorker string
 // and the version hash covers, besides app.wasm.
 var staticAssets = []string{"app.css", "icon.svg", "icon-192.png", "icon-512.png", "icon-maskable-512.png"}
 
+// pwa serves the pages and text assets from front and everything else
+// (icons, fonts, unknown paths) with go-app's Handler.
+type pwa struct {
+	*app.Handler
+	front *front
+}
+
+// ServeHTTP serves from front first.
+func (p *pwa) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.front.serve(w, r) {
+		p.Handler.ServeHTTP(w, r)
+	}
+}
+
 // pwaHandler builds go-app's Handler on first use, so a server started
 // before the wasm is built still serves the API.
 func (s *Server) pwaHandler() http.Handler {
 	s.pwaOnce.Do(func() {
 		version, wasmLen := s.assetVersion()
 		routes := append([]string{}, shared.PageRoutes...)
+		routes = append(routes, conversationShell)
 		cacheable := []string{}
 		for _, a := range staticAssets {
 			cacheable = append(cacheable, "/web/"+a)
 		}
-		s.pwa = &app.Handler{
+		h := &app.Handler{
 			Name:            "Natter",
 			ShortName:       "Natter",
 			Title:           "Natter",
@@ -65,20 +58,19 @@ func (s *Server) pwaHandler() http.Handler {
 			Lang:            "en",
 			BackgroundColor: "#0f172a",
 			ThemeColor:      "#4f46e5",
-			LoadingLabel:    "Loading Natter… {progress}%",
 			Icon: app.Icon{
 				Default:  "/web/icon-192.png",
 				Large:    "/web/icon-512.png",
 				SVG:      "/web/icon.svg",
 				Maskable: "/web/icon-maskable-512.png",
 			},
-			Styles:                []string{"/web/app.css"},
 			CacheableResources:    append(cacheable, routes...),
 			Version:               version,
 			WasmContentLength:     wasmLen,
 			ServiceWorkerTemplate: serviceWorker,
 			Resources:             webDir{dir: s.cfg.WebDir},
 		}
+		s.pwa = &pwa{Handler: h, front: newFront(h, s.cfg.WebDir, s.log.Error)}
 		s.log.Info("pwa ready", "version", version, "wasm_bytes", wasmLen)
 	})
 	return s.pwa
@@ -91,7 +83,8 @@ func (s *Server) pwaHandler() http.Handler {
 func (s *Server) assetVersion() (version, wasmLen string) {
 	h := sha256.New()
 	io.WriteString(h, serviceWorker)
-	files := append([]string{"app.wasm"}, staticAssets...)
+	io.WriteString(h, frontFingerprint()) // the pages are cached by version too
+	files := append([]string{"app.wasm", "fonts/emoji.css"}, staticAssets...)
 	sort.Strings(files)
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(s.cfg.WebDir, f))
@@ -111,9 +104,13 @@ func (s *Server) assetVersion() (version, wasmLen string) {
 // serveWasm serves app.wasm precompressed: brotli or gzip when the browser
 // accepts it and the build made them (go-app compresses nothing itself).
 func (s *Server) serveWasm(w http.ResponseWriter, r *http.Request) {
-	h := s.pwaHandler().(*app.Handler)
+	h := s.pwaHandler().(*pwa)
 	etag := `"` + h.Version + `"`
-	w.Header().Set("Cache-Control", "no-cache")
+	if r.URL.Query().Get("v") == h.Version {
+		w.Header().Set("Cache-Control", immutable) // the page names it by its hash
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Vary", "Accept-Encoding")
 	if r.Header.Get("If-None-Match") == etag {

@@ -38,6 +38,9 @@ func mustWebDir(t *testing.T, wasm []byte) string {
 	for _, f := range []string{"app.css", "icon.svg", "icon-192.png", "icon-512.png", "icon-maskable-512.png"} {
 		write(f, []byte(f))
 	}
+	write("app.css", []byte(`@import url("fonts/emoji.css");`+"\n.auth-card { padding: 24px; }\n"))
+	os.Mkdir(filepath.Join(dir, "fonts"), 0o755)
+	write("fonts/emoji.css", []byte("@font-face { font-family: 'Natter Emoji'; src: local('Noto Emoji'), url(noto-emoji-0-400-normal.woff2) format('woff2'); }\n"))
 	return dir
 }
 
@@ -67,7 +70,7 @@ func TestEveryRouteServesTheShell(t *testing.T) {
 			if res.StatusCode != 200 {
 				t.Fatalf("status %d", res.StatusCode)
 			}
-			for _, want := range []string{"/app.js", "/wasm_exec.js", "/web/app.css", "manifest.webmanifest"} {
+			for _, want := range []string{`src="/app.js?v=`, `src="/wasm_exec.js?v=`, ".auth-card { padding: 24px; }", "manifest.webmanifest", `data-skeleton="true"`} {
 				if !bytes.Contains(body, []byte(want)) {
 					t.Errorf("page lacks %s", want)
 				}
@@ -96,7 +99,9 @@ func TestServiceWorkerAndManifest(t *testing.T) {
 		t.Fatalf("worker: %d", res.StatusCode)
 	}
 	etag := res.Header.Get("ETag")
-	for _, want := range []string{`"natter-` + strings.Trim(etag, `"`) + `"`, `"/signin"`, `"/web/app.wasm"`, "notificationclick", "tag:", "navigate"} {
+	wasm, _ := get(t, srv.URL+"/web/app.wasm", nil) // its ETag is the version
+	version := strings.Trim(wasm.Header.Get("ETag"), `"`)
+	for _, want := range []string{`"natter-` + version + `"`, `"/signin"`, `"/web/app.wasm"`, "notificationclick", "tag:", "navigate"} {
 		if !bytes.Contains(sw, []byte(want)) {
 			t.Errorf("service worker lacks %s", want)
 		}

@@ -10,11 +10,18 @@
 const cacheName = "natter-{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
 const networkOnly = ["/api/", "/ws", "/metrics", "/healthz"];
+// The page stores its own download of the wasm (server/web/loader.js), so
+// the install never downloads those megabytes a second time; a wasm missing
+// from the cache is stored when it next goes through the worker.
+const keptByPage = "/web/app.wasm";
+// Conversation routes have ids in them; their shell is cached once, under
+// this stand-in id, and serves every conversation offline.
+const conversationShell = "/c/00000000-0000-0000-0000-000000000000";
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(cacheName);
-    await Promise.all(resourcesToCache.map(async (url) => {
+    await Promise.all(resourcesToCache.filter((url) => url !== keptByPage).map(async (url) => {
       try {
         await cache.add(new Request(url, { cache: "reload" }));
       } catch (err) {
@@ -51,7 +58,15 @@ self.addEventListener("fetch", (event) => {
   }
   event.respondWith((async () => {
     const cached = await caches.match(req, { ignoreSearch: true });
-    return cached || fetch(req);
+    if (cached) {
+      return cached;
+    }
+    const res = await fetch(req);
+    if (url.pathname === keptByPage && res.ok) {
+      const copy = res.clone();
+      event.waitUntil(caches.open(cacheName).then((cache) => cache.put(req, copy)).catch(() => {}));
+    }
+    return res;
   })());
 });
 
@@ -64,7 +79,7 @@ async function navigate(req, url) {
   try {
     return await fetch(req);
   } catch (err) {
-    const shell = await cache.match("/");
+    const shell = (url.pathname.startsWith("/c/") && await cache.match(conversationShell)) || await cache.match("/");
     if (shell) {
       return shell;
     }

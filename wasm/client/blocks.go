@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,7 @@ import (
 // ListBlocks returns the people the signed-in user blocked, newest first.
 func (a *API) ListBlocks(ctx context.Context) ([]shared.Block, error) {
 	var l shared.BlockList
-	err := a.do(ctx, http.MethodGet, shared.APIBlocks, nil, &l)
+	err := a.do(ctx, methodGet, shared.APIBlocks, nil, &l)
 	return l.Blocks, err
 }
 
@@ -21,14 +20,14 @@ func (a *API) ListBlocks(ctx context.Context) ([]shared.Block, error) {
 // user nor add them to conversations. Blocking twice is harmless.
 func (a *API) Block(ctx context.Context, userID int64) (shared.Block, error) {
 	var b shared.Block
-	err := a.do(ctx, http.MethodPost, shared.APIBlocks, shared.BlockRequest{UserID: userID}, &b)
+	err := a.do(ctx, methodPost, shared.APIBlocks, shared.BlockRequest{UserID: userID}, &b)
 	return b, err
 }
 
 // Unblock removes the block of a person; unblocking someone not blocked is
 // harmless.
 func (a *API) Unblock(ctx context.Context, userID int64) error {
-	return a.do(ctx, http.MethodDelete, shared.BlockPath(userID), nil, nil)
+	return a.do(ctx, methodDelete, shared.BlockPath(userID), nil, nil)
 }
 
 // Blocks is the signed-in user's block list as the UI shows it: the

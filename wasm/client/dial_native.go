@@ -9,7 +9,7 @@ import (
 	"github.com/coder/websocket"
 )
 
-func dialWebSocket(ctx context.Context, url string, header http.Header) (*websocket.Conn, error) {
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
+func dialWebSocket(ctx context.Context, url string, header map[string][]string) (*websocket.Conn, error) {
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header(header)})
 	return c, err
 }

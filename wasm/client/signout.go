@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"natter/shared"
 )
@@ -229,5 +228,5 @@ func (e *Engine) clearMemory() {
 // already gone.
 func isUnauthorized(err error) bool {
 	var fe *FormError
-	return errors.As(err, &fe) && (fe.Status == http.StatusUnauthorized || fe.Has(shared.CodeUnauthorized))
+	return errors.As(err, &fe) && (fe.Status == statusUnauthorized || fe.Has(shared.CodeUnauthorized))
 }

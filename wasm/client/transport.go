@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/coder/websocket"
 )
@@ -31,8 +30,10 @@ const ReadLimit = 8 << 20
 // session Cookie there); in the browser the browser sends the cookies itself
 // and Header is ignored.
 type WebSocketTransport struct {
-	URL    string
-	Header http.Header
+	URL string
+	// Header is an http.Header; its plain map type keeps net/http out of
+	// the wasm build's imports (see api.go).
+	Header map[string][]string
 }
 
 // Dial opens a WebSocket to t.URL.

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"net/mail"
 	"net/url"
 	"strings"
 	"unicode"
@@ -251,7 +250,7 @@ func linkAt(s string) (string, int) {
 		}
 	case strings.HasPrefix(lower, "mailto:") && len(raw) > len("mailto:"):
 		addr := raw[len("mailto:"):]
-		if a, err := mail.ParseAddress(addr); err == nil && a.Address == addr && !strings.ContainsAny(addr, "?&") {
+		if shared.IsAddrSpec(addr) && !strings.ContainsAny(addr, "?&") {
 			return "mailto:" + addr, len(raw)
 		}
 	}

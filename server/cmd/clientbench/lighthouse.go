@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// score is what one Lighthouse run reports.
+type score struct {
+	Performance, Accessibility, BestPractices float64 // 0–100
+	LCP, TBT                                  float64 // ms
+}
+
+// lighthouse runs Lighthouse (its npm CLI, at cli) on url with a preset
+// ("mobile": simulated slow 4G and a 4× slower CPU; "desktop") in the given
+// Chromium, sending cookie when not empty.
+func lighthouse(ctx context.Context, cli, chromium, url, preset, cookie string) (score, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	args := []string{url, "--output=json", "--output-path=stdout", "--quiet",
+		"--only-categories=performance,accessibility,best-practices",
+		"--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"}
+	if preset == "desktop" {
+		args = append(args, "--preset=desktop")
+	}
+	if cookie != "" {
+		h, _ := json.Marshal(map[string]string{"Cookie": cookie})
+		args = append(args, "--extra-headers="+string(h))
+	}
+	cmd := exec.CommandContext(ctx, cli, args...)
+	cmd.Env = append(os.Environ(), "CHROME_PATH="+chromium)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return score{}, fmt.Errorf("lighthouse %s %s: %w", preset, url, err)
+	}
+	var r struct {
+		Categories map[string]struct {
+			Score float64 `json:"score"`
+		} `json:"categories"`
+		Audits map[string]struct {
+			NumericValue float64 `json:"numericValue"`
+		} `json:"audits"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return score{}, fmt.Errorf("lighthouse output: %w", err)
+	}
+	return score{
+		Performance:   100 * r.Categories["performance"].Score,
+		Accessibility: 100 * r.Categories["accessibility"].Score,
+		BestPractices: 100 * r.Categories["best-practices"].Score,
+		LCP:           r.Audits["largest-contentful-paint"].NumericValue,
+		TBT:           r.Audits["total-blocking-time"].NumericValue,
+	}, nil
+}

@@ -1,0 +1,210 @@
+// Command clientbench measures the browser app in headless Chromium: what
+// a first visit downloads, how long a cold, a warm and an offline start
+// take to a usable screen, and Lighthouse's scores. Given an older build
+// with -old it measures both in one run, alternating, so that the machine's
+// load falls on both alike: only such paired figures are compared.
+//
+//	go run ./server/cmd/clientbench [-old DIR] [-runs 5] [-lighthouse PATH]
+//
+// A build is a directory holding bin/natter and web/ (./build.sh build
+// makes them); each runs its own server with its own embedded PostgreSQL.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+)
+
+func main() {
+	newDir := flag.String("new", ".", "the build to measure")
+	oldDir := flag.String("old", "", "an older build to measure beside it")
+	runs := flag.Int("runs", 5, "visits of each kind per build; medians are reported")
+	lh := flag.String("lighthouse", "", "Lighthouse's CLI (node_modules/.bin/lighthouse); empty: skip")
+	chromium := flag.String("chromium", "", "Chromium to use; empty: /usr/bin/chromium or chromium in PATH")
+	convs := flag.Int("convs", 3, "conversations the user has")
+	messages := flag.Int("messages", 100, "messages in each")
+	verbose := flag.Bool("v", false, "log every visit's figures")
+	serve := flag.Bool("serve", false, "start and seed the builds, print their URLs and cookie, and wait for Ctrl+C (to look by hand)")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("clientbench: ")
+	if *chromium == "" {
+		*chromium = findChromium()
+	}
+
+	var builds []*build
+	if *oldDir != "" {
+		builds = append(builds, &build{label: "before", dir: *oldDir})
+	}
+	builds = append(builds, &build{label: "after", dir: *newDir})
+	ctx := context.Background()
+	convPath := map[*build]string{}
+	// fatal stops the servers first: log.Fatal skips deferred calls, and a
+	// server left running keeps its PostgreSQL running too.
+	fatal := func(format string, args ...any) {
+		for _, b := range builds {
+			b.stop()
+		}
+		log.Fatalf(format, args...)
+	}
+	for _, b := range builds {
+		defer b.stop()
+		if err := b.start(ctx); err != nil {
+			fatal("%v", err)
+		}
+		id, err := b.seed(ctx, *convs, *messages)
+		if err != nil {
+			fatal("%v", err)
+		}
+		convPath[b] = "/c/" + id
+	}
+
+	if *serve {
+		for _, b := range builds {
+			fmt.Printf("%s: %s%s  Cookie: %s=%s\n", b.label, b.url, convPath[b], b.cookie.Name, b.cookie.Value)
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		return
+	}
+
+	results := map[*build][]round{}
+	for r := 0; r < *runs; r++ {
+		order := slices.Clone(builds)
+		if r%2 == 1 {
+			slices.Reverse(order) // neither build always goes first
+		}
+		for _, b := range order {
+			rd, err := measure(*chromium, b)
+			if err != nil {
+				// Reported and left out of the medians: one stuck visit
+				// should not cost the whole paired run.
+				log.Printf("%s, run %d failed, left out: %v", b.label, r+1, err)
+				continue
+			}
+			log.Printf("%s run %d: cold %.0f ms, warm %.0f ms, offline %.0f ms", b.label, r+1, rd.cold.Connected, rd.warm.Connected, rd.offline.List)
+			if *verbose {
+				for _, v := range []visit{rd.cold, rd.warm, rd.offline} {
+					j, _ := json.Marshal(v)
+					log.Printf("  %s", j)
+				}
+			}
+			results[b] = append(results[b], rd)
+		}
+	}
+	report(os.Stdout, builds, results, *runs)
+
+	if *lh != "" {
+		fmt.Println()
+		fmt.Println("| Lighthouse 12.2.3 | build | performance | LCP | TBT | accessibility | best practices |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, page := range []string{"/signin", "conversation"} {
+			for _, preset := range []string{"mobile", "desktop"} {
+				for _, b := range builds {
+					url, cookie := b.url+page, ""
+					if page == "conversation" {
+						url, cookie = b.url+convPath[b], b.cookie.Name+"="+b.cookie.Value
+					}
+					s, err := lighthouse(ctx, *lh, *chromium, url, preset, cookie)
+					if err != nil {
+						log.Printf("%v", err)
+						continue
+					}
+					fmt.Printf("| %s, %s | %s | %.0f | %.1f s | %.0f ms | %.0f | %.0f |\n", page, preset, b.label, s.Performance, s.LCP/1000, s.TBT, s.Accessibility, s.BestPractices)
+				}
+			}
+		}
+	}
+}
+
+// round is one cold, warm and offline visit of a build in a fresh profile.
+type round struct{ cold, warm, offline visit }
+
+// wasmKept is true once app.wasm is in the service worker's cache (each
+// poll starts a look and reports the previous one's answer).
+const wasmKept = `(() => {
+	(async () => { for (const k of await caches.keys()) { if (await (await caches.open(k)).match("/web/app.wasm", {ignoreSearch: true})) return true; } return false; })()
+		.then((v) => { window.natterBenchKept = v; });
+	return window.natterBenchKept === true && navigator.serviceWorker.controller !== null;
+})()`
+
+// stored becomes true when the app's IndexedDB holds records and their
+// count did not change between two polls: the warm visit's data is then on
+// disk, and the offline visit starts from it, not from a write cut short.
+const stored = `(() => {
+	(async () => {
+		const db = await new Promise((ok, fail) => { const r = indexedDB.open("natter"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+		let n = 0;
+		for (const name of db.objectStoreNames) {
+			n += await new Promise((ok, fail) => { const r = db.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+		}
+		db.close();
+		return n;
+	})().then((n) => { window.natterBenchStable = n > 0 && n === window.natterBenchStored; window.natterBenchStored = n; });
+	return window.natterBenchStable === true;
+})()`
+
+// measure makes the three visits: cold (nothing cached, signed in) to
+// connected; warm (service worker and local data in place) to connected;
+// and warm while offline to the conversation list.
+func measure(chromium string, b *build) (round, error) {
+	var rd round
+	br, err := newBrowser(chromium)
+	if err != nil {
+		return rd, err
+	}
+	defer br.cancel()
+	if err := br.signIn(b); err != nil {
+		return rd, err
+	}
+	connected := `!!window.natterBench.connected && document.querySelectorAll("#conv-list li").length > 0`
+	if rd.cold, err = br.load(b.url+"/", connected); err != nil {
+		return rd, err
+	}
+	if err := br.run(waitJS(wasmKept)); err != nil {
+		return rd, fmt.Errorf("the service worker did not settle: %w", err)
+	}
+	if rd.warm, err = br.load(b.url+"/", connected); err != nil {
+		return rd, err
+	}
+	if err := br.run(waitJS(stored)); err != nil {
+		return rd, fmt.Errorf("the app's data did not settle: %w", err)
+	}
+	if err := br.offline(true); err != nil {
+		return rd, err
+	}
+	rd.offline, err = br.load(b.url+"/", `document.querySelectorAll("#conv-list li").length > 0`)
+	return rd, err
+}
+
+func findChromium() string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	log.Fatal("Chromium not found: apt-get install chromium")
+	return ""
+}
+
+// fileSize is the size of a build's file, or 0.
+func fileSize(b *build, name string) float64 {
+	st, err := os.Stat(filepath.Join(b.dir, "web", name))
+	if err != nil {
+		return 0
+	}
+	return float64(st.Size())
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+)
+
+// median of the values picked from each round; 0 when none is set.
+func median(rounds []round, pick func(round) float64) float64 {
+	var v []float64
+	for _, r := range rounds {
+		if x := pick(r); x > 0 {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// span is the time between two marks of a visit, when both were set.
+func span(v visit, from, to string) float64 {
+	a, ok1 := v.Marks[from]
+	b, ok2 := v.Marks[to]
+	if from == "" {
+		a, ok1 = 0, true
+	}
+	if !ok1 || !ok2 {
+		return 0
+	}
+	return b - a
+}
+
+// report writes the medians as a Markdown table, one column per build.
+func report(w io.Writer, builds []*build, results map[*build][]round, runs int) {
+	rows := []struct {
+		what string
+		unit string
+		pick func(*build, round) float64
+	}{
+		{"app.wasm on disk", "MB", func(b *build, _ round) float64 { return fileSize(b, "app.wasm") / 1e6 }},
+		{"app.wasm transferred (brotli)", "MB", func(_ *build, r round) float64 { return r.cold.Wasm / 1e6 }},
+		{"cold visit: everything transferred", "MB", func(_ *build, r round) float64 { return r.cold.Bytes / 1e6 }},
+		{"cold visit → first paint", "ms", func(_ *build, r round) float64 { return r.cold.FCP }},
+		{"cold visit → app's first frame", "ms", func(_ *build, r round) float64 { return r.cold.App }},
+		{"cold visit → connected, list shown", "ms", func(_ *build, r round) float64 { return r.cold.Connected }},
+		{"warm visit → first paint", "ms", func(_ *build, r round) float64 { return r.warm.FCP }},
+		{"warm visit → Go started", "ms", func(_ *build, r round) float64 { return span(r.warm, "", "natter:go-start") }},
+		{"warm visit: Go started → app's first frame", "ms", func(_ *build, r round) float64 {
+			if s := span(r.warm, "", "natter:go-start"); s > 0 {
+				return r.warm.App - s
+			}
+			return 0
+		}},
+		{"warm visit → connected", "ms", func(_ *build, r round) float64 { return r.warm.Connected }},
+		{"warm offline visit → first paint", "ms", func(_ *build, r round) float64 { return r.offline.FCP }},
+		{"warm offline visit: Go started → app's first frame", "ms", func(_ *build, r round) float64 {
+			if s := span(r.offline, "", "natter:go-start"); s > 0 {
+				return r.offline.App - s
+			}
+			return 0
+		}},
+		{"warm offline visit → conversation list", "ms", func(_ *build, r round) float64 { return r.offline.List }},
+	}
+	fmt.Fprintf(w, "| medians of %d | ", runs)
+	for _, b := range builds {
+		fmt.Fprintf(w, "%s | ", b.label)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range builds {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, row := range rows {
+		fmt.Fprintf(w, "| %s | ", row.what)
+		for _, b := range builds {
+			m := median(results[b], func(r round) float64 { return row.pick(b, r) })
+			switch {
+			case m == 0:
+				fmt.Fprint(w, "— | ")
+			case row.unit == "MB":
+				fmt.Fprintf(w, "%.2f MB | ", m)
+			default:
+				fmt.Fprintf(w, "%.0f ms | ", m)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"natter/server/webtest"
+	"natter/shared"
+)
+
+// countingProxy stands between the browser and the server and counts the
+// requests for each path: the service worker's own downloads happen in
+// another target than the page's, so only the server side sees them all.
+type countingProxy struct {
+	URL string
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+func mustCountingProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{n: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.n[r.URL.Path]++
+		p.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+func (p *countingProxy) count(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n[path]
+}
+
+// wasmCached becomes true once app.wasm is in the service worker's cache:
+// each poll starts a look into the caches and reports the previous one.
+const wasmCached = `(() => {
+	(async () => { for (const k of await caches.keys()) { if (await (await caches.open(k)).match("/web/app.wasm", {ignoreSearch: true})) return true; } return false; })()
+		.then((v) => { window.natterTestWasmCached = v; });
+	return window.natterTestWasmCached === true;
+})()`
+
+// TestColdVisitLoadsTheWasmOnce: a first visit downloads app.wasm once —
+// the page's own download is what the service worker keeps, the worker's
+// install does not fetch it again — and that copy is enough to start the
+// app offline afterwards, signed in, with no further download.
+func TestColdVisitLoadsTheWasmOnce(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, _ := srv.MustSignUp(t, "ann")
+	proxy := mustCountingProxy(t, srv.URL)
+
+	A := MustBrowser(t, "ann")
+	A.Run(t, "cold visit", chromedp.Navigate(proxy.URL+shared.RouteSignIn), Visible("#signin-login"),
+		WaitJS(`navigator.serviceWorker.controller !== null`))
+	A.Run(t, "the page keeps its wasm for offline starts", WaitJS(wasmCached))
+	A.Run(t, "the worker is installed", WaitJS(`navigator.serviceWorker.controller.state === "activated"`))
+	if n := proxy.count("/web/app.wasm"); n != 1 {
+		t.Fatalf("a cold visit downloaded app.wasm %d times, want 1", n)
+	}
+
+	signIn(t, A, &webtest.Server{URL: proxy.URL}, ann)
+	A.Run(t, "warm visit", chromedp.Navigate(proxy.URL+shared.RouteHome), Visible("#new-conversation"),
+		WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`))
+	A.Offline(t, true)
+	A.Run(t, "offline reload starts from the cache", chromedp.Navigate(proxy.URL+shared.RouteHome), Visible("#new-conversation"),
+		WaitJS(`!document.querySelector("[data-skeleton]")`))
+	A.Offline(t, false)
+	if n := proxy.count("/web/app.wasm"); n != 1 {
+		t.Fatalf("app.wasm downloaded %d times over a cold, a warm and an offline visit, want 1", n)
+	}
+}
