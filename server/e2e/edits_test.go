@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/uptrace/bun"
 
 	"natter/server/webtest"
 	"natter/shared"
@@ -62,15 +61,13 @@ func shots(t *testing.T, b *Browser, name string) {
 func TestEditDeleteReactReplyMention(t *testing.T) {
 	srv := webtest.MustServer(t)
 	ann, annHeader := srv.MustSignUp(t, "ann")
-	bob, _ := srv.MustSignUp(t, "bob")
+	bob, bobHeader := srv.MustSignUp(t, "bob")
 	plans := mustConv(t, srv, ann, "Plans", bob)
 	quiet := mustConv(t, srv, ann, "Quiet", bob)
-	if err := srv.Store.RunInTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE conversation_members SET muted = true WHERE conversation_id = ? AND user_id = ?`, quiet.ID, bob.ID)
-		return err
-	}); err != nil {
-		t.Fatalf("mute: %v", err)
-	}
+	// Bob mutes Quiet "until turned back on" from another device, with the
+	// action the header's mute menu sends (Engine.Mute).
+	srv.MustConnect(t, bobHeader, nil).MustAck(t, shared.TypeConversationMute,
+		shared.ConversationMute{ConversationID: quiet.ID, Forever: true})
 	A := MustBrowser(t, "ann")
 	B := MustBrowser(t, "bob")
 	recordNotifications(t, B)

@@ -49,7 +49,9 @@ func newFront(h *app.Handler, webDir string, logf func(msg string, args ...any))
 	}
 	f.assets["/app.js"] = newTextAsset("text/javascript; charset=utf-8", []byte(appJS))
 	f.assets["/wasm_exec.js"] = newTextAsset("text/javascript; charset=utf-8", fromHandler(h, "/wasm_exec.js"))
-	f.assets["/manifest.webmanifest"] = newTextAsset("application/manifest+json", fromHandler(h, "/manifest.webmanifest"))
+	manifest := newTextAsset("application/manifest+json", withManifestExtras(fromHandler(h, "/manifest.webmanifest"), logf))
+	f.assets["/manifest.webmanifest"] = manifest
+	f.assets["/manifest.json"] = manifest // go-app's alias
 	sw := newTextAsset("text/javascript; charset=utf-8", fromHandler(h, "/app-worker.js"))
 	sw.noStore = true // the browser checks the worker for updates itself
 	f.assets["/app-worker.js"] = sw

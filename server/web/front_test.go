@@ -21,7 +21,7 @@ import (
 // one: a broken encoder would serve a page no browser can read.
 func TestTextAssetsArePrecompressed(t *testing.T) {
 	srv := webtest.MustServer(t, func(c *web.Config) { c.WebDir = mustWebDir(t, []byte("\x00asm wasm")) })
-	paths := []string{"/app.js", "/wasm_exec.js", "/manifest.webmanifest", "/app-worker.js", "/web/app.css", "/web/fonts/emoji.css",
+	paths := []string{"/app.js", "/wasm_exec.js", "/manifest.webmanifest", "/manifest.json", "/app-worker.js", "/web/app.css", "/web/fonts/emoji.css",
 		shared.RouteSignIn, shared.RouteHome, shared.ConversationPath(shared.NewUUIDv7())}
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {

@@ -1,18 +1,16 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
-	"sync"
 
 	"natter/shared"
 )
 
 // go-app writes the web app manifest from its Handler's fields, which have
-// no shortcuts or screenshots. serveManifest serves go-app's manifest with
-// both added: a "New conversation" shortcut on the installed app's icon,
-// and the screenshots browsers show in their richer install dialog.
+// no shortcuts or screenshots. withManifestExtras adds both to it: a "New
+// conversation" shortcut on the installed app's icon, and the screenshots
+// browsers show in their richer install dialog. front serves the result
+// like every other text asset, precompressed (newFront).
 
 // manifestExtras are the members added to go-app's manifest.
 var manifestExtras = map[string]any{
@@ -29,41 +27,15 @@ var manifestExtras = map[string]any{
 	},
 }
 
-// manifest is built once from go-app's.
-type manifest struct {
-	once sync.Once
-	body []byte
+// withManifestExtras is go-app's manifest with manifestExtras added.
+func withManifestExtras(goApp []byte, logf func(msg string, args ...any)) []byte {
+	m := map[string]any{}
+	if err := json.Unmarshal(goApp, &m); err != nil {
+		logf("pwa: go-app's manifest is not JSON", "err", err)
+	}
+	for k, v := range manifestExtras {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
-
-var builtManifest manifest
-
-// serveManifest answers /manifest.webmanifest (and go-app's alias
-// /manifest.json).
-func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
-	builtManifest.once.Do(func() {
-		rec := &bufferWriter{header: http.Header{}}
-		req, _ := http.NewRequest(http.MethodGet, "/manifest.webmanifest", nil)
-		s.pwaHandler().ServeHTTP(rec, req)
-		m := map[string]any{}
-		if err := json.Unmarshal(rec.buf.Bytes(), &m); err != nil {
-			s.log.Error("pwa: go-app's manifest is not JSON", "err", err)
-		}
-		for k, v := range manifestExtras {
-			m[k] = v
-		}
-		builtManifest.body, _ = json.Marshal(m)
-	})
-	w.Header().Set("Content-Type", "application/manifest+json")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(builtManifest.body)
-}
-
-// bufferWriter collects a response in memory.
-type bufferWriter struct {
-	header http.Header
-	buf    bytes.Buffer
-}
-
-func (b *bufferWriter) Header() http.Header         { return b.header }
-func (b *bufferWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
-func (b *bufferWriter) WriteHeader(int)             {}

@@ -195,8 +195,6 @@ func (s *Server) routes() {
 	// /metrics is served on its own listener (MetricsHandler), never here.
 	m.HandleFunc(shared.PathMetrics, http.NotFound)
 	m.HandleFunc("/web/app.wasm", s.serveWasm)
-	m.HandleFunc("GET /manifest.webmanifest", s.serveManifest) // manifest.go: shortcuts, screenshots
-	m.HandleFunc("GET /manifest.json", s.serveManifest)
 	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.pwaHandler().ServeHTTP(w, r) }))
 	s.mux = m
 }
