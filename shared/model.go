@@ -20,7 +20,6 @@ type Member struct {
 	Owner    bool       `json:"owner,omitempty"`
 	SeenSeq  int64      `json:"seen_seq"`
 	SeenAt   *time.Time `json:"seen_at,omitempty"`
-	Muted    bool       `json:"muted,omitempty"`
 }
 
 // Conversation is the state of one conversation as a member sees it. The

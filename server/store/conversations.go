@@ -36,7 +36,6 @@ type memberRow struct {
 	Owner          bool       `bun:"owner"`
 	SeenSeq        int64      `bun:"seen_seq"`
 	SeenAt         *time.Time `bun:"seen_at"`
-	Muted          bool       `bun:"muted"`
 }
 
 // cleanConvID lower-cases a conversation id; anything that is not a UUID
@@ -66,7 +65,7 @@ func fillConversations(ctx context.Context, db bun.IDB, rows []conversationRow) 
 	}
 	var members []memberRow
 	err := db.NewRaw(`
-		SELECT m.conversation_id, m.user_id, u.nickname, m.owner, m.seen_seq, m.seen_at, m.muted
+		SELECT m.conversation_id, m.user_id, u.nickname, m.owner, m.seen_seq, m.seen_at
 		FROM conversation_members m JOIN users u ON u.id = m.user_id
 		WHERE m.conversation_id = ANY(?::uuid[])`, pgdialect.Array(ids)).Scan(ctx, &members)
 	if err != nil {
@@ -76,7 +75,7 @@ func fillConversations(ctx context.Context, db bun.IDB, rows []conversationRow) 
 	for _, m := range members {
 		byConv[m.ConversationID] = append(byConv[m.ConversationID], shared.Member{
 			UserID: m.UserID, Nickname: m.Nickname, Owner: m.Owner,
-			SeenSeq: m.SeenSeq, SeenAt: utcPtr(m.SeenAt), Muted: m.Muted,
+			SeenSeq: m.SeenSeq, SeenAt: utcPtr(m.SeenAt),
 		})
 	}
 	previews := map[string]*shared.Message{}

@@ -54,9 +54,11 @@ type ExportConversation struct {
 	ClosedAt  *time.Time `json:"closed_at,omitempty" bun:"closed_at"`
 	JoinedAt  time.Time  `json:"joined_at" bun:"joined_at"`
 	Owner     bool       `json:"owner" bun:"owner"`
-	Muted     bool       `json:"muted" bun:"muted"`
-	SeenSeq   int64      `json:"seen_seq" bun:"seen_seq"`
-	Members   []string   `json:"members" bun:"members,array"`
+	// MutedUntil is when the person's mute of it ends (far in the
+	// future: until turned back on); absent when not muted.
+	MutedUntil *time.Time `json:"muted_until,omitempty" bun:"muted_until"`
+	SeenSeq    int64      `json:"seen_seq" bun:"seen_seq"`
+	Members    []string   `json:"members" bun:"members,array"`
 }
 
 // ExportRead is one move of the person's read cursor.
@@ -87,7 +89,7 @@ func (s *Store) ExportAccount(ctx context.Context, userID int64) (AccountExport,
 			DisabledAt: utcPtr(u.DisabledAt), CreatedAt: utc(u.CreatedAt), UpdatedAt: utc(u.UpdatedAt)}
 		out.Conversations = []ExportConversation{}
 		err = tx.NewRaw(`SELECT c.id, c.title, c.direct, c.created_at, c.closed_at,
-				me.joined_at, me.owner, me.muted, me.seen_seq,
+				me.joined_at, me.owner, CASE WHEN me.muted_until > now() THEN me.muted_until END AS muted_until, me.seen_seq,
 				ARRAY(SELECT u.nickname FROM conversation_members m JOIN users u ON u.id = m.user_id
 					WHERE m.conversation_id = c.id ORDER BY lower(u.nickname)) AS members
 			FROM conversation_members me JOIN conversations c ON c.id = me.conversation_id

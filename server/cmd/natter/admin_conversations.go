@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,11 +69,19 @@ func (a *admin) conversationsShow(ctx context.Context, c *cobra.Command, st *sto
 		return err
 	}
 	cv.Preview = nil
-	return a.print(c, cv, func(w io.Writer) { writeConversation(w, cv) })
+	mutes := map[int64]*time.Time{}
+	for _, m := range cv.Members {
+		until, err := st.MutedUntil(ctx, m.UserID, cv.ID)
+		if err != nil {
+			return err
+		}
+		mutes[m.UserID] = until
+	}
+	return a.print(c, cv, func(w io.Writer) { writeConversation(w, cv, mutes) })
 }
 
 // writeConversation prints a conversation's details and members.
-func writeConversation(w io.Writer, cv shared.Conversation) {
+func writeConversation(w io.Writer, cv shared.Conversation, mutes map[int64]*time.Time) {
 	kind := "group"
 	if cv.Direct {
 		kind = "one-to-one"
@@ -100,8 +109,11 @@ func writeConversation(w io.Writer, cv shared.Conversation) {
 			if m.Owner {
 				owner = "yes"
 			}
-			if m.Muted {
-				muted = "yes"
+			if until := mutes[m.UserID]; until != nil {
+				muted = "until " + until.UTC().Format("2006-01-02 15:04")
+				if !until.Before(shared.MuteForever) {
+					muted = "yes"
+				}
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", m.UserID, m.Nickname, owner, m.SeenSeq, muted)
 		}
