@@ -99,6 +99,11 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 		w, h int64
 	}{{"phone", 360, 740}, {"desktop", 1280, 800}} {
 		A.Run(t, "resize", chromedp.EmulateViewport(sz.w, sz.h), Visible("#search-results"))
+		// The results scroll in their own panel, which ends on the screen
+		// whatever the sidebar holds above it: paging waits for that scroll.
+		if !Eval[bool](t, A, `(() => { const l = document.querySelector("#search-results"); return getComputedStyle(l).overflowY === "auto" && l.scrollHeight > l.clientHeight && l.getBoundingClientRect().bottom <= innerHeight; })()`) {
+			t.Fatalf("%s: the results are not a scrolling panel that ends on the screen", sz.name)
+		}
 		A.Screenshot(t, "search-results-"+sz.name)
 	}
 	A.Run(t, "scrolling to the end loads the next page",
