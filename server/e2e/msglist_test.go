@@ -93,6 +93,12 @@ func TestLongConversationWindowed(t *testing.T) {
 	bob, hb := srv.MustSignUp(t, "bob")
 	const n = 5000
 	conv := seedConversation(t, srv, ann, bob, n, n)
+	// Sent before the device's retention window (client.DefaultRetention:
+	// 30 days, at least the newest 1,000 kept), so that this device keeps
+	// the newest 1,000 of them and no more, however far ann scrolls back.
+	if _, err := srv.Store.DB.NewRaw(`UPDATE messages SET created_at = created_at - interval '60 days' WHERE conversation_id = ?`, conv).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	A := MustBrowser(t, "ann")
 	signIn(t, A, srv, ann)
 	A.Run(t, "open the conversation at its newest message",

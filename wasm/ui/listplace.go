@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -104,7 +105,7 @@ func (c *MessageList) after(ctx app.Context) {
 	}
 	p := c.pending
 	c.placing = false
-	c.measure()
+	stale := c.measure()
 	if p.kind == placeBottom {
 		el.Set("scrollTop", el.Get("scrollHeight").Float())
 	} else {
@@ -112,7 +113,10 @@ func (c *MessageList) after(ctx app.Context) {
 	}
 	c.win.viewport(el.Get("scrollTop").Float(), el.Get("clientHeight").Float())
 	c.atBottom = nearBottom(el)
-	if !c.win.coversView() {
+	// Drawn again at once when the spacers are stale: a redraw without a
+	// placement (the count on "Jump to latest" changing) would move the
+	// rows by the difference.
+	if stale || !c.win.coversView() {
 		self := c.dispatcher(ctx)
 		self.Dispatch(func(ctx app.Context) {
 			q := c.capture()
@@ -128,23 +132,30 @@ func (c *MessageList) after(ctx app.Context) {
 }
 
 // measure reads where the DOM laid out the rows drawn: the list's children
-// are the history row, the top spacer, the rows, the bottom spacer.
-func (c *MessageList) measure() {
+// are the history row, the top spacer, the rows, the bottom spacer. It
+// reports whether the spacers no longer stand for the rows' heights as
+// measured now (see window.rebase), so must be drawn again.
+func (c *MessageList) measure() (stale bool) {
 	ol := app.Window().GetElementByID("msgs-list")
 	if !ol.Truthy() {
-		return
+		return false
 	}
 	kids := ol.Get("children")
 	n := c.win.hi - c.win.lo
 	if kids.Length() != n+3 {
-		return // not this render's DOM
+		return false // not this render's DOM
 	}
-	c.win.base = kids.Index(1).Get("offsetTop").Float()
 	tops := make([]float64, n+1)
 	for i := range tops {
 		tops[i] = kids.Index(i + 2).Get("offsetTop").Float()
 	}
 	c.win.measured(tops)
+	spacer := kids.Index(1)
+	drawn, err := strconv.ParseFloat(strings.TrimSuffix(spacer.Get("style").Get("height").String(), "px"), 64)
+	if err != nil {
+		drawn = c.win.above()
+	}
+	return c.win.rebase(spacer.Get("offsetTop").Float(), drawn)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

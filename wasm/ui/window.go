@@ -1,6 +1,9 @@
 package ui
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // Windowing: the message list draws only the rows in and near the
 // viewport, between two spacers whose heights are the sums of the rows
@@ -218,6 +221,27 @@ func (w *window) settle(top float64, toEnd bool) {
 		lo, hi = pickWindow(w.offs, w.top, w.height)
 	}
 	w.set(lo, hi)
+}
+
+// rebase sets where list coordinate 0 lies in the scrolled content, from
+// where the DOM put the top spacer and the height it was drawn with, after
+// measured. That is the spacer's top while the spacer stands for the rows
+// above at the heights the offsets now give them. Measuring changes the
+// estimate every row never drawn counts as, though, and so the offsets of
+// the rows drawn below them, while the spacer keeps the height it was
+// drawn with until the next render: on a fresh page the first rows
+// measured at 62px instead of the 48 assumed move the 5,000th row down by
+// 70,000px, and a view placed at it from the spacer's top lands past the
+// end of the content. Until the spacers are drawn again, the rows drawn
+// are where the DOM has them: coordinate 0 is that much higher. It reports
+// whether the spacers are stale so.
+func (w *window) rebase(spacerTop, spacerHeight float64) (stale bool) {
+	w.base = spacerTop
+	if d := w.above() - spacerHeight; math.Abs(d) >= 1 {
+		w.base = spacerTop - d
+		return true
+	}
+	return false
 }
 
 // rowTop returns where the row with key k starts, and whether it exists.

@@ -101,3 +101,40 @@ func TestWindowKeepsItsRows(t *testing.T) {
 		t.Fatalf("measured: %v below %v", w.hs.get(w.keys[w.lo]), w.below())
 	}
 }
+
+// A fresh page opened far down a long cached conversation: the first rows
+// measured change the estimate for the thousands above them, whose spacer
+// is still drawn at the old one. A view placed at a drawn row lands on it
+// in the DOM, not past the end of the content.
+func TestPlacingAfterTheEstimateChanged(t *testing.T) {
+	var w window
+	w.height = 600
+	keys := testKeys(5000)
+	w.setRows(keys)
+	target := w.index["s4960"]
+	top, _, _ := w.rowTop("s4960")
+	w.settle(top, false)
+	if w.lo > target || w.hi <= target {
+		t.Fatalf("window %d..%d misses row %d", w.lo, w.hi, target)
+	}
+	const spacerTop = 10.0 // the history row above it
+	drawnAbove := w.above()
+	tops := make([]float64, w.hi-w.lo+1) // the rows drawn are 62px high
+	for i := range tops {
+		tops[i] = spacerTop + drawnAbove + float64(i)*62
+	}
+	if !w.measured(tops) {
+		t.Fatal("measuring reports no change")
+	}
+	if !w.rebase(spacerTop, drawnAbove) {
+		t.Fatal("the spacer drawn at the old estimate is not reported stale")
+	}
+	at, _, _ := w.rowTop("s4960")
+	if got, want := w.base+at, tops[target-w.lo]; got != want {
+		t.Fatalf("row s4960 placed at %v in the content, the DOM has it at %v", got, want)
+	}
+	// Once the spacer is drawn at the new estimate, its top is the base.
+	if w.rebase(spacerTop, w.above()) || w.base != spacerTop {
+		t.Fatalf("base %v with the spacer drawn current, want %v", w.base, spacerTop)
+	}
+}
