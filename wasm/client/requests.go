@@ -39,7 +39,10 @@ func (e *Engine) requestOnce(ctx context.Context, typ string, data any) (shared.
 	ch := make(chan reply, 1)
 	e.mu.Lock()
 	s := e.sess
-	if s == nil || !s.welcome {
+	// Offline as soon as the browser says so: the session it cancelled
+	// ends a moment later, and a request sent on it meanwhile would fail
+	// as "connection lost" instead of ErrOffline.
+	if s == nil || !s.welcome || !e.online {
 		e.mu.Unlock()
 		return shared.Envelope{}, ErrOffline
 	}
