@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"natter/shared"
@@ -23,19 +21,10 @@ func (s *Store) HistoryAround(ctx context.Context, userID int64, convID string, 
 	if err != nil {
 		return shared.History{}, err
 	}
-	if limit <= 0 {
-		limit = shared.HistoryPageDefault
-	}
-	limit = min(limit, shared.HistoryPageMax)
-	var lastSeq int64
-	err = s.DB.NewRaw(`SELECT c.last_seq FROM conversations c
-		JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = ?
-		WHERE c.id = ?`, userID, convID).Scan(ctx, &lastSeq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return shared.History{}, notFound()
-	}
+	limit = historyLimit(limit)
+	lastSeq, err := s.memberLastSeq(ctx, userID, convID)
 	if err != nil {
-		return shared.History{}, fmt.Errorf("store: history around: %w", err)
+		return shared.History{}, err // a domain error (not a member) as it is
 	}
 	if seq < 1 || seq > lastSeq {
 		return shared.History{}, &shared.Error{Code: shared.CodeSeqOutOfRange, Field: "seq",

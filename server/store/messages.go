@@ -161,19 +161,10 @@ func (s *Store) History(ctx context.Context, userID int64, convID string, before
 	if err != nil {
 		return shared.History{}, err
 	}
-	if limit <= 0 {
-		limit = shared.HistoryPageDefault
-	}
-	limit = min(limit, shared.HistoryPageMax)
-	var lastSeq int64
-	err = s.DB.NewRaw(`SELECT c.last_seq FROM conversations c
-		JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = ?
-		WHERE c.id = ?`, userID, convID).Scan(ctx, &lastSeq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return shared.History{}, notFound()
-	}
+	limit = historyLimit(limit)
+	lastSeq, err := s.memberLastSeq(ctx, userID, convID)
 	if err != nil {
-		return shared.History{}, fmt.Errorf("store: history: %w", err)
+		return shared.History{}, err // a domain error (not a member) as it is
 	}
 	hi := lastSeq
 	if before > 0 {
@@ -238,4 +229,29 @@ func (s *Store) MessageCount(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: message count: %w", err)
 	}
 	return n, nil
+}
+
+// historyLimit is a page size as asked, defaulted and capped.
+func historyLimit(limit int) int {
+	if limit <= 0 {
+		return shared.HistoryPageDefault
+	}
+	return min(limit, shared.HistoryPageMax)
+}
+
+// memberLastSeq is the newest seq of conversation convID, read only if
+// userID is a member: a stranger gets the not-found answer, as for a
+// conversation that does not exist. Both history reads start here.
+func (s *Store) memberLastSeq(ctx context.Context, userID int64, convID string) (int64, error) {
+	var lastSeq int64
+	err := s.DB.NewRaw(`SELECT c.last_seq FROM conversations c
+		JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = ?
+		WHERE c.id = ?`, userID, convID).Scan(ctx, &lastSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: read conversation's last seq: %w", err)
+	}
+	return lastSeq, nil
 }

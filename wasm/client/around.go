@@ -34,39 +34,12 @@ func (e *Engine) LoadAround(ctx context.Context, convID string, seq int64) error
 		return nil
 	}
 	e.mu.Unlock()
-	env, err := e.request(ctx, shared.TypeHistoryAround, shared.HistoryAround{ConversationID: convID, Seq: seq, Limit: AroundPage})
-	if err != nil {
-		return err
-	}
-	var ack shared.Ack
-	if err := decode(env, &ack); err != nil {
-		return err
-	}
-	if ack.History == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.unlock()
-	c = e.convs[convID]
-	if c == nil {
-		return nil // removed meanwhile: merging would bring it back
-	}
-	for _, m := range ack.History.Messages {
-		if m.ConversationID == "" {
-			m.ConversationID = convID
+	req := shared.HistoryAround{ConversationID: convID, Seq: seq, Limit: AroundPage}
+	return e.loadPage(ctx, convID, shared.TypeHistoryAround, req, func(c *conv) {
+		if s := e.sess; s != nil {
+			e.fillHole(s, c) // the run between the page and the held messages
 		}
-		e.mergeMessage(m)
-	}
-	if !ack.History.More {
-		c.noOlder = true
-	}
-	e.dirty.conv(convID)
-	e.scheduleFlush()
-	e.touch()
-	if s := e.sess; s != nil {
-		e.fillHole(s, c)
-	}
-	return nil
+	})
 }
 
 // Holds reports whether message seq of a conversation is held, so the UI

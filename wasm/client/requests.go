@@ -84,7 +84,15 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	if before == 1 {
 		return nil
 	}
-	env, err := e.request(ctx, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage})
+	return e.loadPage(ctx, convID, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage}, nil)
+}
+
+// loadPage asks for one page of a conversation's history (history.fetch or
+// history.around) and merges it; then, still under the lock, runs then (if
+// any) on the conversation. A conversation removed while the request was out
+// is left alone: merging would bring it back.
+func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then func(*conv)) error {
+	env, err := e.request(ctx, typ, req)
 	if err != nil {
 		return err
 	}
@@ -97,7 +105,7 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	}
 	e.mu.Lock()
 	defer e.unlock()
-	c = e.convs[convID]
+	c := e.convs[convID]
 	if c == nil {
 		return nil
 	}
@@ -113,6 +121,9 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	e.dirty.conv(convID)
 	e.scheduleFlush()
 	e.touch()
+	if then != nil {
+		then(c)
+	}
 	return nil
 }
 
