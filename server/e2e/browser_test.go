@@ -217,9 +217,31 @@ func TypeInto(sel, text string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// Click clicks the element matching a CSS selector once it is visible.
+// Click clicks the element matching a CSS selector once it is visible and
+// holds still. chromedp clicks at coordinates: in a list that re-sorts as
+// events arrive (the conversation list), a click aimed at a row that moves
+// in between lands on its neighbour. So the row must keep the same box over
+// three polls and be what the browser hit-tests at its centre.
 func Click(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), WaitJS(stillJS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// stillJS is true once the element matching sel has kept its box for three
+// polls in a row and its centre, when on screen, hit-tests to it.
+func stillJS(sel string) string {
+	return fmt.Sprintf(`(() => {
+		const sel = %q, e = document.querySelector(sel);
+		const seen = window.__e2eStill || (window.__e2eStill = {});
+		if (!e) { delete seen[sel]; return false; }
+		const r = e.getBoundingClientRect(), box = [r.x, r.y, r.width, r.height].join();
+		const s = seen[sel] && seen[sel].box === box ? seen[sel] : (seen[sel] = {box, n: 0});
+		if (++s.n < 3) return false;
+		const x = r.x + r.width / 2, y = r.y + r.height / 2;
+		if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) { delete seen[sel]; return true; }
+		const h = document.elementFromPoint(x, y);
+		if (h && (h === e || e.contains(h))) { delete seen[sel]; return true; }
+		return false;
+	})()`, sel)
 }
 
 // Visible waits for the element matching a CSS selector to be visible.

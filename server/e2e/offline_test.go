@@ -109,6 +109,8 @@ func TestOfflineQueueAndDrafts(t *testing.T) {
 	A.Run(t, "A's draft is still a draft", WaitJS(`(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`),
 		WaitJS(`(document.querySelector("#composer")||{}).value === "half-written thought"`))
 	A.Run(t, "the message to the closed conversation failed, with the reason",
+		// The list re-sorts as the replay lands: wait for it to settle.
+		WaitJS(fmt.Sprintf(`!!document.querySelector('.conv-item[data-id=%q].is-closed') && !document.querySelector('.conv-item[data-id=%q] .is-local')`, doomed.ID, chat.ID)),
 		Click(fmt.Sprintf(`.conv-item[data-id=%q]`, doomed.ID)),
 		WaitJS(countJS("too late", "failed")+" === 1"),
 		Visible("#closed-notice"),
