@@ -104,6 +104,7 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 	limit = min(limit, shared.SearchPageMax)
 
 	var rows []searchRow
+	recent := false
 	err = s.DB.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
 		timeout := s.SearchTimeout
 		if timeout <= 0 {
@@ -123,7 +124,8 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 		st.lang = lang
 		var query string
 		var args []any
-		if plan == planRecent {
+		recent = plan == planRecent
+		if recent {
 			query, args = st.recentSQL()
 		} else {
 			query, args = st.allSQL()
@@ -137,7 +139,7 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 	if err != nil {
 		return shared.SearchResults{}, fmt.Errorf("store: search messages: %w", err)
 	}
-	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit))}
+	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit)), Recent: recent}
 	for i, r := range rows {
 		if i == limit {
 			last := rows[limit-1]

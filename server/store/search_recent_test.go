@@ -179,6 +179,11 @@ func TestSearchPlanFollowsStatistics(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the results say which", func(t *testing.T) {
+		if !search(t, s, g.bob.ID, "everywhere ").Recent || search(t, s, g.bob.ID, "seldom ").Recent {
+			t.Fatal("Recent is not set on the common word's results alone")
+		}
+	})
 	t.Run("the common word's pages end after the newest matches", func(t *testing.T) {
 		mustBulk(t, g, g.conv.ID, store.SearchRecent, "everywhere %s")
 		var n int
@@ -189,6 +194,9 @@ func TestSearchPlanFollowsStatistics(t *testing.T) {
 				t.Fatal(err)
 			}
 			n += len(res.Hits)
+			if !res.Recent {
+				t.Fatalf("a page without Recent: %+v", res)
+			}
 			if res.Next == "" {
 				break
 			}
