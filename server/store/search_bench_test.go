@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,10 @@ import (
 // one after the other on the same data: BenchmarkSearch1M/before/common,
 // BenchmarkSearch1M/after/common, ...
 //
+// With NATTER_SEARCH_BENCH_PLANS=1 it also measures each query with each
+// plan forced (BenchmarkSearch1M/plan_all/common, .../plan_recent/common),
+// which is what the plan's choice is judged by.
+//
 // Seeding takes a minute or more. To iterate on the query, set
 // NATTER_SEARCH_BENCH_DIR to a directory: the seeded database is then kept
 // in a cluster there and reused by the next runs (see searchBenchDSN).
@@ -52,6 +57,22 @@ func BenchmarkSearch1M(b *testing.B) {
 		{"typing_prefix", "w12"},
 		{"filtered", "w10 from:user2 after:2020-01-01"},
 	}
+	// A kept database may hold the index of an interrupted paired run.
+	mustSearchIndex(b, s, store.SearchIndexAfter)
+	if os.Getenv("NATTER_SEARCH_BENCH_PLANS") != "" {
+		// Each plan forced, to check the choice (store.choosePlan).
+		for _, name := range []string{"plan_all", "plan_recent"} {
+			plan := store.PlanAll
+			if name == "plan_recent" {
+				plan = store.PlanRecent
+			}
+			b.Run(name, func(b *testing.B) {
+				benchSearchCases(b, s, cases, false, func(ctx context.Context, user int64, req shared.SearchRequest) (shared.SearchResults, error) {
+					return s.SearchMessagesPlan(ctx, user, req, plan)
+				})
+			})
+		}
+	}
 	if os.Getenv("NATTER_SEARCH_BENCH_BEFORE") == "" {
 		benchSearchCases(b, s, cases, true, s.SearchMessages)
 		return
@@ -67,15 +88,36 @@ func BenchmarkSearch1M(b *testing.B) {
 		}},
 		{"after", store.SearchIndexAfter, s.SearchMessages},
 	} {
-		start := time.Now()
-		for _, q := range []string{`SET maintenance_work_mem = '256MB'`, `DROP INDEX messages_search`, v.index} {
-			if _, err := s.DB.ExecContext(ctx, q); err != nil {
-				b.Fatalf("%s: %v", q, err)
-			}
-		}
-		b.Logf("%s: index built in %v", v.name, time.Since(start).Round(time.Second))
+		mustSearchIndex(b, s, v.index)
 		b.Run(v.name, func(b *testing.B) { benchSearchCases(b, s, cases, v.name == "after", v.search) })
 	}
+}
+
+// mustSearchIndex makes messages_search the index create makes (one of
+// store.SearchIndexBefore and SearchIndexAfter), building it unless it
+// is already that one.
+func mustSearchIndex(b *testing.B, s *store.Store, create string) {
+	b.Helper()
+	var def string
+	if err := s.DB.NewRaw(`SELECT pg_get_indexdef('messages_search'::regclass)`).Scan(ctx, &def); err != nil {
+		b.Fatal(err)
+	}
+	_, want, _ := strings.Cut(create, " USING ")
+	if strings.HasSuffix(def, want) {
+		return
+	}
+	start := time.Now()
+	conn, err := s.DB.Conn(ctx) // one session, for the SET
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`SET maintenance_work_mem = '256MB'`, `DROP INDEX messages_search`, create} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	b.Logf("built %s in %v", want, time.Since(start).Round(time.Second))
 }
 
 // benchSearchCases measures search for each case as sub-benchmarks,

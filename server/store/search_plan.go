@@ -46,7 +46,7 @@ const (
 // of messages (N) and the searcher's conversations (n) and messages in
 // them (U):
 //
-//	all:    share*N entries of the words + U entries of the conversations + share*U matches
+//	all:    N*(sum of the words' shares) entries of the words + U entries of the conversations + share*U matches
 //	recent: walks of max(20n, 1000)/share messages, U at most
 //
 // For a member of 109 conversations holding 54,500 of a million messages,
@@ -97,11 +97,12 @@ func choosePlan(ctx context.Context, tx bun.Tx, st searchStatement, force search
 	if err := tx.NewRaw(s.b.String(), s.args...).Scan(ctx, &est); err != nil {
 		return "", planAll, err
 	}
-	share := 1.0
+	share, entries := 1.0, 0.0
 	for _, s := range est.Shares {
 		share *= min(s, 1)
+		entries += s * est.Messages // each word's list is decoded whole
 	}
-	all := costEntry*share*est.Messages + costEntry*est.Mine + costMatch*share*est.Mine
+	all := costEntry*entries + costEntry*est.Mine + costMatch*share*est.Mine
 	recent := costWalk * est.Mine
 	if share > 0 {
 		recent = costWalk * min(est.Mine, max(searchRecentEach*est.Convs, searchRecent)/share)
