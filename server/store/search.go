@@ -51,6 +51,7 @@ type searchRow struct {
 	CreatedAt      time.Time `bun:"created_at"`
 	Rank           float32   `bun:"rank"`
 	Bound          int64     `bun:"bound"`
+	Cut            bool      `bun:"cut"`
 	Snippet        string    `bun:"snippet"`
 }
 
@@ -104,7 +105,6 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 	limit = min(limit, shared.SearchPageMax)
 
 	var rows []searchRow
-	recent := false
 	err = s.DB.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
 		timeout := s.SearchTimeout
 		if timeout <= 0 {
@@ -124,8 +124,7 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 		st.lang = lang
 		var query string
 		var args []any
-		recent = plan == planRecent
-		if recent {
+		if plan == planRecent {
 			query, args = st.recentSQL()
 		} else {
 			query, args = st.allSQL()
@@ -139,7 +138,7 @@ func (s *Store) search(ctx context.Context, userID int64, req shared.SearchReque
 	if err != nil {
 		return shared.SearchResults{}, fmt.Errorf("store: search messages: %w", err)
 	}
-	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit)), Recent: recent}
+	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit)), Recent: len(rows) > 0 && rows[0].Cut}
 	for i, r := range rows {
 		if i == limit {
 			last := rows[limit-1]

@@ -20,15 +20,18 @@ const (
 	planRecent
 )
 
-// The relative costs of the plans' steps, per row, from the plans of
-// BenchmarkSearch1M (docs/BENCHMARKS-search.md): decoding a word's entry
-// in messages_search or a message's in messages_conversation_seq into a
-// bitmap costs 1; reading and ranking a match found so costs 15; reading
-// and testing a message while walking a conversation backwards costs 12.
+// The relative costs of the plans' steps, per row, fitted to
+// BenchmarkSearch1M's runs with each plan forced (plan_all, plan_recent;
+// docs/BENCHMARKS-search.md): decoding a word's entry in messages_search
+// or a message's in messages_conversation_seq into a bitmap costs 1 (about
+// 0.03 µs); reading, testing and ranking a match found so costs 75 (a
+// heap tuple visited at random); reading and testing a message while
+// walking a conversation backwards costs 10 (neighbouring rows, mostly
+// in pages already read).
 const (
 	costEntry = 1
-	costMatch = 15
-	costWalk  = 12
+	costMatch = 75
+	costWalk  = 10
 )
 
 // choosePlan sets nothing and returns the text search configuration and
@@ -49,10 +52,11 @@ const (
 //	all:    N*(sum of the words' shares) entries of the words + U entries of the conversations + share*U matches
 //	recent: walks of max(20n, 1000)/share messages, U at most
 //
-// For a member of 109 conversations holding 54,500 of a million messages,
-// a word in 11% of the messages costs the same either way (15 ms), a word
-// in 57% costs 65 ms ranking all and 3 ms ranking recent matches, and a
-// rare word costs 2 ms ranking all against the walk of every message.
+// For a member of 109 conversations holding 54,500 of a million messages
+// (p50 of the forced plans): a word in 11% of the messages costs 16 ms
+// ranking all and 6 ms ranking recent matches; in 57%, 22 ms and 3 ms;
+// a prefix in 25%, 40 ms and 8 ms; two words together in 3%, 13 ms and
+// 26 ms; a rare word, 2 ms and 5 ms.
 func choosePlan(ctx context.Context, tx bun.Tx, st searchStatement, force searchPlan) (string, searchPlan, error) {
 	q, cur := st.q, st.after
 	plan := force

@@ -107,7 +107,7 @@ func (st searchStatement) rank(s *sqlText, a string) {
 func (st searchStatement) page(inner *sqlText) (string, []any) {
 	var s sqlText
 	tsq := tsQuery(st.q)
-	s.add(`SELECT p.id, p.conversation_id, p.seq, p.sender_id, u.nickname AS sender, p.created_at, p.rank, p.bound, `)
+	s.add(`SELECT p.id, p.conversation_id, p.seq, p.sender_id, u.nickname AS sender, p.created_at, p.rank, p.bound, p.cut, `)
 	if tsq != "" {
 		s.add(`ts_headline(?::regconfig, translate(p.body, ?, ?), to_tsquery(?::regconfig, ?), ?)`,
 			st.lang, headlineFrom, headlineTo, st.lang, tsq, headlineOptions)
@@ -134,7 +134,7 @@ func (st searchStatement) allSQL() (string, []any) {
 	var s sqlText
 	s.add(`SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.created_at, `)
 	st.rank(&s, "m")
-	s.add(` AS rank, 0::bigint AS bound FROM messages m WHERE m.conversation_id = ANY(ARRAY(`)
+	s.add(` AS rank, 0::bigint AS bound, false AS cut FROM messages m WHERE m.conversation_id = ANY(ARRAY(`)
 	st.mine(&s)
 	s.add(`)) AND `)
 	st.match(&s)
@@ -147,20 +147,24 @@ func (st searchStatement) allSQL() (string, []any) {
 // stops as soon as there are enough (a word in half of the messages costs
 // two rows per candidate). Bound is the newest candidate's id: the
 // following pages pass it back (the cursor), so new messages do not push
-// the candidates they were ranked among out of the set.
+// the candidates they were ranked among out of the set. Cut says whether
+// some conversation had more matches than it gave.
 func (st searchStatement) recentSQL() (string, []any) {
 	var s sqlText
 	s.add(`SELECT w.id, w.conversation_id, w.seq, w.sender_id, w.body, w.created_at, `)
 	st.rank(&s, "w")
-	s.add(` AS rank, max(w.id) OVER () AS bound FROM (SELECT ARRAY(`)
+	s.add(` AS rank, max(w.id) OVER () AS bound, bool_or(w.got = k.each) OVER () AS cut
+		FROM (SELECT ARRAY(`)
 	st.mine(&s)
 	s.add(`) AS a) mine, unnest(mine.a) AS c(id),
-		LATERAL (SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.created_at, m.search
-			FROM messages m WHERE m.conversation_id = c.id AND `)
+		LATERAL (SELECT greatest(?, ? / greatest(cardinality(mine.a), 1)) AS each) k,
+		LATERAL (SELECT x.*, count(*) OVER () AS got FROM (
+			SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.created_at, m.search
+			FROM messages m WHERE m.conversation_id = c.id AND `, searchRecentEach, searchRecent)
 	st.match(&s)
 	if st.after.bound > 0 {
 		s.add(` AND m.id <= ?`, st.after.bound)
 	}
-	s.add(` ORDER BY m.seq DESC LIMIT greatest(?, ? / greatest(cardinality(mine.a), 1))) w`, searchRecentEach, searchRecent)
+	s.add(` ORDER BY m.seq DESC LIMIT k.each) x) w`)
 	return st.page(&s)
 }
