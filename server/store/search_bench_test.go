@@ -66,6 +66,11 @@ func BenchmarkSearch1M(b *testing.B) {
 			if name == "plan_recent" {
 				plan = store.PlanRecent
 			}
+			// A filter always ranks every match: a walk would read past
+			// every message it rejects (seconds here).
+			cases := slices.DeleteFunc(slices.Clone(cases), func(c struct{ name, query string }) bool {
+				return plan == store.PlanRecent && c.name == "filtered"
+			})
 			b.Run(name, func(b *testing.B) {
 				benchSearchCases(b, s, cases, false, func(ctx context.Context, user int64, req shared.SearchRequest) (shared.SearchResults, error) {
 					return s.SearchMessagesPlan(ctx, user, req, plan)
