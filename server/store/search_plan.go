@@ -20,18 +20,18 @@ const (
 	planRecent
 )
 
-// The relative costs of the plans' steps, per row, fitted to
-// BenchmarkSearch1M's runs with each plan forced (plan_all, plan_recent;
+// The relative costs of the plans' steps, per row, fitted to the fastest
+// runs of BenchmarkSearch1M with each plan forced (plan_all, plan_recent;
 // docs/BENCHMARKS-search.md): decoding a word's entry in messages_search
 // or a message's in messages_conversation_seq into a bitmap costs 1 (about
-// 0.03 µs); reading, testing and ranking a match found so costs 75 (a
-// heap tuple visited at random); reading and testing a message while
-// walking a conversation backwards costs 10 (neighbouring rows, mostly
-// in pages already read).
+// 0.02 µs); reading, testing and ranking a match found so costs 100 (a
+// heap tuple visited at random, about 2 µs); reading and testing a message
+// while walking a conversation backwards costs 22 (its neighbours are
+// mostly in pages already read; about 0.4 µs).
 const (
 	costEntry = 1
-	costMatch = 75
-	costWalk  = 10
+	costMatch = 100
+	costWalk  = 22
 )
 
 // choosePlan sets nothing and returns the text search configuration and
@@ -52,11 +52,9 @@ const (
 //	all:    N*(sum of the words' shares) entries of the words + U entries of the conversations + share*U matches
 //	recent: walks of max(20n, 1000)/share messages, U at most
 //
-// For a member of 109 conversations holding 54,500 of a million messages
-// (p50 of the forced plans): a word in 11% of the messages costs 16 ms
-// ranking all and 6 ms ranking recent matches; in 57%, 22 ms and 3 ms;
-// a prefix in 25%, 40 ms and 8 ms; two words together in 3%, 13 ms and
-// 26 ms; a rare word, 2 ms and 5 ms.
+// For a member of 109 conversations holding 54,500 of a million messages,
+// the plan chosen is the faster one for every query of the benchmark and
+// the words in between (docs/BENCHMARKS-search.md).
 func choosePlan(ctx context.Context, tx bun.Tx, st searchStatement, force searchPlan) (string, searchPlan, error) {
 	q, cur := st.q, st.after
 	plan := force
