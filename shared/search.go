@@ -53,6 +53,12 @@ type SearchResults struct {
 	// Local is set on results the browser computed from its own cache
 	// (offline search); the UI says they come from this device only.
 	Local bool `json:"local,omitempty"`
+	// Recent is set when the words are so common that the server ranked
+	// only their most recent matches (the newest thousand, at least twenty
+	// per conversation) and left older ones out: ranking every one would
+	// take too long for a list nobody reads to the end. The UI says so, and
+	// that another word or a filter reaches older messages.
+	Recent bool `json:"recent,omitempty"`
 }
 
 // SearchHit is one matching message with a snippet of its body.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,6 +50,8 @@ type searchRow struct {
 	Sender         *string   `bun:"sender"`
 	CreatedAt      time.Time `bun:"created_at"`
 	Rank           float32   `bun:"rank"`
+	Bound          int64     `bun:"bound"`
+	Cut            bool      `bun:"cut"`
 	Snippet        string    `bun:"snippet"`
 }
 
@@ -66,7 +67,21 @@ type searchRow struct {
 // match. Pages are keyset-paged on (rank, id): a page costs the same deep
 // in the results as on top. The statement runs under a timeout; a query
 // that would take longer fails with CodeSearchTimeout.
+//
+// Common words are ranked among recent matches only: each conversation's
+// newest matches, searchRecent in all and at least searchRecentEach each,
+// when that is cheaper than ranking every match (choosePlan). Such a word
+// is in tens of thousands of a heavy user's messages, and ranking them all
+// costs a hundred milliseconds for a list nobody reads to the end; the
+// newest of them are found by reading a few rows per match. Rarer words,
+// and every query with a from:, before:, after: or has:link filter, rank
+// every match.
 func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.SearchRequest) (shared.SearchResults, error) {
+	return s.search(ctx, userID, req, planAuto)
+}
+
+// search is SearchMessages with the plan chosen by force unless planAuto.
+func (s *Store) search(ctx context.Context, userID int64, req shared.SearchRequest, force searchPlan) (shared.SearchResults, error) {
 	q, fe := shared.ParseSearch(req.Query)
 	if fe != nil {
 		return shared.SearchResults{}, fieldErr(fe)
@@ -79,7 +94,7 @@ func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.Sea
 		}
 		scope = id
 	}
-	afterRank, afterID, err := parseCursor(req.Cursor)
+	cur, err := parseCursor(req.Cursor)
 	if err != nil {
 		return shared.SearchResults{}, err
 	}
@@ -95,14 +110,25 @@ func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.Sea
 		if timeout <= 0 {
 			timeout = DefaultSearchTimeout
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds())); err != nil {
+		// JIT off: the plans here are a few milliseconds of work, and a
+		// misestimate past jit_above_cost would add tens of milliseconds
+		// of compiling to each.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL jit = off", timeout.Milliseconds())); err != nil {
 			return err
 		}
-		lang, err := searchLanguage(ctx, tx)
+		st := searchStatement{userID: userID, scope: scope, q: q, after: cur, limit: limit + 1}
+		lang, plan, err := choosePlan(ctx, tx, st, force)
 		if err != nil {
 			return err
 		}
-		query, args := searchSQL(lang, userID, scope, q, afterRank, afterID, limit+1)
+		st.lang = lang
+		var query string
+		var args []any
+		if plan == planRecent {
+			query, args = st.recentSQL()
+		} else {
+			query, args = st.allSQL()
+		}
 		return tx.NewRaw(query, args...).Scan(ctx, &rows)
 	})
 	if pgCode(err) == "57014" { // query_canceled: the statement timeout
@@ -112,11 +138,11 @@ func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.Sea
 	if err != nil {
 		return shared.SearchResults{}, fmt.Errorf("store: search messages: %w", err)
 	}
-	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit))}
+	res := shared.SearchResults{Hits: make([]shared.SearchHit, 0, min(len(rows), limit)), Recent: len(rows) > 0 && rows[0].Cut}
 	for i, r := range rows {
 		if i == limit {
 			last := rows[limit-1]
-			res.Next = strconv.FormatFloat(float64(last.Rank), 'g', -1, 32) + "/" + strconv.FormatInt(last.ID, 10)
+			res.Next = searchCursor{rank: last.Rank, id: last.ID, bound: last.Bound}.String()
 			break
 		}
 		h := shared.SearchHit{ConversationID: r.ConversationID, Seq: r.Seq, CreatedAt: utc(r.CreatedAt), Rank: r.Rank,
@@ -132,95 +158,6 @@ func (s *Store) SearchMessages(ctx context.Context, userID int64, req shared.Sea
 	return res, nil
 }
 
-// searchSQL builds the statement and its arguments. Every value is a bound
-// argument; the words are letters and digits only (shared.SearchWords) and
-// are quoted as lexemes all the same.
-func searchSQL(lang string, userID int64, scope string, q shared.SearchQuery, afterRank float32, afterID int64, limit int) (string, []any) {
-	var mine strings.Builder
-	args := []any{}
-	mine.WriteString(`SELECT cm.conversation_id FROM conversation_members cm`)
-	if q.In != "" && !shared.IsUUID(q.In) {
-		mine.WriteString(` JOIN conversations c ON c.id = cm.conversation_id`) // for the title
-	}
-	mine.WriteString(` WHERE cm.user_id = ?`)
-	args = append(args, userID)
-	if scope != "" {
-		mine.WriteString(` AND cm.conversation_id = ?`)
-		args = append(args, scope)
-	}
-	if q.In != "" {
-		if shared.IsUUID(q.In) {
-			mine.WriteString(` AND cm.conversation_id = ?`)
-			args = append(args, strings.ToLower(q.In))
-		} else {
-			// A title, or for an untitled conversation (its title is made
-			// of nicknames) the nickname of another member.
-			mine.WriteString(` AND (lower(c.title) = lower(?) OR (c.title = '' AND EXISTS (
-				SELECT 1 FROM conversation_members o JOIN users ou ON ou.id = o.user_id
-				WHERE o.conversation_id = cm.conversation_id AND o.user_id <> cm.user_id AND lower(ou.nickname) = lower(?))))`)
-			args = append(args, q.In, q.In)
-		}
-	}
-
-	tsq := tsQuery(q)
-	var where strings.Builder
-	where.WriteString(`m.conversation_id = ANY(ARRAY(` + mine.String() + `))`)
-	rank := `0::real`
-	if tsq != "" {
-		where.WriteString(` AND m.search @@ to_tsquery(?::regconfig, ?)`)
-		args = append(args, lang, tsq)
-		rank = `ts_rank(m.search, to_tsquery(?::regconfig, ?))`
-	} else {
-		where.WriteString(` AND m.search IS NOT NULL`)
-	}
-	if q.From != "" {
-		where.WriteString(` AND m.sender_id = (SELECT u.id FROM users u WHERE lower(u.nickname) = lower(?))`)
-		args = append(args, q.From)
-	}
-	if !q.Before.IsZero() {
-		where.WriteString(` AND m.created_at < ?`)
-		args = append(args, q.Before)
-	}
-	if !q.After.IsZero() {
-		where.WriteString(` AND m.created_at >= ?`)
-		args = append(args, q.After)
-	}
-	if q.HasLink {
-		where.WriteString(` AND m.body ~* ?`)
-		args = append(args, shared.LinkPattern)
-	}
-	// The rank's arguments come before the WHERE's in the text: rebuild the
-	// list in text order.
-	inner := `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.created_at, ` + rank + ` AS rank
-		FROM messages m WHERE ` + where.String()
-	ordered := []any{}
-	if tsq != "" {
-		ordered = append(ordered, lang, tsq)
-	}
-	ordered = append(ordered, args...)
-
-	page := `SELECT * FROM (` + inner + `) h`
-	if afterID > 0 {
-		page += ` WHERE (h.rank, h.id) < (?::real, ?)`
-		ordered = append(ordered, strconv.FormatFloat(float64(afterRank), 'g', -1, 32), afterID)
-	}
-	page += ` ORDER BY h.rank DESC, h.id DESC LIMIT ?`
-	ordered = append(ordered, limit)
-
-	snip := `left(p.body, 300)`
-	var tail []any
-	if tsq != "" {
-		snip = `ts_headline(?::regconfig, translate(p.body, ?, ?), to_tsquery(?::regconfig, ?), ?)`
-		tail = []any{lang, headlineFrom, headlineTo, lang, tsq, headlineOptions}
-	}
-	// The snippet is made for the page's rows only: the LIMIT subquery is
-	// not flattened into the outer query.
-	full := `SELECT p.id, p.conversation_id, p.seq, p.sender_id, u.nickname AS sender, p.created_at, p.rank, ` + snip + ` AS snippet
-		FROM (` + page + `) p LEFT JOIN users u ON u.id = p.sender_id
-		ORDER BY p.rank DESC, p.id DESC`
-	return full, append(tail, ordered...)
-}
-
 // tsQuery turns the words into to_tsquery input: all of them (AND), the
 // last as a prefix when the query ends mid-word.
 func tsQuery(q shared.SearchQuery) string {
@@ -234,39 +171,64 @@ func tsQuery(q shared.SearchQuery) string {
 	return strings.Join(parts, " & ")
 }
 
+// languageSQL reads the text search configuration the search column is
+// built with, as a scalar subquery ('simple' when there is no column).
+const languageSQL = `coalesce((SELECT substring(pg_get_expr(d.adbin, d.adrelid) FROM 'to_tsvector\(''([^'']+)''::regconfig')
+		FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		WHERE d.adrelid = 'messages'::regclass AND a.attname = 'search'), 'simple')`
+
 // searchLanguage reads the text search configuration the search column is
 // built with, so queries are always parsed the way the rows were, on every
 // node, whatever `natter admin search-language` last set.
 func searchLanguage(ctx context.Context, db bun.IDB) (string, error) {
 	var lang string
-	err := db.NewRaw(`SELECT coalesce(substring(pg_get_expr(d.adbin, d.adrelid) FROM 'to_tsvector\(''([^'']+)''::regconfig'), 'simple')
-		FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-		WHERE d.adrelid = 'messages'::regclass AND a.attname = 'search'`).Scan(ctx, &lang)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "simple", nil
-	}
+	err := db.NewRaw(`SELECT `+languageSQL).Scan(ctx, &lang)
 	return lang, err
 }
 
-// parseCursor reads "rank/id" as SearchMessages writes it; "" is the start.
-func parseCursor(c string) (float32, int64, error) {
+// searchCursor is a position in the results: the last hit's rank and id,
+// and for a search among recent matches the newest candidate's id, so
+// the following pages rank the same candidates whatever was sent since.
+type searchCursor struct {
+	rank  float32
+	id    int64
+	bound int64
+}
+
+// String writes the cursor as parseCursor reads it: "rank/id", or
+// "rank/id/bound" among recent matches.
+func (c searchCursor) String() string {
+	s := strconv.FormatFloat(float64(c.rank), 'g', -1, 32) + "/" + strconv.FormatInt(c.id, 10)
+	if c.bound > 0 {
+		s += "/" + strconv.FormatInt(c.bound, 10)
+	}
+	return s
+}
+
+// parseCursor reads a cursor searchCursor.String wrote; "" is the start.
+func parseCursor(c string) (searchCursor, error) {
 	if c == "" {
-		return 0, 0, nil
+		return searchCursor{}, nil
 	}
 	bad := &shared.Error{Code: shared.CodeSearchInvalid, Message: "This page of results is no longer valid; search again."}
-	r, id, ok := strings.Cut(c, "/")
-	if !ok {
-		return 0, 0, bad
+	parts := strings.Split(c, "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return searchCursor{}, bad
 	}
-	rank, err := strconv.ParseFloat(r, 32)
+	rank, err := strconv.ParseFloat(parts[0], 32)
 	if err != nil {
-		return 0, 0, bad
+		return searchCursor{}, bad
 	}
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, 0, bad
+	cur := searchCursor{rank: float32(rank)}
+	if cur.id, err = strconv.ParseInt(parts[1], 10, 64); err != nil || cur.id <= 0 {
+		return searchCursor{}, bad
 	}
-	return float32(rank), n, nil
+	if len(parts) == 3 {
+		if cur.bound, err = strconv.ParseInt(parts[2], 10, 64); err != nil || cur.bound < cur.id {
+			return searchCursor{}, bad
+		}
+	}
+	return cur, nil
 }
 
 // snippet turns ts_headline's fragment into parts. ts_headline chose the

@@ -49,7 +49,7 @@ func (s *Store) SetSearchLanguage(ctx context.Context, lang string) error {
 				CASE WHEN deleted_at IS NULL AND kind = 'text' AND body <> ''
 				THEN to_tsvector('` + name + `'::regconfig, regexp_replace(body, '[^[:alnum:]]+', ' ', 'g'))
 				END) STORED`,
-			`CREATE INDEX messages_search ON messages USING gin (conversation_id, search)`,
+			`CREATE INDEX messages_search ON messages USING gin (search)`, // as migrations/20261128100000_search_words
 		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err

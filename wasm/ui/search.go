@@ -39,6 +39,7 @@ type SearchPanel struct {
 	hits    []shared.SearchHit
 	next    string
 	local   bool
+	recent  bool // the server ranked recent matches only (shared.SearchResults.Recent)
 	loading bool
 	done    bool // the current query has an answer
 	err     string
@@ -71,7 +72,7 @@ func (p *SearchPanel) onInput(ctx app.Context, e app.Event) {
 	p.query = ctx.JSSrc().Get("value").String()
 	p.gen++
 	gen := p.gen
-	p.hits, p.next, p.err, p.done, p.local = nil, "", "", false, false
+	p.hits, p.next, p.err, p.done, p.local, p.recent = nil, "", "", false, false, false
 	if shared.SearchWords(p.query) == nil && !hasFilter(p.query) {
 		p.loading = false
 		return
@@ -139,6 +140,7 @@ func (p *SearchPanel) load(ctx app.Context, gen int, cursor string) {
 			}
 			p.err = ""
 			p.local = res.Local
+			p.recent = res.Recent
 			p.hits = append(p.hits, res.Hits...)
 			p.next = res.Next
 		})
@@ -213,6 +215,10 @@ func (p *SearchPanel) results() app.UI {
 	if p.local && p.done {
 		body = append(body, app.P().Class("search-note").Role("note").Body(
 			icon("alert"), app.Text("Offline: these results come from this device only.")))
+	}
+	if p.recent && p.done && !p.local {
+		body = append(body, app.P().Class("search-note search-recent").Role("note").Body(
+			icon("clock"), app.Text("A very common word: these are the best of its most recent matches. Add a word or a filter to find older ones.")))
 	}
 	if p.err != "" {
 		body = append(body, app.P().Class("search-error").Role("alert").Text(p.err))

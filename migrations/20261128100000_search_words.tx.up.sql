@@ -1,0 +1,22 @@
+-- The search index holds the words only (issue 10, making search fast).
+--
+-- The index of 20261127170000_search was GIN over (conversation_id, search)
+-- through btree_gin. A search names the searcher's conversations as
+-- conversation_id = ANY(their ids), and GIN cannot take an array of keys
+-- in one pass: it scanned the index once per conversation, and every one
+-- of those scans decoded the whole posting list of each word. For a member
+-- of 109 conversations and a word in 11% of a million messages, that was
+-- 109 decodings of 106,000 entries: 38 of the query's 44 ms.
+--
+-- With the words alone, the word's list is decoded once and PostgreSQL
+-- intersects it (BitmapAnd) with the searcher's messages from the btree
+-- messages_conversation_seq, itself read once for all the conversations:
+-- the same query took 18 ms (docs/BENCHMARKS-search.md). Words so common
+-- that this would still decode hundreds of thousands of entries are not
+-- looked up in the index at all (store.SearchMessages walks each
+-- conversation's newest messages instead).
+--
+-- Building it holds sends on the table for about ten seconds per million
+-- messages.
+DROP INDEX messages_search;
+CREATE INDEX messages_search ON messages USING gin (search);
