@@ -47,6 +47,7 @@ type Client struct {
 	neph       int // pending ephemeral envelopes
 	state      state
 	err        error
+	answered   uint64        // numbered answers queued so far (answer.go)
 	space      chan struct{} // made by SendWait, closed by the writer when it frees space
 	limit      *time.Timer   // bounds draining: kills the client if the last envelope takes too long
 

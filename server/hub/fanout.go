@@ -23,6 +23,10 @@ type Event struct {
 	// presence to the other nodes' hubs (UserIDs and Payload are empty).
 	// Brokers carry it like any event; see NodePresence.
 	Presence *NodePresence
+	// Lead, when set, is an answer for one local connection to queue
+	// ahead of this event (see Lead). It stays on this node: brokers do
+	// not carry it.
+	Lead *Lead
 }
 
 // Broker carries events to every node's hub, this one included: a hub only
@@ -143,7 +147,13 @@ func (h *Hub) fanout(evs []Event) (overflowed []*Client) {
 				if ev.ExceptSession != 0 && c.sessionID == ev.ExceptSession {
 					continue
 				}
-				if _, over := c.enqueue(ev.Payload, ev.Ephemeral); over {
+				var over bool
+				if ev.Lead != nil && ev.Lead.Client == c {
+					_, over = c.enqueueLead(ev.Lead, ev.Payload)
+				} else {
+					_, over = c.enqueue(ev.Payload, ev.Ephemeral)
+				}
+				if over {
 					overflowed = append(overflowed, c)
 				}
 			}
