@@ -37,8 +37,8 @@ type Conn struct {
 
 	helloDone bool
 	answers   uint64 // numbered answers given out to pipelined sends (work only)
-	garbage   int // malformed frames in a row
-	refused   int // strikes: +1 per refused frame, -1 per admitted one
+	garbage   int    // malformed frames in a row
+	refused   int    // strikes: +1 per refused frame, -1 per admitted one
 
 	mu      sync.Mutex
 	queue   []shared.Envelope
