@@ -22,6 +22,7 @@ type Client struct {
 	userID    int64
 	sessionID int64
 	conn      Conn
+	dc        DirectConn      // conn, when the fan-out may write to it itself (direct.go)
 	ctx       context.Context // cancelled when the client dies, aborting a blocked write
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the writer has closed the Conn
@@ -36,6 +37,8 @@ type Client struct {
 	mu       sync.Mutex
 	writing  bool // a writer goroutine is running; idle clients have none
 	held     bool // attached with AttachHeld and not yet Released: no writer yet
+	direct   bool // a fan-out is writing to the socket itself; no writer may start
+	flush    bool // the socket holds part of a direct frame: the writer flushes it first
 	lingered bool // the writer waits on wake for more before leaving
 	retiring bool // the sweep woke the lingering writer to leave
 	// retireSoon makes the running writer leave at its next empty queue
@@ -99,6 +102,7 @@ func newClient(h *Hub, userID, sessionID int64, conn Conn) *Client {
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
+	c.dc, _ = conn.(DirectConn)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
@@ -242,6 +246,9 @@ func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 func (c *Client) wakeLocked() {
 	if c.held && c.state == live {
 		return // Release starts the writer
+	}
+	if c.direct {
+		return // tryDirect wakes it when its write is done
 	}
 	switch {
 	case !c.writing:

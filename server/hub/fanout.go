@@ -141,23 +141,7 @@ func (h *Hub) fanout(evs []Event) (overflowed []*Client) {
 		return nil
 	}
 	for i := range evs {
-		ev := &evs[i]
-		for _, uid := range ev.UserIDs {
-			for _, c := range h.users[uid] {
-				if ev.ExceptSession != 0 && c.sessionID == ev.ExceptSession {
-					continue
-				}
-				var over bool
-				if ev.Lead != nil && ev.Lead.Client == c {
-					_, over = c.enqueueLead(ev.Lead, ev.Payload)
-				} else {
-					_, over = c.enqueue(ev.Payload, ev.Ephemeral)
-				}
-				if over {
-					overflowed = append(overflowed, c)
-				}
-			}
-		}
+		h.fanoutEvent(&evs[i], &overflowed)
 	}
 	return overflowed
 }

@@ -49,7 +49,7 @@ func BenchmarkFrameWrite(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				conn = &wsConn{ws: ws, sock: hj.sock}
+				conn = newWSConn(ws, hj.sock)
 				close(ready)
 			}))
 			defer srv.Close()
