@@ -187,6 +187,34 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []c
 	}
 }
 
+// Under a steady stream of messages the fan-out waits up to coalesceWait
+// for the next commits and sends them together: every receiver then gets
+// one frame (one write) for several messages instead of one each, the
+// write being most of what a delivery costs. It waits only when the
+// previous fan-out was less than coalesceGap ago, so a lone message (a
+// conversation at a few messages a second) leaves at once.
+const (
+	coalesceGap  = 25 * time.Millisecond
+	coalesceWait = 4 * time.Millisecond
+)
+
+// gather adds to cs the batches that arrive on out within coalesceWait.
+func gather(cs []committed, out <-chan []committed) []committed {
+	t := time.NewTimer(coalesceWait)
+	defer t.Stop()
+	for {
+		select {
+		case more, ok := <-out:
+			if !ok {
+				return cs
+			}
+			cs = append(cs, more...)
+		case <-t.C:
+			return cs
+		}
+	}
+}
+
 // publish fans one committer's batches out in commit order, one hub publish
 // (one broker message) per batch, then answers the senders: the ack of a
 // send from a connection rides ahead of its echo (hub.Lead) when it is
@@ -196,7 +224,12 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []c
 // are connected now, who will not resume (and so not catch up) on their own.
 func (b *batcher) publish(ctx context.Context, out <-chan []committed) {
 	defer b.wg.Done()
+	var last time.Time
 	for cs := range out {
+		if time.Since(last) < coalesceGap {
+			cs = gather(cs, out)
+		}
+		last = time.Now()
 		// By conversation, keeping commit order inside one: seqs rise with
 		// it, and one connection's sends (one conversation at a time, see
 		// Conn.work) keep their order.

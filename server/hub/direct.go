@@ -3,6 +3,7 @@ package hub
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -27,26 +28,33 @@ type DirectConn interface {
 // least: below that, splitting costs more than it saves.
 const fanChunk = 128
 
-// fanoutEvent queues or writes one event to its local recipients, split
-// over the machine's cores when there are many: with direct writes the
-// fan-out does the socket writes itself, and the last receiver of a large
-// conversation waits for every write before its own.
-func (h *Hub) fanoutEvent(ev *Event, over *[]*Client) {
-	parts := min(h.procs, len(ev.UserIDs)/fanChunk)
+// fanoutGroup queues or writes a run of events with the same recipients
+// (see sameAudience) to their local connections. To an idle connection it
+// writes them itself as one frame, built once for all of them; the
+// recipients are split over the machine's cores when there are many, since
+// the last receiver of a large conversation otherwise waits for every write
+// before its own.
+func (h *Hub) fanoutGroup(g []Event, over *[]*Client) {
+	frame := g[0].Payload
+	if len(g) > 1 {
+		frame = joinPayloads(g, h.opt.MaxFrameBytes)
+	}
+	ids := g[0].UserIDs
+	parts := min(h.procs, len(ids)/fanChunk)
 	if parts < 2 {
-		h.fanoutUsers(ev, ev.UserIDs, over)
+		h.fanoutUsers(g, ids, frame, over)
 		return
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	size := (len(ev.UserIDs) + parts - 1) / parts
-	for i := size; i < len(ev.UserIDs); i += size {
-		ids := ev.UserIDs[i:min(i+size, len(ev.UserIDs))]
+	size := (len(ids) + parts - 1) / parts
+	for i := size; i < len(ids); i += size {
+		part := ids[i:min(i+size, len(ids))]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []*Client
-			h.fanoutUsers(ev, ids, &mine)
+			h.fanoutUsers(g, part, frame, &mine)
 			if len(mine) > 0 {
 				mu.Lock()
 				*over = append(*over, mine...)
@@ -55,39 +63,90 @@ func (h *Hub) fanoutEvent(ev *Event, over *[]*Client) {
 		}()
 	}
 	var mine []*Client
-	h.fanoutUsers(ev, ev.UserIDs[:size], &mine)
+	h.fanoutUsers(g, ids[:size], frame, &mine)
 	wg.Wait()
 	*over = append(*over, mine...)
 }
 
-// fanoutUsers delivers ev to the connections of ids; the caller holds the
-// hub's read lock.
-func (h *Hub) fanoutUsers(ev *Event, ids []int64, over *[]*Client) {
+// sameAudience reports whether b goes to exactly a's connections, so the
+// two can share a frame: durable, not presence, same recipients.
+func sameAudience(a, b *Event) bool {
+	if a.Ephemeral || b.Ephemeral || a.Presence != nil || b.Presence != nil || a.ExceptSession != b.ExceptSession {
+		return false
+	}
+	if len(a.UserIDs) != len(b.UserIDs) {
+		return false
+	}
+	if len(a.UserIDs) == 0 || &a.UserIDs[0] == &b.UserIDs[0] {
+		return true
+	}
+	return slices.Equal(a.UserIDs, b.UserIDs)
+}
+
+// joinPayloads is the frame of a run of events, newline-separated as a
+// writer batches them; nil when it would exceed max (each then goes its
+// own way).
+func joinPayloads(g []Event, max int) []byte {
+	n := len(g) - 1
+	for i := range g {
+		n += len(g[i].Payload)
+	}
+	if n > max {
+		return nil
+	}
+	b := make([]byte, 0, n)
+	for i := range g {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, g[i].Payload...)
+	}
+	return b
+}
+
+// fanoutUsers delivers the run g, whose frame is frame (nil: none fits),
+// to the connections of ids; the caller holds the hub's read lock.
+func (h *Hub) fanoutUsers(g []Event, ids []int64, frame []byte, over *[]*Client) {
 	for _, uid := range ids {
 		for _, c := range h.users[uid] {
-			if ev.ExceptSession != 0 && c.sessionID == ev.ExceptSession {
+			if x := g[0].ExceptSession; x != 0 && c.sessionID == x {
 				continue
 			}
-			var overflow bool
-			switch {
-			case ev.Lead != nil && ev.Lead.Client == c:
-				_, overflow = c.enqueueLead(ev.Lead, ev.Payload)
-			case c.dc != nil && c.tryDirect(ev.Payload):
-			default:
-				_, overflow = c.enqueue(ev.Payload, ev.Ephemeral)
+			if frame != nil && c.dc != nil && !leads(g, c) && c.tryDirect(frame, len(g)) {
+				continue
 			}
-			if overflow {
-				*over = append(*over, c)
+			for i := range g {
+				ev := &g[i]
+				var overflow bool
+				if ev.Lead != nil && ev.Lead.Client == c {
+					_, overflow = c.enqueueLead(ev.Lead, ev.Payload)
+				} else {
+					_, overflow = c.enqueue(ev.Payload, ev.Ephemeral)
+				}
+				if overflow {
+					*over = append(*over, c)
+					break
+				}
 			}
 		}
 	}
 }
 
-// tryDirect writes b straight to the socket when the client is idle: live,
-// released, nothing queued, no writer. It reports whether b is taken care
-// of (written, kept for the writer to finish, or the client died); false
-// leaves b to the queue.
-func (c *Client) tryDirect(b []byte) bool {
+// leads reports whether one of g carries an answer for c.
+func leads(g []Event, c *Client) bool {
+	for i := range g {
+		if g[i].Lead != nil && g[i].Lead.Client == c {
+			return true
+		}
+	}
+	return false
+}
+
+// tryDirect writes frame, n envelopes, straight to the socket when the
+// client is idle: live, released, nothing queued, no writer. It reports
+// whether the frame is taken care of (written, kept for the writer to
+// finish, or the client died); false leaves its envelopes to the queue.
+func (c *Client) tryDirect(frame []byte, n int) bool {
 	c.mu.Lock()
 	if c.state != live || c.held || c.writing || c.direct || c.flush || (c.q != nil && c.head < len(c.q.s)) {
 		c.mu.Unlock()
@@ -98,7 +157,7 @@ func (c *Client) tryDirect(b []byte) bool {
 	// goes after b.
 	c.direct = true
 	c.mu.Unlock()
-	done, kept, err := c.dc.TryWrite(b)
+	done, kept, err := c.dc.TryWrite(frame)
 	c.mu.Lock()
 	c.direct = false
 	switch {
@@ -110,11 +169,11 @@ func (c *Client) tryDirect(b []byte) bool {
 		return true // the writer started by kill closes the Conn and leaves the index
 	case done || kept:
 		c.flush = kept
-		c.hub.delivered.Add(1)
+		c.hub.delivered.Add(uint64(n))
 		c.hub.framesOut.Add(1)
 		c.hub.directOut.Add(1)
 	case c.state == live:
-		c.pushFrontLocked(b) // the socket is full: ahead of what came meanwhile
+		c.pushFrontLocked(frame) // the socket is full: ahead of what came meanwhile
 	}
 	if c.flush || c.state != live || (c.q != nil && c.head < len(c.q.s)) {
 		c.wakeLocked()

@@ -140,8 +140,13 @@ func (h *Hub) fanout(evs []Event) (overflowed []*Client) {
 	if h.closed {
 		return nil
 	}
-	for i := range evs {
-		h.fanoutEvent(&evs[i], &overflowed)
+	for i := 0; i < len(evs); {
+		j := i + 1
+		for j < len(evs) && sameAudience(&evs[i], &evs[j]) {
+			j++
+		}
+		h.fanoutGroup(evs[i:j], &overflowed)
+		i = j
 	}
 	return overflowed
 }
