@@ -112,8 +112,14 @@ func (h *Hub) fanoutUsers(g []Event, ids []int64, frame []byte, over *[]*Client)
 			if x := g[0].ExceptSession; x != 0 && c.sessionID == x {
 				continue
 			}
-			if frame != nil && c.dc != nil && !leads(g, c) && c.tryDirect(frame, len(g)) {
-				continue
+			if c.dc != nil {
+				if l := leadOf(g, c); l != nil {
+					if len(g) == 1 && c.tryDirect(leadFrame(l, frame), 2, l) {
+						continue
+					}
+				} else if frame != nil && c.tryDirect(frame, len(g), nil) {
+					continue
+				}
 			}
 			for i := range g {
 				ev := &g[i]
@@ -132,30 +138,37 @@ func (h *Hub) fanoutUsers(g []Event, ids []int64, frame []byte, over *[]*Client)
 	}
 }
 
-// leads reports whether one of g carries an answer for c.
-func leads(g []Event, c *Client) bool {
+// leadOf is the answer for c that one of g carries, if any.
+func leadOf(g []Event, c *Client) *Lead {
 	for i := range g {
 		if g[i].Lead != nil && g[i].Lead.Client == c {
-			return true
+			return g[i].Lead
 		}
 	}
-	return false
+	return nil
 }
 
 // tryDirect writes frame, n envelopes, straight to the socket when the
-// client is idle: live, released, nothing queued, no writer. It reports
-// whether the frame is taken care of (written, kept for the writer to
-// finish, or the client died); false leaves its envelopes to the queue.
-func (c *Client) tryDirect(frame []byte, n int) bool {
+// client is idle: live, released, nothing queued, no writer. With lead, the
+// frame starts with lead's answer and goes only when that is the
+// connection's next answer. It reports whether the frame is taken care of
+// (written, kept for the writer to finish, or the client died); false
+// leaves its envelopes to the queue.
+func (c *Client) tryDirect(frame []byte, n int, lead *Lead) bool {
 	c.mu.Lock()
-	if c.state != live || c.held || c.writing || c.direct || c.flush || (c.q != nil && c.head < len(c.q.s)) {
+	if c.state != live || c.held || c.writing || c.direct || c.flush || (c.q != nil && c.head < len(c.q.s)) ||
+		(lead != nil && c.answered != lead.N) {
 		c.mu.Unlock()
 		return false
 	}
 	// While direct is set no writer starts (wakeLocked waits for it), so
 	// this goroutine is the only one writing; whatever is queued meanwhile
-	// goes after b.
+	// goes after the frame.
 	c.direct = true
+	if lead != nil {
+		c.answered = lead.N + 1
+		lead.queued.Store(true)
+	}
 	c.mu.Unlock()
 	done, kept, err := c.dc.TryWrite(frame)
 	c.mu.Lock()
@@ -180,6 +193,13 @@ func (c *Client) tryDirect(frame []byte, n int) bool {
 	}
 	c.mu.Unlock()
 	return true
+}
+
+// leadFrame is the frame of an answer riding ahead of payload.
+func leadFrame(l *Lead, payload []byte) []byte {
+	b := make([]byte, 0, len(l.Env)+1+len(payload))
+	b = append(append(b, l.Env...), '\n')
+	return append(b, payload...)
 }
 
 // pushFrontLocked queues b ahead of everything queued.

@@ -155,25 +155,36 @@ func TestDirectFanoutManyReceivers(t *testing.T) {
 // numbered answers keep their order either way.
 func TestLead(t *testing.T) {
 	ack := func(n int) []byte { return named(fmt.Sprint("ack", n)) }
-	t.Run("next answer rides ahead", func(t *testing.T) {
-		h := MustHub(t, hub.Options{})
-		f := newFakeConn()
-		c := h.Attach(1, 10, f)
-		lead := &hub.Lead{Client: c, N: 0, Env: ack(0)}
-		h.Publish(hub.Event{UserIDs: []int64{1, 2}, Payload: named("m0"), Lead: lead})
-		if want := append(append(ack(0), '\n'), named("m0")...); !bytes.Equal(f.MustFrame(t), want) {
-			t.Fatalf("the ack and its event did not come in one frame")
-		}
-		if !lead.Queued() {
-			t.Error("Queued = false for a lead that went")
-		}
-		if c.SendAnswer(0, ack(0)) {
-			t.Error("SendAnswer queued an answer its lead had queued")
-		}
-		if c.Answered() != 1 {
-			t.Errorf("Answered = %d, want 1", c.Answered())
-		}
-	})
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("next answer rides ahead, direct %v", direct), func(t *testing.T) {
+			h := MustHub(t, hub.Options{})
+			var f interface {
+				hub.Conn
+				MustFrame(testing.TB) []byte
+			} = newFakeConn()
+			if direct {
+				f = newDirectConn(t)
+			}
+			c := h.Attach(1, 10, f)
+			lead := &hub.Lead{Client: c, N: 0, Env: ack(0)}
+			h.Publish(hub.Event{UserIDs: []int64{1, 2}, Payload: named("m0"), Lead: lead})
+			if want := append(append(ack(0), '\n'), named("m0")...); !bytes.Equal(f.MustFrame(t), want) {
+				t.Fatalf("the ack and its event did not come in one frame")
+			}
+			if !lead.Queued() {
+				t.Error("Queued = false for a lead that went")
+			}
+			if c.SendAnswer(0, ack(0)) {
+				t.Error("SendAnswer queued an answer its lead had queued")
+			}
+			if c.Answered() != 1 {
+				t.Errorf("Answered = %d, want 1", c.Answered())
+			}
+			if got, want := h.Stats().Direct, map[bool]uint64{false: 0, true: 1}[direct]; got != want {
+				t.Errorf("direct frames = %d, want %d", got, want)
+			}
+		})
+	}
 	t.Run("earlier answer due", func(t *testing.T) {
 		h := MustHub(t, hub.Options{})
 		f := newFakeConn()
