@@ -187,21 +187,12 @@ func (b *batcher) commit(ctx context.Context, in <-chan *sendJob, out chan<- []c
 	}
 }
 
-// Under a steady stream of messages the fan-out waits up to coalesceWait
-// for the next commits and sends them together: every receiver then gets
-// one frame (one write) for several messages instead of one each, the
-// write being most of what a delivery costs. It waits only when the
-// previous fan-out was less than coalesceGap ago, so a lone message (a
-// conversation at a few messages a second) leaves at once.
-const (
-	coalesceGap  = 25 * time.Millisecond
-	coalesceWait = 4 * time.Millisecond
-)
-
-// gather adds to cs the batches that arrive on out within coalesceWait.
+// gather adds to cs the batches already waiting on out, without waiting
+// for more: when the fan-out falls behind the commits, every receiver then
+// gets one frame (one write) for all of them instead of one each, the
+// write being most of what a delivery costs, and no message waits for
+// company it would not otherwise have had.
 func gather(cs []committed, out <-chan []committed) []committed {
-	t := time.NewTimer(coalesceWait)
-	defer t.Stop()
 	for {
 		select {
 		case more, ok := <-out:
@@ -209,7 +200,7 @@ func gather(cs []committed, out <-chan []committed) []committed {
 				return cs
 			}
 			cs = append(cs, more...)
-		case <-t.C:
+		default:
 			return cs
 		}
 	}
@@ -224,12 +215,8 @@ func gather(cs []committed, out <-chan []committed) []committed {
 // are connected now, who will not resume (and so not catch up) on their own.
 func (b *batcher) publish(ctx context.Context, out <-chan []committed) {
 	defer b.wg.Done()
-	var last time.Time
 	for cs := range out {
-		if time.Since(last) < coalesceGap {
-			cs = gather(cs, out)
-		}
-		last = time.Now()
+		cs = gather(cs, out)
 		// By conversation, keeping commit order inside one: seqs rise with
 		// it, and one connection's sends (one conversation at a time, see
 		// Conn.work) keep their order.
