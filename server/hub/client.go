@@ -133,7 +133,7 @@ func (c *Client) Err() error {
 // ephemeral envelopes; in the latter case the client is disconnected, so a
 // durable envelope is never dropped silently.
 func (c *Client) Send(env []byte) bool {
-	if c.dc != nil && c.tryDirect(env, 1, nil) {
+	if c.dc != nil && c.tryDirect(env, 1) {
 		return true
 	}
 	ok, overflow := c.enqueue(env, false)

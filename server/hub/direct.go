@@ -113,11 +113,11 @@ func (h *Hub) fanoutUsers(g []Event, ids []int64, frame []byte, over *[]*Client)
 				continue
 			}
 			if c.dc != nil {
-				if l := leadOf(g, c); l != nil {
-					if len(g) == 1 && c.tryDirect(leadFrame(l, frame), 2, l) {
+				if leads(g, c) {
+					if c.tryDirectRun(g) {
 						continue
 					}
-				} else if frame != nil && c.tryDirect(frame, len(g), nil) {
+				} else if frame != nil && c.tryDirect(frame, len(g)) {
 					continue
 				}
 			}
@@ -138,38 +138,77 @@ func (h *Hub) fanoutUsers(g []Event, ids []int64, frame []byte, over *[]*Client)
 	}
 }
 
-// leadOf is the answer for c that one of g carries, if any.
-func leadOf(g []Event, c *Client) *Lead {
+// leads reports whether one of g carries an answer for c.
+func leads(g []Event, c *Client) bool {
 	for i := range g {
 		if g[i].Lead != nil && g[i].Lead.Client == c {
-			return g[i].Lead
+			return true
 		}
 	}
-	return nil
+	return false
+}
+
+// idleLocked reports whether the client may be written to directly: live,
+// released, nothing queued, no writer, nothing half written.
+func (c *Client) idleLocked() bool {
+	return c.state == live && !c.held && !c.writing && !c.direct && !c.flush && (c.q == nil || c.head == len(c.q.s))
 }
 
 // tryDirect writes frame, n envelopes, straight to the socket when the
-// client is idle: live, released, nothing queued, no writer. With lead, the
-// frame starts with lead's answer and goes only when that is the
-// connection's next answer. It reports whether the frame is taken care of
-// (written, kept for the writer to finish, or the client died); false
+// client is idle (idleLocked). It reports whether the frame is taken care
+// of (written, kept for the writer to finish, or the client died); false
 // leaves its envelopes to the queue.
-func (c *Client) tryDirect(frame []byte, n int, lead *Lead) bool {
+func (c *Client) tryDirect(frame []byte, n int) bool {
 	c.mu.Lock()
-	if c.state != live || c.held || c.writing || c.direct || c.flush || (c.q != nil && c.head < len(c.q.s)) ||
-		(lead != nil && c.answered != lead.N) {
+	if !c.idleLocked() {
 		c.mu.Unlock()
 		return false
 	}
-	// While direct is set no writer starts (wakeLocked waits for it), so
-	// this goroutine is the only one writing; whatever is queued meanwhile
-	// goes after the frame.
 	c.direct = true
-	if lead != nil {
-		c.answered = lead.N + 1
-		lead.queued.Store(true)
-	}
 	c.mu.Unlock()
+	return c.writeDirect(frame, n)
+}
+
+// tryDirectRun is tryDirect for a run of events of which some carry
+// answers for c (Lead): the frame is made for c alone, each answer ahead of
+// its event when it is the connection's next one, as enqueueLead does.
+func (c *Client) tryDirectRun(g []Event) bool {
+	c.mu.Lock()
+	if !c.idleLocked() {
+		c.mu.Unlock()
+		return false
+	}
+	size, n := 0, 0
+	for i := range g {
+		size += len(g[i].Payload) + 1
+		if l := g[i].Lead; l != nil && l.Client == c {
+			size += len(l.Env) + 1
+		}
+	}
+	frame := make([]byte, 0, size)
+	for i := range g {
+		if i > 0 {
+			frame = append(frame, '\n')
+		}
+		if l := g[i].Lead; l != nil && l.Client == c && l.N == c.answered {
+			c.answered++
+			l.queued.Store(true)
+			frame = append(append(frame, l.Env...), '\n')
+			n++
+		}
+		frame = append(frame, g[i].Payload...)
+		n++
+	}
+	c.direct = true
+	c.mu.Unlock()
+	return c.writeDirect(frame, n)
+}
+
+// writeDirect is the write of tryDirect, once the client is claimed: while
+// direct is set no writer starts (wakeLocked waits for it), so this
+// goroutine is the only one writing, and whatever is queued meanwhile goes
+// after the frame.
+func (c *Client) writeDirect(frame []byte, n int) bool {
 	done, kept, err := c.dc.TryWrite(frame)
 	c.mu.Lock()
 	c.direct = false
@@ -193,13 +232,6 @@ func (c *Client) tryDirect(frame []byte, n int, lead *Lead) bool {
 	}
 	c.mu.Unlock()
 	return true
-}
-
-// leadFrame is the frame of an answer riding ahead of payload.
-func leadFrame(l *Lead, payload []byte) []byte {
-	b := make([]byte, 0, len(l.Env)+1+len(payload))
-	b = append(append(b, l.Env...), '\n')
-	return append(b, payload...)
 }
 
 // pushFrontLocked queues b ahead of everything queued.

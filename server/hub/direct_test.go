@@ -185,6 +185,28 @@ func TestLead(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a run with answers, direct", func(t *testing.T) {
+		h := MustHub(t, hub.Options{})
+		d := newDirectConn(t)
+		c := h.Attach(1, 10, d)
+		l0, l1, l5 := &hub.Lead{Client: c, N: 0, Env: ack(0)}, &hub.Lead{Client: c, N: 1, Env: ack(1)}, &hub.Lead{Client: c, N: 5, Env: ack(5)}
+		ids := []int64{1, 2}
+		h.PublishBatch([]hub.Event{
+			{UserIDs: ids, Payload: named("m0"), Lead: l0},
+			{UserIDs: ids, Payload: named("m1"), Lead: l1},
+			{UserIDs: ids, Payload: named("m5"), Lead: l5}, // not next: goes without its answer
+		})
+		want := bytes.Join([][]byte{ack(0), named("m0"), ack(1), named("m1"), named("m5")}, []byte{'\n'})
+		if got := d.MustFrame(t); !bytes.Equal(got, want) {
+			t.Fatalf("frame\n%s\nwant\n%s", got, want)
+		}
+		if !l0.Queued() || !l1.Queued() || l5.Queued() {
+			t.Errorf("queued: %v %v %v, want true true false", l0.Queued(), l1.Queued(), l5.Queued())
+		}
+		if c.Answered() != 2 {
+			t.Errorf("Answered = %d, want 2", c.Answered())
+		}
+	})
 	t.Run("earlier answer due", func(t *testing.T) {
 		h := MustHub(t, hub.Options{})
 		f := newFakeConn()
