@@ -111,19 +111,11 @@ type wsConn struct {
 	hdr  [10]byte
 	arr  [2][]byte
 	iov  net.Buffers // over arr; a field, so a write allocates nothing
-
-	// TryWrite's attempt, guarded by the socket's lock (wsdirect.go).
-	try  func(fd uintptr) bool // w.tryWrite, bound once
-	out  []byte
-	n    int
-	werr error
 }
 
 // newWSConn adapts an accepted WebSocket and the socket under it.
 func newWSConn(ws *websocket.Conn, s *sock) *wsConn {
-	w := &wsConn{ws: ws, sock: s}
-	w.try = w.tryWrite
-	return w
+	return &wsConn{ws: ws, sock: s}
 }
 
 // Write sends frame as one unmasked, final text frame (RFC 6455 §5.2):
