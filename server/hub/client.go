@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// Client is one live connection. Its writer goroutine owns the Conn; everyone
-// else only appends to its queue, which never blocks on the socket.
+// Client is one live connection. Its writer goroutine owns the Conn while
+// it runs; everyone else only appends to its queue, which never blocks on
+// the socket. While the client is idle (no writer, nothing queued) the
+// fan-out may write to a DirectConn itself, without blocking (direct.go).
 //
 // The queue is a mutex-guarded slice rather than a big buffered channel: it
 // can be bounded in bytes, batched, have ephemeral items evicted from the
