@@ -108,19 +108,6 @@ func errorEnvelope(id string, e *shared.Error) []byte {
 	return encode(shared.TypeError, id, 0, e)
 }
 
-// encode builds one envelope; the types are ours, so failing is a bug.
-func encode(typ, id string, seq int64, data any) []byte {
-	env, err := shared.NewEnvelope(typ, id, seq, data)
-	if err != nil {
-		panic("chat: encode " + typ + ": " + err.Error())
-	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic("chat: encode " + typ + ": " + err.Error())
-	}
-	return b
-}
-
 // send posts a message through the group commit and acks it; the fan-out
 // follows from the committer, in commit order.
 func send(ctx context.Context, s *Service, a Actor, env shared.Envelope) (*shared.Ack, []hub.Event, error) {

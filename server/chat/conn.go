@@ -36,8 +36,9 @@ type Conn struct {
 	events  map[string]int64 // from hello: the client's event cursors (replay_changes.go)
 
 	helloDone bool
-	garbage   int // malformed frames in a row
-	refused   int // strikes: +1 per refused frame, -1 per admitted one
+	answers   uint64 // numbered answers given out to pipelined sends (work only)
+	garbage   int    // malformed frames in a row
+	refused   int    // strikes: +1 per refused frame, -1 per admitted one
 
 	mu      sync.Mutex
 	queue   []shared.Envelope
@@ -269,7 +270,7 @@ const maxInflight = 64
 // inflight is a send handed to the group commit whose answer is still due.
 type inflight struct {
 	id   string
-	lane chan *sendJob
+	conv string
 	job  *sendJob
 }
 
@@ -278,10 +279,13 @@ type inflight struct {
 // Sends are pipelined: a send is handed to its conversation's commit lane
 // and the next action is read without waiting for the commit, up to
 // maxInflight, so one connection's sends share commits instead of taking
-// one each. Order is kept: sends on one lane commit in the order they were
-// queued; a send to another lane, or any other action, first waits for the
-// sends in flight; and answers go out in the order the actions came, so an
-// error never overtakes an earlier ack. (A frame refused on arrival, for a
+// one each. Order is kept: sends to one conversation commit in the order
+// they were queued; a send to another conversation, or any other action,
+// first waits for the sends in flight; and answers go out in the order the
+// actions came, so an error never overtakes an earlier ack. The sends'
+// answers are numbered (hub.Client.SendAnswer): the fan-out queues an ack
+// ahead of its echo, in one frame, when it is the next one due, and this
+// goroutine sends the others in order. (A frame refused on arrival, for a
 // spent budget or a full queue, is answered at once: it never entered the
 // queue, and its answer names its id.)
 func (c *Conn) work() {
@@ -289,11 +293,13 @@ func (c *Conn) work() {
 	var pending []inflight
 	answer := func(p inflight) {
 		msg, err := p.job.result(ctx)
-		if err != nil {
-			c.replyErr(p.id, err)
-			return
+		switch {
+		case err != nil:
+			c.client.SendAnswer(p.job.answer, errorEnvelope(p.id, c.s.publicError(c.user.ID, p.id, err)))
+		case !p.job.acked():
+			_, ack := messageFrames(&msg, p.id)
+			c.client.SendAnswer(p.job.answer, ack)
 		}
-		c.reply(p.id, shared.Ack{Message: &msg})
 	}
 	drain := func() {
 		for _, p := range pending {
@@ -325,22 +331,22 @@ func (c *Conn) work() {
 		default:
 		}
 		if req, ok := pipelined(env); ok {
-			lane := c.s.sends.lane(req.ConversationID)
 			switch {
-			case len(pending) > 0 && pending[0].lane != lane:
-				drain() // another lane: its commits must not race this one's
+			case len(pending) > 0 && pending[0].conv != req.ConversationID:
+				drain() // another conversation: one at a time keeps the answers in order
 			case len(pending) >= maxInflight:
 				answer(pending[0])
 				pending = append(pending[:0], pending[1:]...)
 			}
 			c.s.metrics.actions.Add(1)
-			job, err := c.s.sends.submit(ctx, c.user.ID, env.ID, req.ConversationID, req.Body)
+			job, err := c.s.sends.submit(ctx, c.user.ID, env.ID, req.ConversationID, req.Body, c.client, c.answers)
 			if err != nil {
 				drain()
 				c.replyErr(env.ID, err)
 				continue
 			}
-			pending = append(pending, inflight{id: env.ID, lane: lane, job: job})
+			c.answers++
+			pending = append(pending, inflight{id: env.ID, conv: req.ConversationID, job: job})
 			// Answer what has committed already, in order.
 			for len(pending) > 0 && pending[0].job.ready() {
 				answer(pending[0])

@@ -67,6 +67,7 @@ func (m *Metrics) Write(w io.Writer, st hub.Stats) {
 	fmt.Fprintf(w, "# TYPE natter_hub_dropped_clients_total counter\nnatter_hub_dropped_clients_total %d\n", st.DroppedClients)
 	fmt.Fprintf(w, "# TYPE natter_hub_delivered_total counter\nnatter_hub_delivered_total %d\n", st.Delivered)
 	fmt.Fprintf(w, "# TYPE natter_hub_frames_total counter\nnatter_hub_frames_total %d\n", st.Frames)
+	fmt.Fprintf(w, "# TYPE natter_hub_direct_frames_total counter\nnatter_hub_direct_frames_total %d\n", st.Direct)
 	fmt.Fprintf(w, "# TYPE natter_hub_dropped_ephemeral_total counter\nnatter_hub_dropped_ephemeral_total %d\n", st.DroppedEphemeral)
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// Client is one live connection. Its writer goroutine owns the Conn; everyone
-// else only appends to its queue, which never blocks on the socket.
+// Client is one live connection. Its writer goroutine owns the Conn while
+// it runs; everyone else only appends to its queue, which never blocks on
+// the socket. While the client is idle (no writer, nothing queued) the
+// fan-out may write to a DirectConn itself, without blocking (direct.go).
 //
 // The queue is a mutex-guarded slice rather than a big buffered channel: it
 // can be bounded in bytes, batched, have ephemeral items evicted from the
@@ -22,6 +24,7 @@ type Client struct {
 	userID    int64
 	sessionID int64
 	conn      Conn
+	dc        DirectConn      // conn, when the fan-out may write to it itself (direct.go)
 	ctx       context.Context // cancelled when the client dies, aborting a blocked write
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the writer has closed the Conn
@@ -36,6 +39,8 @@ type Client struct {
 	mu       sync.Mutex
 	writing  bool // a writer goroutine is running; idle clients have none
 	held     bool // attached with AttachHeld and not yet Released: no writer yet
+	direct   bool // a fan-out is writing to the socket itself; no writer may start
+	flush    bool // the socket holds part of a direct frame: the writer flushes it first
 	lingered bool // the writer waits on wake for more before leaving
 	retiring bool // the sweep woke the lingering writer to leave
 	// retireSoon makes the running writer leave at its next empty queue
@@ -47,6 +52,7 @@ type Client struct {
 	neph       int // pending ephemeral envelopes
 	state      state
 	err        error
+	answered   uint64        // numbered answers queued so far (answer.go)
 	space      chan struct{} // made by SendWait, closed by the writer when it frees space
 	limit      *time.Timer   // bounds draining: kills the client if the last envelope takes too long
 
@@ -98,6 +104,7 @@ func newClient(h *Hub, userID, sessionID int64, conn Conn) *Client {
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
+	c.dc, _ = conn.(DirectConn)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
@@ -128,6 +135,9 @@ func (c *Client) Err() error {
 // ephemeral envelopes; in the latter case the client is disconnected, so a
 // durable envelope is never dropped silently.
 func (c *Client) Send(env []byte) bool {
+	if c.dc != nil && c.tryDirect(env, 1) {
+		return true
+	}
 	ok, overflow := c.enqueue(env, false)
 	if overflow {
 		c.hub.slowed(c)
@@ -241,6 +251,9 @@ func (c *Client) pushLocked(b []byte, eph bool) (wasEmpty bool) {
 func (c *Client) wakeLocked() {
 	if c.held && c.state == live {
 		return // Release starts the writer
+	}
+	if c.direct {
+		return // tryDirect wakes it when its write is done
 	}
 	switch {
 	case !c.writing:

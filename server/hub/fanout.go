@@ -23,6 +23,10 @@ type Event struct {
 	// presence to the other nodes' hubs (UserIDs and Payload are empty).
 	// Brokers carry it like any event; see NodePresence.
 	Presence *NodePresence
+	// Lead, when set, is an answer for one local connection to queue
+	// ahead of this event (see Lead). It stays on this node: brokers do
+	// not carry it.
+	Lead *Lead
 }
 
 // Broker carries events to every node's hub, this one included: a hub only
@@ -136,18 +140,13 @@ func (h *Hub) fanout(evs []Event) (overflowed []*Client) {
 	if h.closed {
 		return nil
 	}
-	for i := range evs {
-		ev := &evs[i]
-		for _, uid := range ev.UserIDs {
-			for _, c := range h.users[uid] {
-				if ev.ExceptSession != 0 && c.sessionID == ev.ExceptSession {
-					continue
-				}
-				if _, over := c.enqueue(ev.Payload, ev.Ephemeral); over {
-					overflowed = append(overflowed, c)
-				}
-			}
+	for i := 0; i < len(evs); {
+		j := i + 1
+		for j < len(evs) && sameAudience(&evs[i], &evs[j]) {
+			j++
 		}
+		h.fanoutGroup(evs[i:j], &overflowed)
+		i = j
 	}
 	return overflowed
 }

@@ -7,8 +7,10 @@
 // writer goroutine (invariant 6: a slow client never slows others). An idle
 // connection has no writer: one sweep for the whole hub retires writers
 // that found nothing to write for Linger, and cuts off writes that hang,
-// so neither an idle spell nor a write costs a timer. Publishing only appends to
-// queues under short locks and never touches a socket. Writers batch queued
+// so neither an idle spell nor a write costs a timer. Publishing appends to
+// queues under short locks and never waits on a socket; to an idle
+// connection whose Conn allows it (DirectConn) it writes the frame itself,
+// without blocking, over the machine's cores for a large conversation. Writers batch queued
 // envelopes into newline-separated frames, which is what lifts fan-out from
 // about 150k to over 500k deliveries per second. Ephemeral traffic (presence,
 // typing) is dropped first under pressure (invariant 5); durable traffic is
@@ -116,6 +118,7 @@ type Stats struct {
 	QueuedBytes      int64  // envelope bytes waiting in client queues
 	Delivered        uint64 // envelopes written to sockets
 	Frames           uint64 // frames written; Delivered/Frames is the batching factor
+	Direct           uint64 // frames the fan-out wrote itself, with no writer goroutine (direct.go)
 	DroppedClients   uint64 // clients cut off for being slow (queue over bound or write timeout)
 	DroppedEphemeral uint64 // ephemeral envelopes dropped under backpressure
 	PublishErrors    uint64 // failed Broker.Publish calls; their events reach clients only on resume
@@ -144,6 +147,7 @@ type Hub struct {
 	annCtx        context.Context
 	annCancel     context.CancelFunc // stops an announcement in flight when closing
 	bg            sync.WaitGroup
+	procs         int // goroutines one event's fan-out may use (direct.go)
 
 	writers   sync.WaitGroup
 	sweeper   chan struct{} // closed by Close to stop the write-timeout sweep
@@ -151,6 +155,7 @@ type Hub struct {
 
 	delivered      atomic.Uint64
 	framesOut      atomic.Uint64
+	directOut      atomic.Uint64
 	droppedClients atomic.Uint64
 	droppedEph     atomic.Uint64
 	publishErrors  atomic.Uint64
@@ -188,6 +193,7 @@ func New(opt Options) *Hub {
 		users:   make(map[int64][]*Client),
 		sweeper: make(chan struct{}),
 		origin:  newOrigin(),
+		procs:   procs(),
 
 		announcements: make(chan Event, announceQueue),
 	}
@@ -338,6 +344,7 @@ func (h *Hub) Stats() Stats {
 	s := Stats{
 		Delivered:        h.delivered.Load(),
 		Frames:           h.framesOut.Load(),
+		Direct:           h.directOut.Load(),
 		DroppedClients:   h.droppedClients.Load(),
 		DroppedEphemeral: h.droppedEph.Load(),
 		PublishErrors:    h.publishErrors.Load(),

@@ -13,6 +13,11 @@ import (
 // c.mu.
 func (c *Client) run() {
 	for {
+		if err := c.flushKept(); err != nil {
+			c.failed(err)
+			c.finish()
+			return
+		}
 		batch, st := c.take()
 		if st == dead {
 			// Whoever marked the client dead cancels ctx after its
@@ -60,7 +65,10 @@ func (c *Client) idle() bool {
 		c.mu.Unlock()
 		return false
 	}
-	if c.retireSoon {
+	if c.retireSoon || c.dc != nil {
+		// A direct fan-out writes to an idle client itself, so a
+		// lingering writer would save nothing, and it would keep the
+		// fan-out from writing.
 		c.retireSoon, c.writing = false, false
 		c.mu.Unlock()
 		return true

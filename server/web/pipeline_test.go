@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"natter/server/web"
@@ -78,5 +79,49 @@ func TestPipelinedActionsKeepTheirOrder(t *testing.T) {
 			lastSeq[want.conv] = ack.Message.Seq
 		}
 		next++
+	}
+}
+
+// The sender of a message gets its ack and the message's echo in one
+// frame (one write), the ack first, and every other member gets the echo.
+func TestSendAckAndEchoInOneFrame(t *testing.T) {
+	srv := webtest.MustServer(t)
+	_, ha := srv.MustSignUp(t, "ann")
+	b, hb := srv.MustSignUp(t, "bob")
+	w := srv.MustConnect(t, ha, nil)
+	conv := mustConversation(t, w, "one", b)
+	wb := srv.MustConnect(t, hb, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), webtest.Timeout)
+	defer cancel()
+	for i := range 5 {
+		id := shared.NewUUIDv7()
+		w.MustSend(t, shared.TypeMessageSend, id, shared.MessageSend{ConversationID: conv.ID, Body: fmt.Sprint("m", i)})
+		for {
+			_, data, err := w.Conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+			envs, err := shared.DecodeFrame(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack := slices.IndexFunc(envs, func(e shared.Envelope) bool { return e.Type == shared.TypeAck && e.ID == id })
+			if ack < 0 {
+				continue // an earlier event (the conversation's)
+			}
+			if ack+1 >= len(envs) || envs[ack+1].Type != shared.TypeMessageCreated {
+				t.Fatalf("message %d: the ack came without its echo right after it: %s", i, data)
+			}
+			var m shared.Message
+			if err := json.Unmarshal(envs[ack+1].Data, &m); err != nil || m.ActionID != id {
+				t.Fatalf("message %d: the echo after the ack is another message: %s", i, envs[ack+1].Data)
+			}
+			break
+		}
+		got := wb.MustAwait(t, "bob's copy", func(e shared.Envelope) bool { return e.Type == shared.TypeMessageCreated })
+		var m shared.Message
+		if err := json.Unmarshal(got.Data, &m); err != nil || m.ActionID != id {
+			t.Fatalf("message %d: bob got %s", i, got.Data)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered (403 for a foreign Origin)
 	}
 	ws.SetReadLimit(shared.MaxFrameBytes)
-	conn := &wsConn{ws: ws, sock: hj.sock}
+	conn := newWSConn(ws, hj.sock)
 	write := conn.Write
 	if authErr != nil {
 		// The browser cannot see HTTP statuses or close codes on a
@@ -43,7 +43,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusPolicyViolation, e.Code)
 		return
 	}
-	c, err := s.chat.Open(r.Context(), sess, conn)
+	c, err := s.chat.Open(r.Context(), sess, hubConn(conn))
 	if err != nil {
 		var se *shared.Error
 		if errors.As(err, &se) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 
 	"github.com/coder/websocket"
 )
@@ -44,6 +45,9 @@ func (h *smallHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, fmt.Errorf("web: hijack: %w", err)
 	}
 	h.sock = &sock{Conn: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		h.sock.rc, _ = sc.SyscallConn()
+	}
 	var src io.Reader = h.sock
 	size, n := wsReadBuffer, brw.Reader.Buffered()
 	if n > 0 {
@@ -63,16 +67,36 @@ func (h *smallHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // sock is the upgraded connection. Its lock keeps each frame whole on the
 // wire: coder/websocket writes its control frames (pong, close) with one
-// Write each, wsConn its data frames with one writev each.
+// Write each, wsConn its data frames with one writev each (or one write,
+// see TryWrite); the rest of a frame a TryWrite began goes first.
 type sock struct {
 	net.Conn
-	mu sync.Mutex
+	rc   syscall.RawConn // for TryWrite; nil when the socket has no descriptor
+	mu   sync.Mutex
+	rest []byte // the unwritten end of a frame TryWrite began
 }
 
 func (s *sock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flushLocked(); err != nil {
+		return 0, err
+	}
 	return s.Conn.Write(p)
+}
+
+// flushLocked writes the rest of a frame TryWrite began, waiting for the
+// socket.
+func (s *sock) flushLocked() error {
+	if len(s.rest) == 0 {
+		return nil
+	}
+	_, err := s.Conn.Write(s.rest)
+	s.rest = nil
+	if err != nil {
+		return fmt.Errorf("web: write rest of frame: %w", err)
+	}
+	return nil
 }
 
 // wsConn adapts an accepted WebSocket to the hub's writer seam. Reading
@@ -89,6 +113,11 @@ type wsConn struct {
 	iov  net.Buffers // over arr; a field, so a write allocates nothing
 }
 
+// newWSConn adapts an accepted WebSocket and the socket under it.
+func newWSConn(ws *websocket.Conn, s *sock) *wsConn {
+	return &wsConn{ws: ws, sock: s}
+}
+
 // Write sends frame as one unmasked, final text frame (RFC 6455 §5.2):
 // header and payload in one writev, without a copy. The hub's writer calls
 // it, and the reader when it fails the connection or refuses it before the
@@ -97,19 +126,10 @@ type wsConn struct {
 func (w *wsConn) Write(_ context.Context, frame []byte) error {
 	w.sock.mu.Lock()
 	defer w.sock.mu.Unlock()
-	h := w.hdr[:2]
-	h[0] = 0x80 | 0x1 // FIN, text
-	switch n := len(frame); {
-	case n < 126:
-		h[1] = byte(n)
-	case n <= 0xffff:
-		h[1] = 126
-		h = binary.BigEndian.AppendUint16(h, uint16(n))
-	default:
-		h[1] = 127
-		h = binary.BigEndian.AppendUint64(h, uint64(n))
+	if err := w.sock.flushLocked(); err != nil {
+		return err
 	}
-	w.arr = [2][]byte{h, frame}
+	w.arr = [2][]byte{frameHeader(w.hdr[:0], len(frame)), frame}
 	w.iov = w.arr[:]
 	_, err := w.iov.WriteTo(w.sock.Conn)
 	w.arr, w.iov = [2][]byte{}, nil
@@ -117,6 +137,23 @@ func (w *wsConn) Write(_ context.Context, frame []byte) error {
 		return fmt.Errorf("web: write frame: %w", err)
 	}
 	return nil
+}
+
+// frameHeader appends the header of an unmasked, final text frame of n
+// bytes (RFC 6455 §5.2) to h.
+func frameHeader(h []byte, n int) []byte {
+	h = append(h, 0x80|0x1) // FIN, text
+	switch {
+	case n < 126:
+		h = append(h, byte(n))
+	case n <= 0xffff:
+		h = append(h, 126)
+		h = binary.BigEndian.AppendUint16(h, uint16(n))
+	default:
+		h = append(h, 127)
+		h = binary.BigEndian.AppendUint64(h, uint64(n))
+	}
+	return h
 }
 
 // Close drops the connection without the closing handshake: the hub closes

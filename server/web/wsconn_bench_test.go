@@ -18,8 +18,8 @@ import (
 // loopback socket, both ways in one run: through coder/websocket's Write
 // with the client's cancellable context (as before: an AfterFunc and a
 // bufio copy per write, through net/http's 4 KiB buffer), and through
-// wsConn.Write (one writev, nothing allocated). The peer reads and
-// discards raw bytes.
+// wsConn.Write (one writev, nothing allocated), and through TryWrite (one
+// write of a copy). The peer reads and discards raw bytes.
 func BenchmarkFrameWrite(b *testing.B) {
 	frame := []byte(`{"v":1,"type":"message.created","seq":12345,"data":{"id":"01a21d86-e1e0-756e-bf14-23026fbcf534","conversation_id":"01a21d86-e1e0-756e-bf14-23026fbcf535","sender_id":2,"body":"` + strings.Repeat("x", 120) + `"}}`)
 	for _, tt := range []struct {
@@ -32,6 +32,15 @@ func BenchmarkFrameWrite(b *testing.B) {
 		}},
 		{"writev", true, func(ctx context.Context, _ *websocket.Conn, c *wsConn) error {
 			return c.Write(ctx, frame)
+		}},
+		// The fan-out's direct write: header and payload copied into one
+		// buffer, one write(2) (the peer keeps up, so it always goes).
+		{"trywrite", true, func(ctx context.Context, _ *websocket.Conn, c *wsConn) error {
+			done, _, err := directConn{c}.TryWrite(frame)
+			if err == nil && !done {
+				return c.Write(ctx, frame) // the peer fell behind: as the hub's writer would
+			}
+			return err
 		}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
@@ -49,7 +58,7 @@ func BenchmarkFrameWrite(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				conn = &wsConn{ws: ws, sock: hj.sock}
+				conn = newWSConn(ws, hj.sock)
 				close(ready)
 			}))
 			defer srv.Close()

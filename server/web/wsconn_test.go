@@ -28,7 +28,7 @@ func echoServer(t *testing.T) *httptest.Server {
 			return
 		}
 		ws.SetReadLimit(1 << 20)
-		conn := &wsConn{ws: ws, sock: hj.sock}
+		conn := newWSConn(ws, hj.sock)
 		go func() {
 			defer conn.Close("")
 			for {
