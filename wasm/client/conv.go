@@ -258,4 +258,3 @@ func (e *Engine) hasTyping() bool {
 	}
 	return false
 }
-
