@@ -24,7 +24,10 @@ type build struct {
 	url    string // http://127.0.0.1:port
 	cookie *http.Cookie
 	cmd    *exec.Cmd
-	data   string
+
+	otherID     int64        // the second user (seed.go)
+	otherCookie *http.Cookie // their session, for list.go's peer
+	data        string
 }
 
 // start runs the build's server on a free port with a data directory of
