@@ -65,7 +65,15 @@ func (p *peer) read() {
 		}
 		for _, line := range bytes.Split(frame, []byte("\n")) {
 			var env shared.Envelope
-			if json.Unmarshal(line, &env) != nil || env.ID == "" || (env.Type != shared.TypeAck && env.Type != shared.TypeError) {
+			if json.Unmarshal(line, &env) != nil {
+				continue
+			}
+			if env.Type == shared.TypePing {
+				// Unanswered, the server takes the connection for dead.
+				go p.send(shared.TypePong, env.ID, nil)
+				continue
+			}
+			if env.ID == "" || (env.Type != shared.TypeAck && env.Type != shared.TypeError) {
 				continue
 			}
 			p.mu.Lock()
