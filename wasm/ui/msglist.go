@@ -262,18 +262,27 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	if c.maybeLoadOlder(ctx) {
 		changed = true
 	}
+	c.shownLater(ctx)
+	if !changed {
+		ctx.PreventUpdate()
+	}
+}
+
+// shownLater marks what is shown as seen and tells the others where the
+// reader is once the list has stayed put for viewingDelay: a scroll or a
+// stream of live messages then makes one read mark, not one per frame or
+// per message (each is an outbox write, a send, an ack and an engine
+// change that redraws the app).
+func (c *MessageList) shownLater(ctx app.Context) {
 	c.viewSeq++
 	seq := c.viewSeq
-	ctx.After(viewingDelay, func(ctx app.Context) {
+	c.dispatcher(ctx).After(viewingDelay, func(ctx app.Context) {
 		if seq == c.viewSeq {
 			c.markShown()
 			c.reportViewing()
 		}
 		ctx.PreventUpdate()
 	})
-	if !changed {
-		ctx.PreventUpdate()
-	}
 }
 
 // Render draws the list window between its spacers, the jump button and

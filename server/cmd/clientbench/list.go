@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
@@ -92,7 +93,9 @@ func (ls *listSetup) conversation(title string, n int) (string, error) {
 const lastRow = `(() => { const ids = [...document.querySelectorAll("#messages .msg[data-seq]")].map(m => +m.dataset.seq); return Math.max(0, ...ids); })()`
 
 // measureList runs the list scenarios in a fresh browser.
-func measureList(chromium string, b *build, ls *listSetup, missed int) (listRun, error) {
+// With profile set, the live messages are recorded by V8's profiler
+// (profile.go) into that file.
+func measureList(chromium string, b *build, ls *listSetup, missed int, profile string) (listRun, error) {
 	var lr listRun
 	br, err := newBrowser(chromium)
 	if err != nil {
@@ -126,10 +129,22 @@ func measureList(chromium string, b *build, ls *listSetup, missed int) (listRun,
 	if err := listbench.Wait(ctx, fmt.Sprintf(`(() => { const l = document.querySelector("#messages"); l.scrollTop = l.scrollHeight; return !!document.getElementById("msg-%d"); })()`, newest), time.Minute); err != nil {
 		return lr, fmt.Errorf("back to the newest: %w", err)
 	}
+	if profile != "" {
+		if err := startProfile(ctx); err != nil {
+			return lr, fmt.Errorf("profile: %w", err)
+		}
+	}
 	if lr.Live, lr.Framed, err = listbench.LivePaint(ctx, 40, func(i int) (int64, time.Time, error) {
 		return ls.them.say(ls.long, fmt.Sprint("Live message ", i+1))
 	}); err != nil {
 		return lr, err
+	}
+	if profile != "" {
+		prof, err := stopProfile(ctx, profile)
+		if err != nil {
+			return lr, fmt.Errorf("profile: %w", err)
+		}
+		summarize(os.Stdout, b.label+": 40 live messages", prof, 25)
 	}
 	if lr.Keys, err = listbench.KeysUnderLoad(ctx, "#composer", 60, 20, func(i int) {
 		_ = ls.them.send(shared.TypeMessageSend, shared.NewUUIDv7(), shared.MessageSend{ConversationID: ls.long, Body: fmt.Sprint("Busy message ", i+1)})

@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -34,6 +35,7 @@ func main() {
 		oldDirs = append(oldDirs, s)
 		return nil
 	})
+	profDir := flag.String("profile", "", "write a V8 profile of each build's first live-message run to this directory, and summarize it")
 	visits := flag.Bool("visits", true, "measure the cold, warm and offline visits")
 	list := flag.Bool("list", true, "measure the message list too (list.go)")
 	listMsgs := flag.Int("listmsgs", 2000, "messages in the list scenarios' conversation")
@@ -138,7 +140,11 @@ func main() {
 				slices.Reverse(order)
 			}
 			for _, b := range order {
-				lr, err := measureList(*chromium, b, setups[b], *missed)
+				prof := ""
+				if *profDir != "" && r == 0 {
+					prof = filepath.Join(*profDir, strings.ReplaceAll(b.label, " ", "-")+"-live.cpuprofile")
+				}
+				lr, err := measureList(*chromium, b, setups[b], *missed, prof)
 				if err != nil {
 					log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
 					continue
