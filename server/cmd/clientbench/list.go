@@ -78,15 +78,21 @@ func (ls *listSetup) conversation(title string, n int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("seed %s: %w", title, err)
 	}
-	act = shared.NewUUIDv7()
-	ch = ls.me.expect(act)
-	if err := ls.me.send(shared.TypeSeenMark, act, shared.SeenMark{ConversationID: id, Seq: last}); err != nil {
-		return "", err
-	}
-	if _, err := ls.me.answer(ch); err != nil {
+	if err := ls.markRead(id, last); err != nil {
 		return "", fmt.Errorf("mark %s read: %w", title, err)
 	}
 	return id, nil
+}
+
+// markRead moves the benchmark user's read cursor to seq.
+func (ls *listSetup) markRead(conv string, seq int64) error {
+	act := shared.NewUUIDv7()
+	ch := ls.me.expect(act)
+	if err := ls.me.send(shared.TypeSeenMark, act, shared.SeenMark{ConversationID: conv, Seq: seq}); err != nil {
+		return err
+	}
+	_, err := ls.me.answer(ch)
+	return err
 }
 
 // lastRow is the newest message row's seq on the page.
@@ -97,6 +103,16 @@ const lastRow = `(() => { const ids = [...document.querySelectorAll("#messages .
 // (profile.go) into that file.
 func measureList(chromium string, b *build, ls *listSetup, missed int, profile string) (listRun, error) {
 	var lr listRun
+	// Everything read, as after the seeding: the run before may have left
+	// the last messages unread, and the list would open at the first
+	// unread one instead of the newest.
+	last, _, err := ls.them.say(ls.long, "A new run starts.")
+	if err != nil {
+		return lr, err
+	}
+	if err := ls.markRead(ls.long, last); err != nil {
+		return lr, err
+	}
 	br, err := newBrowser(chromium)
 	if err != nil {
 		return lr, err
