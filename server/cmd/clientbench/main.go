@@ -73,6 +73,18 @@ func main() {
 		}
 		log.Fatalf(format, args...)
 	}
+	if !*serve {
+		// Interrupted, the servers and their PostgreSQL go too.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-sig
+			for _, b := range builds {
+				b.stop()
+			}
+			os.Exit(1)
+		}()
+	}
 	for _, b := range builds {
 		defer b.stop()
 		if err := b.start(ctx); err != nil {
