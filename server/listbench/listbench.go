@@ -100,18 +100,26 @@ func Wait(ctx context.Context, expr string, timeout time.Duration) error {
 // OlderPages scrolls to the top of the list again and again until the
 // start of the conversation shows, and returns for each older page the
 // milliseconds from the scroll to the first frame whose list grew by more
-// than a screen (the page drawn, or its spacer). max bounds the pages.
+// than a screen (the page drawn, or its spacer) or shows the start of the
+// conversation. max bounds the pages.
 func OlderPages(ctx context.Context, max int) ([]float64, error) {
 	var out []float64
 	for range max {
-		done, err := Eval[bool](ctx, `document.querySelector("#messages").innerText.includes("This is the beginning of the conversation.")`)
+		done, err := Eval[bool](ctx, `!!document.querySelector("#messages .history.is-start")`)
 		if err != nil || done {
 			return out, err
 		}
-		ms, err := evalPromise[float64](ctx, `new Promise(done => {
+		// Drawn when the list grew by a screen, or showed its start (the
+		// oldest page may be shorter than a screen).
+		ms, err := evalPromise[float64](ctx, `new Promise((done, fail) => {
 			const l = document.querySelector("#messages"), h0 = l.scrollHeight, t0 = performance.now();
 			l.scrollTop = 0;
-			const check = () => l.scrollHeight > h0 + l.clientHeight ? done(performance.now() - t0) : requestAnimationFrame(check);
+			const check = () => {
+				if (l.scrollHeight > h0 + l.clientHeight || l.querySelector(".history.is-start")) return done(performance.now() - t0);
+				const e = l.querySelector(".history.is-error");
+				if (e) return fail(new Error(e.textContent));
+				requestAnimationFrame(check);
+			};
 			requestAnimationFrame(check);
 		})`)
 		if err != nil {
