@@ -123,7 +123,9 @@ func OlderPages(ctx context.Context, max int) ([]float64, error) {
 			requestAnimationFrame(check);
 		})`)
 		if err != nil {
-			return out, fmt.Errorf("listbench: older page %d: %w", len(out)+1, err)
+			state, _ := Eval[string](ctx, `(() => { const l = document.querySelector("#messages"); const rows = l.querySelectorAll(".msg[data-seq]"); const h = l.querySelector(".history");
+				return "scrollTop " + l.scrollTop + " of " + l.scrollHeight + " (view " + l.clientHeight + "), " + rows.length + " rows drawn from seq " + (rows[0] || {dataset: {}}).dataset.seq + ", history row: " + (h ? h.className + " " + h.textContent : "none"); })()`)
+			return out, fmt.Errorf("listbench: older page %d: %w (%s)", len(out)+1, err, state)
 		}
 		out = append(out, ms)
 	}
