@@ -118,6 +118,9 @@ func OlderPages(ctx context.Context, max int) ([]float64, error) {
 				if (l.scrollHeight > h0 + l.clientHeight || l.querySelector(".history.is-start")) return done(performance.now() - t0);
 				const e = l.querySelector(".history.is-error");
 				if (e) return fail(new Error(e.textContent));
+				// The list placing the previous page may have moved the view
+				// after this scroll: scroll up again, as a reader would.
+				if (!l.querySelector(".history .spinner") && l.scrollTop > 0) l.scrollTop = 0;
 				requestAnimationFrame(check);
 			};
 			requestAnimationFrame(check);
