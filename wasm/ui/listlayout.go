@@ -18,10 +18,10 @@ import (
 
 // layoutState is what the last layout was made from.
 type layoutState struct {
-	rev     uint64
-	msgs    []client.MsgView
-	inputs  string // others' read cursors, viewers, the divider, the day, the user
-	b       *rowBuilder
+	rev    uint64
+	msgs   []client.MsgView
+	inputs string // others' read cursors, viewers, the divider, the day, the user
+	b      *rowBuilder
 }
 
 // layoutInputs sums up everything besides the messages the rows depend

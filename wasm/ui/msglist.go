@@ -33,19 +33,19 @@ const (
 // does not update the list; the list then reads the messages itself.
 type MessageList struct {
 	app.Compo
-	Env      *Env
-	ConvID   string
-	MeID     int64
-	Rev      uint64 // the conversation's message revision
-	Target   int64  // a message to open at and highlight (a permalink); 0 for none
+	Env    *Env
+	ConvID string
+	MeID   int64
+	Rev    uint64 // the conversation's message revision
+	Target int64  // a message to open at and highlight (a permalink); 0 for none
 	// Connected is whether the engine is connected: coming back online
 	// retries what failed offline (older history, a permalink's page).
 	Connected bool
 	LastSeq   int64 // the conversation's newest seq, held or not
-	Members  []shared.Member
-	Viewers  []shared.ReadPosition
-	HasOlder bool
-	Typing   []string
+	Members   []shared.Member
+	Viewers   []shared.ReadPosition
+	HasOlder  bool
+	Typing    []string
 
 	msgs    []client.MsgView // what the engine holds, read on every Rev; shared, read-only
 	lastSeq int64            // the conversation's newest seq, held or not
