@@ -33,6 +33,11 @@ type conv struct {
 	print uint64    // the outbox's fingerprint for c when rev was last checked
 	shown []MsgView // rows with the outbox overlaid, for rev; nil when not built
 	shRev uint64
+	// shape changes when msgs change other than by appending (a
+	// replacement, an insertion, a cut): what was computed over them
+	// before may be extended over an append while it stays (scanUnread).
+	shape  uint64
+	unread unreadScan
 }
 
 type typist struct {
@@ -55,6 +60,7 @@ func (c *conv) merge(m shared.Message) bool {
 		}
 		c.msgs[i] = m
 		c.rows = nil // views handed out keep the old copy; the next read rebuilds
+		c.shape++
 	} else {
 		atEnd := i == len(c.msgs)
 		c.msgs = slices.Insert(c.msgs, i, m)
@@ -64,6 +70,9 @@ func (c *conv) merge(m shared.Message) bool {
 			c.rows = append(c.rows, sentRow(m))
 		} else {
 			c.rows = nil
+		}
+		if !atEnd {
+			c.shape++
 		}
 	}
 	c.rev++
@@ -139,6 +148,7 @@ func (c *conv) cutBelow(seq int64) {
 	c.msgs = slices.Delete(c.msgs, 0, i)
 	c.rows = nil
 	c.rev++
+	c.shape++
 	c.noOlder = false
 }
 
@@ -183,18 +193,9 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	v := ConvView{Conversation: c.c, Pending: c.pending, Failed: c.failed, HasOlder: c.hasOlder(), LeftOut: c.leftOut}
 	v.Members = slices.Clone(c.c.Members)
 	seen := e.seen(c)
+	own, mentioned := e.scanUnread(c, seen) // only what arrived since the last look
 	if c.c.LastSeq > seen {
-		v.Unread = c.c.LastSeq - seen
-		// Newest first, down to the read cursor: O(unread), not O(held).
-		for _, m := range slices.Backward(c.msgs) {
-			if m.Seq <= seen {
-				break
-			}
-			if m.SenderID == e.me.ID {
-				v.Unread--
-			}
-		}
-		v.Unread = max(v.Unread, 0)
+		v.Unread = max(c.c.LastSeq-seen-own, 0)
 	}
 	v.Rev = e.checkRev(c)
 	for id, t := range c.typing {
@@ -208,7 +209,7 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	}
 	slices.Sort(v.Typing)
 	v.Viewers = slices.Clone(c.viewers)
-	v.Mentioned = e.mentioned(c, seen)
+	v.Mentioned = mentioned
 	if e.mutedLocked(c.c.ID) {
 		u := *e.mutes[c.c.ID].Until
 		v.MutedUntil = &u

@@ -147,3 +147,41 @@ func TestReplayBatchIsOneChange(t *testing.T) {
 		t.Errorf("after the replay: %d messages", len(got))
 	}
 }
+
+// TestUnreadAndMentionFollowAppendsAndEdits: the unread count and the
+// mention flag are kept up to date by reading only what arrived since the
+// last look, and read everything again after an edit or a new read cursor.
+func TestUnreadAndMentionFollowAppendsAndEdits(t *testing.T) {
+	e := mustOfflineEngine(t, NewMemoryStorage()) // ann, id 7
+	conv := shared.NewUUIDv7()
+	mustConv(t, e, conv, 3)
+	s := mustLiveSession(t, e)
+	say := func(seq, from int64, body string) {
+		t.Helper()
+		m := shared.Message{ConversationID: conv, Seq: seq, SenderID: from, Body: body, CreatedAt: time.Now()}
+		if err := e.handle(s, []shared.Envelope{mustEnvelope(t, shared.TypeMessageCreated, seq, m)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, unread int64, mentioned bool) {
+		t.Helper()
+		v, _ := e.Conversation(conv)
+		if v.Unread != unread || v.Mentioned != mentioned {
+			t.Errorf("%s: unread %d, mentioned %v; want %d, %v", what, v.Unread, v.Mentioned, unread, mentioned)
+		}
+	}
+	check("three from bob", 3, false)
+	say(4, 7, "mine")
+	check("and one of mine", 3, false)
+	say(5, 8, "hi @ann")
+	check("a mention", 4, true)
+	say(6, 8, "more")
+	check("after the mention", 5, true)
+	mc := shared.MessagesChanged{ConversationID: conv, EventSeq: 20, Messages: []shared.Message{{ConversationID: conv, Seq: 5, SenderID: 8, Body: "hi all", EventSeq: 20}}}
+	if err := e.handle(s, []shared.Envelope{mustEnvelope(t, shared.TypeMessagesChanged, 0, mc)}); err != nil {
+		t.Fatal(err)
+	}
+	check("the mention edited away", 5, false)
+	e.MarkSeen(conv, 6)
+	check("all read", 0, false)
+}
