@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
@@ -167,7 +168,7 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 	}); err != nil {
 		return lr, err
 	}
-	lr.CatchUp, lr.Caught, err = catchUp(br, b, ls, missed)
+	lr.CatchUp, lr.Caught, err = catchUp(br, b, ls, missed, strings.Replace(profile, "-live.", "-catchup.", 1))
 	return lr, err
 }
 
@@ -175,7 +176,7 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 // browser offline while the peer writes missed messages, brings it back
 // and returns the milliseconds from "connected" to the frame that paints
 // the newest message, and to its row in the DOM.
-func catchUp(br *browser, b *build, ls *listSetup, missed int) (painted, dom float64, err error) {
+func catchUp(br *browser, b *build, ls *listSetup, missed int, profile string) (painted, dom float64, err error) {
 	conv, err := ls.conversation("Catch-up", 20)
 	if err != nil {
 		return 0, 0, err
@@ -212,11 +213,23 @@ func catchUp(br *browser, b *build, ls *listSetup, missed int) (painted, dom flo
 	if _, err := listbench.Eval[bool](ctx, probe); err != nil {
 		return 0, 0, err
 	}
+	if profile != "" {
+		if err := startProfile(ctx); err != nil {
+			return 0, 0, fmt.Errorf("profile: %w", err)
+		}
+	}
 	if err := br.offline(false); err != nil {
 		return 0, 0, err
 	}
 	if err := listbench.Wait(ctx, `!!(window.natterCatch && natterCatch.painted && natterCatch.connected)`, 2*time.Minute); err != nil {
 		return 0, 0, fmt.Errorf("catch-up: the newest message (seq %d) never showed: %w", last, err)
+	}
+	if profile != "" {
+		prof, err := stopProfile(ctx, profile)
+		if err != nil {
+			return 0, 0, fmt.Errorf("profile: %w", err)
+		}
+		summarize(os.Stdout, b.label+": catch-up", prof, 25)
 	}
 	t, err := listbench.Eval[map[string]float64](ctx, `natterCatch`)
 	if err != nil {
