@@ -125,7 +125,8 @@ func (c *MessageList) after(ctx app.Context) {
 			c.place(ctx, q)
 		})
 	}
-	c.shownLater(ctx)
+	c.markShown()
+	c.reportViewing()
 	if c.maybeLoadOlder(ctx) {
 		c.dispatcher(ctx).Dispatch(nil) // draw "Loading older messages…"
 	}

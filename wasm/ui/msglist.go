@@ -269,10 +269,10 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 }
 
 // shownLater marks what is shown as seen and tells the others where the
-// reader is once the list has stayed put for viewingDelay: a scroll or a
-// stream of live messages then makes one read mark, not one per frame or
-// per message (each is an outbox write, a send, an ack and an engine
-// change that redraws the app).
+// reader is once the scrolling has stopped for viewingDelay: a scroll makes
+// one read mark, not one per frame. (A drawn change marks at once, in
+// after: delaying those too left a reply's reader unmarked in
+// TestTwoPeopleChat and a catch-up's whole backlog unread.)
 func (c *MessageList) shownLater(ctx app.Context) {
 	c.viewSeq++
 	seq := c.viewSeq
