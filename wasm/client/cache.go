@@ -13,6 +13,14 @@ import (
 // burst of messages costs one write per key, not one per change.
 const flushDelay = 300 * time.Millisecond
 
+// convFlushDelay batches writes that hold only conversations: writing one
+// encodes and indexes every message it keeps (O(history), ~10 ms for a
+// thousand in the browser, on the one thread that also draws), and live
+// messages are on the server already, so a stream of them is written once
+// a second, not three times. A draft or an outbox change still flushes
+// after flushDelay, taking the conversations along.
+const convFlushDelay = time.Second
+
 // cachedConv is a conversation's record in BucketConvs.
 type cachedConv struct {
 	Conv    shared.Conversation `json:"conv"`
@@ -48,11 +56,28 @@ func (d *dirtySet) empty() bool {
 	return len(d.convs) == 0 && len(d.drafts) == 0 && len(d.redirects) == 0 && !d.meta
 }
 
-// scheduleFlush arms the debounce timer. Callers hold e.mu.
+func (d *dirtySet) onlyConvs() bool {
+	return len(d.drafts) == 0 && len(d.redirects) == 0 && !d.meta
+}
+
+// scheduleFlush arms the debounce timer, or brings it forward when what is
+// dirty now is due sooner. Callers hold e.mu.
 func (e *Engine) scheduleFlush() {
-	if e.flushTimer == nil && !e.dirty.empty() {
-		e.flushTimer = time.AfterFunc(flushDelay, e.Flush)
+	if e.dirty.empty() {
+		return
 	}
+	d := flushDelay
+	if e.dirty.onlyConvs() {
+		d = convFlushDelay
+	}
+	due := time.Now().Add(d)
+	if e.flushTimer != nil {
+		if !due.Before(e.flushDue) {
+			return
+		}
+		e.flushTimer.Stop()
+	}
+	e.flushTimer, e.flushDue = time.AfterFunc(d, e.Flush), due
 }
 
 // write is one storage operation of a flush; a nil value deletes.

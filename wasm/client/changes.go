@@ -147,21 +147,43 @@ func (e *Engine) eventCursors() map[string]int64 {
 	return cur
 }
 
-// mentioned reports whether an unread message of someone else mentions the
-// user. Callers hold e.mu.
-func (e *Engine) mentioned(c *conv, seen int64) bool {
-	if e.me.Nickname == "" {
-		return false
+// unreadScan is what scanUnread found last time, and over what: while
+// neither the read cursor, the user nor the messages' shape changed, only
+// messages appended since are read. A catch-up of thousands of unread
+// messages then reads each once, not once per engine change.
+type unreadScan struct {
+	shape     uint64
+	seen      int64
+	me        int64
+	nick      string
+	n         int   // messages read: msgs[:n]
+	own       int64 // the user's own messages among the unread
+	mentioned bool  // an unread message of someone else mentions the user
+}
+
+// scanUnread returns how many of the messages after the read cursor are the
+// user's own (they are not unread) and whether one of someone else's
+// mentions the user. Callers hold e.mu.
+func (e *Engine) scanUnread(c *conv, seen int64) (own int64, mentioned bool) {
+	us := &c.unread
+	from := 0
+	if us.shape == c.shape && us.seen == seen && us.me == e.me.ID && us.nick == e.me.Nickname && us.n <= len(c.msgs) {
+		from = us.n
+	} else {
+		*us = unreadScan{shape: c.shape, seen: seen, me: e.me.ID, nick: e.me.Nickname}
 	}
-	for _, m := range slices.Backward(c.msgs) {
+	for _, m := range slices.Backward(c.msgs[from:]) {
 		if m.Seq <= seen {
 			break
 		}
-		if m.SenderID != e.me.ID && m.DeletedAt == nil && shared.Mentioned(m.Body, e.me.Nickname) {
-			return true
+		if m.SenderID == e.me.ID {
+			us.own++
+		} else if !us.mentioned && e.me.Nickname != "" && m.DeletedAt == nil && shared.Mentioned(m.Body, e.me.Nickname) {
+			us.mentioned = true
 		}
 	}
-	return false
+	us.n = len(c.msgs)
+	return us.own, us.mentioned
 }
 
 // overlay shows the changes still in the outbox on the rows they aim at:

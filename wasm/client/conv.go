@@ -25,6 +25,19 @@ type conv struct {
 	events  int64            // event cursor: every change up to it is held (changes.go)
 	later   map[int64]int64  // event ranges (from, to] received past a gap
 	leftOut []shared.LeftOut // from this device's create ack
+
+	// rev changes whenever what Messages returns for c may change: held
+	// messages or the queued changes shown over them (msgview.go).
+	rev   uint64
+	rows  []MsgView // msgs as rows, built on demand, grown by appends; never modified once handed out
+	print uint64    // the outbox's fingerprint for c when rev was last checked
+	shown []MsgView // rows with the outbox overlaid, for rev; nil when not built
+	shRev uint64
+	// shape changes when msgs change other than by appending (a
+	// replacement, an insertion, a cut): what was computed over them
+	// before may be extended over an append while it stays (scanUnread).
+	shape  uint64
+	unread unreadScan
 }
 
 type typist struct {
@@ -46,9 +59,23 @@ func (c *conv) merge(m shared.Message) bool {
 			return false
 		}
 		c.msgs[i] = m
+		c.rows = nil // views handed out keep the old copy; the next read rebuilds
+		c.shape++
 	} else {
+		atEnd := i == len(c.msgs)
 		c.msgs = slices.Insert(c.msgs, i, m)
+		if atEnd && c.rows != nil && len(c.rows) == len(c.msgs)-1 {
+			// Past the end of every view handed out (they are clipped):
+			// appending is O(1) and changes none of them.
+			c.rows = append(c.rows, sentRow(m))
+		} else {
+			c.rows = nil
+		}
+		if !atEnd {
+			c.shape++
+		}
 	}
+	c.rev++
 	if m.ActionID != "" {
 		c.actions[m.ActionID] = m.Seq
 	}
@@ -119,6 +146,9 @@ func (c *conv) cutBelow(seq int64) {
 		delete(c.actions, m.ActionID)
 	}
 	c.msgs = slices.Delete(c.msgs, 0, i)
+	c.rows = nil
+	c.rev++
+	c.shape++
 	c.noOlder = false
 }
 
@@ -163,15 +193,11 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	v := ConvView{Conversation: c.c, Pending: c.pending, Failed: c.failed, HasOlder: c.hasOlder(), LeftOut: c.leftOut}
 	v.Members = slices.Clone(c.c.Members)
 	seen := e.seen(c)
+	own, mentioned := e.scanUnread(c, seen) // only what arrived since the last look
 	if c.c.LastSeq > seen {
-		v.Unread = c.c.LastSeq - seen
-		for _, m := range c.msgs {
-			if m.Seq > seen && m.SenderID == e.me.ID {
-				v.Unread--
-			}
-		}
-		v.Unread = max(v.Unread, 0)
+		v.Unread = max(c.c.LastSeq-seen-own, 0)
 	}
+	v.Rev = e.checkRev(c)
 	for id, t := range c.typing {
 		if t.until.After(now) {
 			nick := t.nick
@@ -183,7 +209,7 @@ func (e *Engine) view(c *conv, now time.Time) ConvView {
 	}
 	slices.Sort(v.Typing)
 	v.Viewers = slices.Clone(c.viewers)
-	v.Mentioned = e.mentioned(c, seen)
+	v.Mentioned = mentioned
 	if e.mutedLocked(c.c.ID) {
 		u := *e.mutes[c.c.ID].Until
 		v.MutedUntil = &u
@@ -232,45 +258,4 @@ func (e *Engine) hasTyping() bool {
 		}
 	}
 	return false
-}
-
-// Messages returns what the conversation view lists: the confirmed messages
-// held, in seq order, then the own messages still in the outbox, in queue
-// order. A queued message disappears exactly when its confirmed copy (same
-// action id) is held, so it is never shown twice.
-func (e *Engine) Messages(convID string) []MsgView {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	convID = e.resolve(convID)
-	c := e.convs[convID]
-	var out []MsgView
-	if c != nil {
-		out = make([]MsgView, 0, len(c.msgs))
-		for _, m := range c.msgs {
-			out = append(out, MsgView{Message: m, State: MsgSent, ActionID: m.ActionID})
-		}
-	}
-	for _, a := range e.outbox {
-		if a.Type != shared.TypeMessageSend || a.Conv != convID {
-			continue
-		}
-		if c != nil {
-			if _, ok := c.actions[a.ID]; ok {
-				continue
-			}
-		}
-		st := MsgQueued
-		switch {
-		case a.Failed != "":
-			st = MsgFailed
-		case a.inflight:
-			st = MsgSending
-		}
-		out = append(out, MsgView{
-			Message: shared.Message{ConversationID: convID, SenderID: e.me.ID, Sender: e.me.Nickname,
-				Kind: shared.KindText, Body: a.Body, ActionID: a.ID, CreatedAt: a.QueuedAt},
-			State: st, Error: a.Failed, ActionID: a.ID, QueuedAt: a.QueuedAt,
-		})
-	}
-	return e.overlay(convID, out)
 }

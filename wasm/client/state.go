@@ -79,6 +79,12 @@ type ConvView struct {
 	// MutedUntil is when the person's mute of it ends (shared.MuteForever:
 	// until turned back on); nil when not muted. See Engine.Muted.
 	MutedUntil *time.Time
+
+	// Rev changes whenever Messages of this conversation would return
+	// something else, and only then: a component compares it instead of
+	// the messages, and redraws nothing for the other changes (a read
+	// mark, a typing signal).
+	Rev uint64
 }
 
 // MsgState is the delivery state of a message as shown next to it.

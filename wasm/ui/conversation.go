@@ -17,6 +17,9 @@ type ConversationPage struct {
 	Me      shared.User
 	Rev     int // bumped on every engine change, so the page refetches
 	BodyMax int
+	// Connected is whether the engine is connected (the list retries
+	// what failed offline when it comes back).
+	Connected bool
 	// Target is the message a permalink opens the conversation at, or 0.
 	Target int64
 
@@ -94,7 +97,8 @@ func (c *ConversationPage) Render() app.UI {
 		app.Div().Class("conv-body").Body(
 			app.Div().Class("conv-main").Body(
 				leftOutNotice(conv.LeftOut),
-				&MessageList{Env: c.Env, ConvID: c.ID, MeID: c.Me.ID, Rev: c.Rev, Target: c.Target,
+				&MessageList{Env: c.Env, ConvID: c.ID, MeID: c.Me.ID, Rev: conv.Rev, Target: c.Target,
+					Connected: c.Connected, LastSeq: conv.LastSeq,
 					Members: conv.Members, Viewers: conv.Viewers, HasOlder: conv.HasOlder, Typing: conv.Typing},
 				app.If(closed, func() app.UI {
 					return app.Div().ID("closed-notice").Class("closed-notice").Role("status").Body(

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -135,27 +136,58 @@ func (c *MessageList) after(ctx app.Context) {
 // are the history row, the top spacer, the rows, the bottom spacer. It
 // reports whether the spacers no longer stand for the rows' heights as
 // measured now (see window.rebase), so must be drawn again.
+//
+// Each read is a call out of wasm and may force a layout, so it reads the
+// rows never measured (a live message: one) and where the rows start and
+// end; only when the rows measured before no longer add up to that (a row
+// grew: a reaction, an edit) does it read every row again.
 func (c *MessageList) measure() (stale bool) {
 	ol := app.Window().GetElementByID("msgs-list")
 	if !ol.Truthy() {
 		return false
 	}
 	kids := ol.Get("children")
-	n := c.win.hi - c.win.lo
+	w := &c.win
+	n := w.hi - w.lo
 	if kids.Length() != n+3 {
 		return false // not this render's DOM
 	}
 	tops := make([]float64, n+1)
-	for i := range tops {
-		tops[i] = kids.Index(i + 2).Get("offsetTop").Float()
+	read := make([]bool, n+1)
+	top := func(j int) float64 {
+		if !read[j] {
+			tops[j], read[j] = kids.Index(j+2).Get("offsetTop").Float(), true
+		}
+		return tops[j]
 	}
-	c.win.measured(tops)
+	start, end := top(0), top(n)
+	sum := 0.0
+	for i := w.lo; i < w.hi; i++ {
+		if h, ok := w.hs.h[w.keys[i]]; ok {
+			sum += h
+		} else {
+			sum += top(i-w.lo+1) - top(i-w.lo)
+		}
+	}
+	if math.Abs(end-start-sum) >= 0.5 {
+		for j := range tops {
+			top(j)
+		}
+	} else {
+		// The heights known add up: the rows not read are where they say.
+		for j := 1; j <= n; j++ {
+			if !read[j] {
+				tops[j] = tops[j-1] + w.hs.h[w.keys[w.lo+j-1]]
+			}
+		}
+	}
+	w.measured(tops)
 	spacer := kids.Index(1)
 	drawn, err := strconv.ParseFloat(strings.TrimSuffix(spacer.Get("style").Get("height").String(), "px"), 64)
 	if err != nil {
-		drawn = c.win.above()
+		drawn = w.above()
 	}
-	return c.win.rebase(spacer.Get("offsetTop").Float(), drawn)
+	return w.rebase(spacer.Get("offsetTop").Float(), drawn)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

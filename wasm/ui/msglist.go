@@ -27,25 +27,32 @@ const (
 // Its inputs are exported fields that the page sets. The messages are not
 // among them: go-app compares every exported field with reflect.DeepEqual
 // before each update, which for thousands of messages cost more than
-// drawing them. Rev says the engine changed; the list then reads the
-// messages itself, so typing in the composer does not redraw it.
+// drawing them. Rev is the conversation's message revision
+// (client.ConvView.Rev): it changes when the messages shown do, and only
+// then, so a read mark, a typing signal or a keystroke in the composer
+// does not update the list; the list then reads the messages itself.
 type MessageList struct {
 	app.Compo
-	Env      *Env
-	ConvID   string
-	MeID     int64
-	Rev      int   // bumped on every engine change
-	Target   int64 // a message to open at and highlight (a permalink); 0 for none
-	Members  []shared.Member
-	Viewers  []shared.ReadPosition
-	HasOlder bool
-	Typing   []string
+	Env    *Env
+	ConvID string
+	MeID   int64
+	Rev    uint64 // the conversation's message revision
+	Target int64  // a message to open at and highlight (a permalink); 0 for none
+	// Connected is whether the engine is connected: coming back online
+	// retries what failed offline (older history, a permalink's page).
+	Connected bool
+	LastSeq   int64 // the conversation's newest seq, held or not
+	Members   []shared.Member
+	Viewers   []shared.ReadPosition
+	HasOlder  bool
+	Typing    []string
 
-	msgs    []client.MsgView // what the engine holds, read on every Rev
+	msgs    []client.MsgView // what the engine holds, read on every Rev; shared, read-only
 	lastSeq int64            // the conversation's newest seq, held or not
 	unread  int64
 	rows    []listRow
 	win     window
+	lay     layoutState // what rows were laid out from (listlayout.go)
 
 	atBottom     bool
 	pending      placement // where the view goes once the change is drawn
@@ -93,6 +100,7 @@ func (c *MessageList) OnMount(ctx app.Context) {
 	c.load()
 	if c.unread > 0 && c.Target == 0 {
 		c.newFrom = c.mySeen() + 1
+		c.lay = layoutState{}
 		c.load() // again, with the divider
 	}
 	p := placement{kind: placeBottom}
@@ -176,7 +184,7 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 	} else if l != last && last != "" && len(c.msgs) > 0 {
 		c.news = newsLine(c.msgs[len(c.msgs)-1], c.senderName)
 	}
-	if c.olderErr != "" && c.olderOffline && c.Env.Engine.State().Status.State == client.StateConnected {
+	if c.olderErr != "" && c.olderOffline && c.Connected {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
 	}
 	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
@@ -185,7 +193,7 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 	} else if c.goTo != "" {
 		if q := c.pendingPlacement(); q.kind == placeRow {
 			p = q
-		} else if c.goToSeq > 0 && !c.around && c.aroundErr != "" && c.Env.Engine.State().Status.State == client.StateConnected {
+		} else if c.goToSeq > 0 && !c.around && c.aroundErr != "" && c.Connected {
 			c.fetchAround(ctx, c.goToSeq) // back online: try again
 		}
 	}
@@ -202,18 +210,12 @@ func (c *MessageList) load() {
 	if c.Env == nil || c.Env.Engine == nil {
 		return
 	}
-	c.msgs = c.Env.Engine.Messages(c.ConvID)
+	ms := c.Env.Engine.MessagesAt(c.ConvID)
+	c.msgs = ms.Msgs
 	if v, ok := c.Env.Engine.Conversation(c.ConvID); ok {
 		c.lastSeq, c.unread = v.LastSeq, v.Unread
 	}
-	c.layout(time.Now())
-}
-
-// layout turns the messages into rows and their keys.
-func (c *MessageList) layout(now time.Time) {
-	rows := buildRows(c.msgs, c.Members, c.Viewers, c.MeID, now)
-	c.rows, _ = withNewDivider(rows, c.newFrom)
-	c.win.setRows(rowKeys(c.rows))
+	c.relayout(ms, time.Now())
 }
 
 func (c *MessageList) lastKey() string {
@@ -260,18 +262,27 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	if c.maybeLoadOlder(ctx) {
 		changed = true
 	}
+	c.shownLater(ctx)
+	if !changed {
+		ctx.PreventUpdate()
+	}
+}
+
+// shownLater marks what is shown as seen and tells the others where the
+// reader is once the scrolling has stopped for viewingDelay: a scroll makes
+// one read mark, not one per frame. (A drawn change marks at once, in
+// after: delaying those too left a reply's reader unmarked in
+// TestTwoPeopleChat and a catch-up's whole backlog unread.)
+func (c *MessageList) shownLater(ctx app.Context) {
 	c.viewSeq++
 	seq := c.viewSeq
-	ctx.After(viewingDelay, func(ctx app.Context) {
+	c.dispatcher(ctx).After(viewingDelay, func(ctx app.Context) {
 		if seq == c.viewSeq {
 			c.markShown()
 			c.reportViewing()
 		}
 		ctx.PreventUpdate()
 	})
-	if !changed {
-		ctx.PreventUpdate()
-	}
 }
 
 // Render draws the list window between its spacers, the jump button and

@@ -35,27 +35,3 @@ func rowKeys(rows []listRow) []string {
 	}
 	return keys
 }
-
-// withNewDivider puts the "New" divider above the first message from
-// someone else at or after seq from (0: none), and reports the index of
-// the divider, or -1 when no such message is held.
-func withNewDivider(rows []listRow, from int64) ([]listRow, int) {
-	if from <= 0 {
-		return rows, -1
-	}
-	for i, r := range rows {
-		if r.Kind != rowMsg || r.Own || r.Msg.Seq < from {
-			continue
-		}
-		at := i
-		if i > 0 && rows[i-1].Kind == rowDay {
-			at = i - 1 // above the day too, so the day stays with its messages
-		}
-		out := make([]listRow, 0, len(rows)+1)
-		out = append(out, rows[:at]...)
-		out = append(out, listRow{Kind: rowNew})
-		out = append(out, rows[at:]...)
-		return out, at
-	}
-	return rows, -1
-}

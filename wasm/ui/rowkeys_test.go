@@ -29,17 +29,32 @@ func TestRowKeysAndNewDivider(t *testing.T) {
 		}
 	}
 
-	withDiv, at := withNewDivider(rows, 11) // 11 is mine: the divider goes above 12, and above its day
+	withDiv, at := dividedRows(msgs, members, 11) // 11 is mine: the divider goes above 12, and above its day
 	if at != 4 || withDiv[at].Kind != rowNew || withDiv[at+1].Kind != rowDay || withDiv[at+2].Msg.Seq != 12 {
 		t.Fatalf("divider at %d: %s", at, kinds(withDiv))
 	}
 	if k := rowKeys(withDiv)[at]; k != newRowKey {
 		t.Fatalf("divider key %q", k)
 	}
-	if _, at := withNewDivider(rows, 14); at != -1 {
+	if _, at := dividedRows(msgs, members, 14); at != -1 {
 		t.Fatalf("a divider with nothing unread, at %d", at)
 	}
-	if _, at := withNewDivider(rows, 0); at != -1 {
+	if _, at := dividedRows(msgs, members, 0); at != -1 {
 		t.Fatal("a divider without a first unread seq")
 	}
+}
+
+// dividedRows lays out msgs with the "New" divider from seq from, and
+// returns the rows and where the divider is, or -1.
+func dividedRows(msgs []client.MsgView, members []shared.Member, from int64) ([]listRow, int) {
+	b := newRowBuilder(msgs, members, nil, 1, base.Add(48*time.Hour), from)
+	for _, m := range msgs {
+		b.add(m)
+	}
+	for i, r := range b.rows {
+		if r.Kind == rowNew {
+			return b.rows, i
+		}
+	}
+	return b.rows, -1
 }

@@ -80,12 +80,44 @@ func anchorSeq(msgs []client.MsgView, seq, skip int64) int64 {
 // each other member has seen (among those they did not write), and reading
 // ghosts where others are.
 func buildRows(msgs []client.MsgView, members []shared.Member, viewers []shared.ReadPosition, meID int64, now time.Time) []listRow {
-	type seenGroup struct {
-		names []string
-		at    time.Time
+	b := newRowBuilder(msgs, members, viewers, meID, now, 0)
+	for _, m := range msgs {
+		b.add(m)
 	}
-	seen := map[int64]*seenGroup{}
-	var newestSeen int64
+	return b.rows
+}
+
+// rowBuilder lays out rows one message at a time and can be resumed: a
+// live message appends its rows to the layout of the messages before it,
+// touching at most two earlier rows (the group's last, the newest own),
+// instead of laying out the whole history again (listlayout.go).
+type rowBuilder struct {
+	meID       int64
+	now        time.Time
+	seen       map[int64]*seenGroup // "Seen by" anchors, by seq
+	newestSeen int64
+	ghosts     map[int64][]string
+	newFrom    int64 // the "New" divider goes above the first message from someone else at or after it; 0: none
+	divided    bool  // the divider is placed
+
+	rows      []listRow
+	day       time.Time
+	gprev     client.MsgView // the previous message of the open group
+	grouping  bool           // gprev is set: a group is open
+	lastMsg   int            // row of the newest message, -1 before any
+	latestOwn int            // row of the newest own message, -1 when none
+}
+
+type seenGroup struct {
+	names []string
+	at    time.Time
+}
+
+// newRowBuilder computes where "Seen by" lines and reading ghosts go among
+// msgs; add then lays out the messages in order.
+func newRowBuilder(msgs []client.MsgView, members []shared.Member, viewers []shared.ReadPosition, meID int64, now time.Time, newFrom int64) *rowBuilder {
+	b := &rowBuilder{meID: meID, now: now, seen: map[int64]*seenGroup{}, ghosts: map[int64][]string{},
+		newFrom: newFrom, lastMsg: -1, latestOwn: -1, rows: make([]listRow, 0, len(msgs)+8)}
 	for _, m := range members {
 		if m.UserID == meID || m.SeenSeq <= 0 {
 			continue
@@ -95,72 +127,72 @@ func buildRows(msgs []client.MsgView, members []shared.Member, viewers []shared.
 		if a == 0 {
 			continue
 		}
-		g := seen[a]
+		g := b.seen[a]
 		if g == nil {
 			g = &seenGroup{}
-			seen[a] = g
+			b.seen[a] = g
 		}
 		g.names = append(g.names, m.Nickname)
 		if m.SeenAt != nil && m.SeenAt.After(g.at) {
 			g.at = *m.SeenAt
 		}
-		newestSeen = max(newestSeen, a)
+		b.newestSeen = max(b.newestSeen, a)
 	}
-	ghosts := map[int64][]string{}
 	for _, v := range viewers {
 		if v.UserID == meID {
 			continue
 		}
 		if a := anchorSeq(msgs, v.Seq, 0); a > 0 {
-			ghosts[a] = append(ghosts[a], v.Nickname)
+			b.ghosts[a] = append(b.ghosts[a], v.Nickname)
 		}
 	}
-	latestOwn := -1
-	for i, m := range msgs {
-		if isOwn(m, meID) && m.Kind != shared.KindSystem {
-			latestOwn = i
-		}
-	}
+	return b
+}
 
-	rows := make([]listRow, 0, len(msgs)+8)
-	var day time.Time
-	var gprev *client.MsgView // the previous message of the open group; nil starts a new one
-	lastMsg := -1
-	for i := range msgs {
-		m := msgs[i]
-		t := msgTime(m)
-		if lastMsg < 0 || !sameDay(day, t) {
-			rows = append(rows, listRow{Kind: rowDay, Day: dayLabel(t, now)})
-			day, gprev = t, nil
-		}
-		own := isOwn(m, meID)
-		grouped := gprev != nil && m.Kind != shared.KindSystem && gprev.Kind != shared.KindSystem &&
-			own == isOwn(*gprev, meID) && (own || gprev.SenderID == m.SenderID) &&
-			t.Sub(msgTime(*gprev)) < groupGap
-		if !grouped && lastMsg >= 0 {
-			rows[lastMsg].Last = true
-		}
-		rows = append(rows, listRow{Kind: rowMsg, Msg: m, Own: own, First: !grouped, LatestOwn: i == latestOwn})
-		lastMsg = len(rows) - 1
-		gprev = &msgs[i]
-		if m.Seq <= 0 {
-			continue
-		}
-		if g := seen[m.Seq]; g != nil {
-			sort.Strings(g.names)
-			rows = append(rows, listRow{Kind: rowSeen, Names: g.names, At: g.at, Newest: m.Seq == newestSeen})
-			gprev = nil // a "Seen by" line ends the group
-		}
-		if names := ghosts[m.Seq]; len(names) > 0 {
-			sort.Strings(names)
-			rows = append(rows, listRow{Kind: rowGhosts, Names: names})
-			gprev = nil
-		}
+// add lays out the next message.
+func (b *rowBuilder) add(m client.MsgView) {
+	t := msgTime(m)
+	own := isOwn(m, b.meID)
+	if !b.divided && b.newFrom > 0 && !own && m.Seq >= b.newFrom {
+		// Above the day too, when one starts here, so the day stays with
+		// its messages.
+		b.rows = append(b.rows, listRow{Kind: rowNew})
+		b.divided = true
 	}
-	if lastMsg >= 0 {
-		rows[lastMsg].Last = true
+	if b.lastMsg < 0 || !sameDay(b.day, t) {
+		b.rows = append(b.rows, listRow{Kind: rowDay, Day: dayLabel(t, b.now)})
+		b.day, b.grouping = t, false
 	}
-	return rows
+	g := &b.gprev
+	grouped := b.grouping && m.Kind != shared.KindSystem && g.Kind != shared.KindSystem &&
+		own == isOwn(*g, b.meID) && (own || g.SenderID == m.SenderID) &&
+		t.Sub(msgTime(*g)) < groupGap
+	if grouped {
+		b.rows[b.lastMsg].Last = false
+	}
+	latest := own && m.Kind != shared.KindSystem
+	if latest && b.latestOwn >= 0 {
+		b.rows[b.latestOwn].LatestOwn = false
+	}
+	b.rows = append(b.rows, listRow{Kind: rowMsg, Msg: m, Own: own, First: !grouped, Last: true, LatestOwn: latest})
+	b.lastMsg = len(b.rows) - 1
+	if latest {
+		b.latestOwn = b.lastMsg
+	}
+	b.gprev, b.grouping = m, true
+	if m.Seq <= 0 {
+		return
+	}
+	if sg := b.seen[m.Seq]; sg != nil {
+		sort.Strings(sg.names)
+		b.rows = append(b.rows, listRow{Kind: rowSeen, Names: sg.names, At: sg.at, Newest: m.Seq == b.newestSeen})
+		b.grouping = false // a "Seen by" line ends the group
+	}
+	if names := b.ghosts[m.Seq]; len(names) > 0 {
+		sort.Strings(names)
+		b.rows = append(b.rows, listRow{Kind: rowGhosts, Names: names})
+		b.grouping = false
+	}
 }
 
 func itoa(n int64) string {

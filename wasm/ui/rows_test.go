@@ -116,7 +116,7 @@ func TestMessageListRender(t *testing.T) {
 		},
 		Members: []shared.Member{{UserID: 1, Nickname: "me", SeenSeq: 2}, {UserID: 2, Nickname: "bob", SeenSeq: 2, SeenAt: &seenAt}},
 	}
-	l.layout(base)
+	l.relayout(client.Msgs{Rev: 1, Msgs: l.msgs}, base)
 	l.win.set(0, len(l.rows))
 	html := app.HTMLString(l)
 	for _, want := range []string{

@@ -271,3 +271,21 @@ func (w *window) measured(tops []float64) bool {
 	}
 	return changed
 }
+
+// appendRows adds rows after the last one, at their measured or estimated
+// heights: O(len(keys)), whatever the history held.
+func (w *window) appendRows(keys []string) {
+	if w.index == nil {
+		w.index = make(map[string]int, len(keys))
+	}
+	if len(w.offs) == 0 {
+		w.offs = []float64{0}
+	}
+	end := w.offs[len(w.offs)-1]
+	for _, k := range keys {
+		w.index[k] = len(w.keys)
+		w.keys = append(w.keys, k)
+		end += w.hs.get(k)
+		w.offs = append(w.offs, end)
+	}
+}

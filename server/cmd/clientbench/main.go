@@ -1,10 +1,13 @@
 // Command clientbench measures the browser app in headless Chromium: what
 // a first visit downloads, how long a cold, a warm and an offline start
-// take to a usable screen, and Lighthouse's scores. Given an older build
-// with -old it measures both in one run, alternating, so that the machine's
-// load falls on both alike: only such paired figures are compared.
+// take to a usable screen, the message list under load (list.go: older
+// pages, a live message, typing while messages stream in, catching up on
+// missed messages) and Lighthouse's scores. Given older builds with -old
+// (once or more) it measures them all in one run, alternating, so that the
+// machine's load falls on all alike: only such paired figures are
+// compared.
 //
-//	go run ./server/cmd/clientbench [-old DIR] [-runs 5] [-lighthouse PATH]
+//	go run ./server/cmd/clientbench [-old DIR]... [-runs 5] [-list=false] [-lighthouse PATH]
 //
 // A build is a directory holding bin/natter and web/ (./build.sh build
 // makes them); each runs its own server with its own embedded PostgreSQL.
@@ -21,12 +24,22 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	newDir := flag.String("new", ".", "the build to measure")
-	oldDir := flag.String("old", "", "an older build to measure beside it")
+	var oldDirs []string
+	flag.Func("old", "an older build to measure beside it (repeatable)", func(s string) error {
+		oldDirs = append(oldDirs, s)
+		return nil
+	})
+	profDir := flag.String("profile", "", "write a V8 profile of each build's first live-message run to this directory, and summarize it")
+	visits := flag.Bool("visits", true, "measure the cold, warm and offline visits")
+	list := flag.Bool("list", true, "measure the message list too (list.go)")
+	listMsgs := flag.Int("listmsgs", 2000, "messages in the list scenarios' conversation")
+	missed := flag.Int("missed", 10000, "messages missed while offline in the catch-up scenario")
 	runs := flag.Int("runs", 5, "visits of each kind per build; medians are reported")
 	lh := flag.String("lighthouse", "", "Lighthouse's CLI (node_modules/.bin/lighthouse); empty: skip")
 	chromium := flag.String("chromium", "", "Chromium to use; empty: /usr/bin/chromium or chromium in PATH")
@@ -42,8 +55,12 @@ func main() {
 	}
 
 	var builds []*build
-	if *oldDir != "" {
-		builds = append(builds, &build{label: "before", dir: *oldDir})
+	for _, d := range oldDirs {
+		label := "before"
+		if len(oldDirs) > 1 {
+			label = "before " + filepath.Base(filepath.Clean(d))
+		}
+		builds = append(builds, &build{label: label, dir: d})
 	}
 	builds = append(builds, &build{label: "after", dir: *newDir})
 	ctx := context.Background()
@@ -55,6 +72,18 @@ func main() {
 			b.stop()
 		}
 		log.Fatalf(format, args...)
+	}
+	if !*serve {
+		// Interrupted, the servers and their PostgreSQL go too.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-sig
+			for _, b := range builds {
+				b.stop()
+			}
+			os.Exit(1)
+		}()
 	}
 	for _, b := range builds {
 		defer b.stop()
@@ -79,7 +108,7 @@ func main() {
 	}
 
 	results := map[*build][]round{}
-	for r := 0; r < *runs; r++ {
+	for r := 0; r < *runs && *visits; r++ {
 		order := slices.Clone(builds)
 		if r%2 == 1 {
 			slices.Reverse(order) // neither build always goes first
@@ -102,7 +131,44 @@ func main() {
 			results[b] = append(results[b], rd)
 		}
 	}
-	report(os.Stdout, builds, results, *runs)
+	if *visits {
+		report(os.Stdout, builds, results, *runs)
+	}
+
+	if *list {
+		lists := map[*build][]listRun{}
+		setups := map[*build]*listSetup{}
+		for _, b := range builds {
+			ls, err := b.startList(*listMsgs)
+			if err != nil {
+				fatal("%v", err)
+			}
+			defer ls.close()
+			setups[b] = ls
+		}
+		for r := 0; r < *runs; r++ {
+			order := slices.Clone(builds)
+			if r%2 == 1 {
+				slices.Reverse(order)
+			}
+			for _, b := range order {
+				prof := ""
+				if *profDir != "" && r == 0 {
+					prof = filepath.Join(*profDir, strings.ReplaceAll(b.label, " ", "-")+"-live.cpuprofile")
+				}
+				lr, err := measureList(*chromium, b, setups[b], *missed, prof)
+				if err != nil {
+					log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
+					continue
+				}
+				log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
+					len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
+				lists[b] = append(lists[b], lr)
+			}
+		}
+		fmt.Println()
+		reportList(os.Stdout, builds, lists, *runs, *listMsgs, *missed)
+	}
 
 	if *lh != "" {
 		fmt.Println()

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+
+	"natter/server/listbench"
 )
 
 // median of the values picked from each round; 0 when none is set.
@@ -89,6 +92,78 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 				fmt.Fprintf(w, "%.2f MB | ", m)
 			default:
 				fmt.Fprintf(w, "%.0f ms | ", m)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// median1 is the median of v, 0 when empty.
+func median1(v []float64) float64 { return listbench.Median(v) }
+
+// reportList writes the message list's figures as a Markdown table: per
+// run figures (older pages, catch-up) as medians of the runs, per event
+// figures (a live message, a keystroke) as percentiles of every event of
+// every run, pooled, so p99 rests on a few hundred events.
+func reportList(w io.Writer, builds []*build, lists map[*build][]listRun, runs, msgs, missed int) {
+	perRun := func(b *build, pick func(listRun) float64) float64 {
+		var v []float64
+		for _, lr := range lists[b] {
+			if x := pick(lr); x > 0 {
+				v = append(v, x)
+			}
+		}
+		return listbench.Median(v)
+	}
+	pooled := func(b *build, pick func(listRun) []float64, p float64) float64 {
+		var v []float64
+		for _, lr := range lists[b] {
+			v = append(v, pick(lr)...)
+		}
+		return listbench.Pct(v, p)
+	}
+	first := func(lr listRun) float64 { return listbench.Median(lr.Older[:min(3, len(lr.Older))]) }
+	last := func(lr listRun) float64 { return listbench.Median(lr.Older[max(0, len(lr.Older)-3):]) }
+	live := func(lr listRun) []float64 { return lr.Live }
+	framed := func(lr listRun) []float64 { return lr.Framed }
+	keys := func(lr listRun) []float64 { return lr.Keys }
+	rows := []struct {
+		what string
+		v    func(*build) float64
+	}{
+		{"older page, first 3 pages (median of runs)", func(b *build) float64 { return perRun(b, first) }},
+		{"older page, last 3 pages (median of runs)", func(b *build) float64 { return perRun(b, last) }},
+		{"older pages to the start (count)", func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return float64(len(lr.Older)) }) }},
+		{"live message, frame → painted, p50", func(b *build) float64 { return pooled(b, framed, 0.5) }},
+		{"live message, frame → painted, p90", func(b *build) float64 { return pooled(b, framed, 0.9) }},
+		{"live message, frame → painted, p99", func(b *build) float64 { return pooled(b, framed, 0.99) }},
+		{"live message, write → painted, p50", func(b *build) float64 { return pooled(b, live, 0.5) }},
+		{"keystroke → next frame, 20 msg/s arriving, p50", func(b *build) float64 { return pooled(b, keys, 0.5) }},
+		{"keystroke → next frame, 20 msg/s arriving, p90", func(b *build) float64 { return pooled(b, keys, 0.9) }},
+		{"keystroke → next frame, 20 msg/s arriving, p99", func(b *build) float64 { return pooled(b, keys, 0.99) }},
+		{fmt.Sprintf("catch-up of %d missed: connected → newest painted (median of runs)", missed), func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return lr.CatchUp }) }},
+		{fmt.Sprintf("catch-up of %d missed: connected → newest in the DOM (median of runs)", missed), func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return lr.Caught }) }},
+	}
+	fmt.Fprintf(w, "| message list, %d messages; runs of %d | ", msgs, runs)
+	for _, b := range builds {
+		fmt.Fprintf(w, "%s (%d runs) | ", b.label, len(lists[b]))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range builds {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, row := range rows {
+		fmt.Fprintf(w, "| %s | ", row.what)
+		for _, b := range builds {
+			switch v := row.v(b); {
+			case v == 0:
+				fmt.Fprint(w, "— | ")
+			case strings.HasSuffix(row.what, "(count)"):
+				fmt.Fprintf(w, "%.0f | ", v)
+			default:
+				fmt.Fprintf(w, "%.1f ms | ", v)
 			}
 		}
 		fmt.Fprintln(w)

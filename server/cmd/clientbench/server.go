@@ -24,7 +24,10 @@ type build struct {
 	url    string // http://127.0.0.1:port
 	cookie *http.Cookie
 	cmd    *exec.Cmd
-	data   string
+
+	otherID     int64        // the second user (seed.go)
+	otherCookie *http.Cookie // their session, for list.go's peer
+	data        string
 }
 
 // start runs the build's server on a free port with a data directory of
@@ -49,7 +52,10 @@ func (b *build) start(ctx context.Context) error {
 	b.cmd = exec.Command(filepath.Join(b.dir, "bin", "natter"), "serve")
 	b.cmd.Env = append(os.Environ(), "NATTER_ADDR="+addr, "NATTER_DATA="+b.data, "NATTER_WEB="+filepath.Join(b.dir, "web"),
 		"NATTER_REGISTER_LIMIT=off", "NATTER_OPENS_PER_MINUTE=100000",
-		"NATTER_ACTION_RATE=100000", "NATTER_ACTION_BURST=100000", "NATTER_USER_ACTION_RATE=100000", "NATTER_USER_ACTION_BURST=100000")
+		"NATTER_ACTION_RATE=100000", "NATTER_ACTION_BURST=100000", "NATTER_USER_ACTION_RATE=100000", "NATTER_USER_ACTION_BURST=100000",
+		// Scrolling through 2,000 messages fetches a page of history per
+		// screen, faster than a person reads (list.go).
+		"NATTER_READ_RATE=100000", "NATTER_READ_BURST=100000")
 	logf, err := os.Create(filepath.Join(b.data, "server.log"))
 	if err != nil {
 		return err
