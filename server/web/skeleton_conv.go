@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html/template"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -81,17 +82,44 @@ const sidebarSkeleton = `<aside class="sidebar" aria-label="Conversations"><head
 	`<nav class="conv-nav" aria-label="Your conversations"><ul class="conv-list"></ul></nav></aside>`
 
 // writeSkeletonRows draws the messages as wasm/ui's buildRows and msg do:
-// a day separator where the day changes, and groups of one sender's
-// consecutive messages (first and last marked). "Seen by" lines, reading
-// ghosts, reactions, quotes and edits are left to the app.
+// a day separator where the day changes, groups of one sender's
+// consecutive messages (first and last marked), and "Seen by" under the
+// last message each other member has seen among those they did not write.
+// Reading ghosts, reactions, quotes and edits are left to the app.
 func writeSkeletonRows(b *strings.Builder, convID string, msgs []shared.Message, members []shared.Member, meID int64, now time.Time) {
 	names := map[int64]string{}
+	type seenGroup struct {
+		names []string
+		at    time.Time
+	}
+	seen := map[int64]*seenGroup{}
 	for _, m := range members {
 		names[m.UserID] = m.Nickname
+		if m.UserID == meID || m.SeenSeq <= 0 {
+			continue
+		}
+		var a int64 // the newest message at or below SeenSeq that m did not write
+		for _, x := range msgs {
+			if x.Seq <= m.SeenSeq && x.Seq > a && x.SenderID != m.UserID {
+				a = x.Seq
+			}
+		}
+		if a == 0 {
+			continue
+		}
+		g := seen[a]
+		if g == nil {
+			g = &seenGroup{}
+			seen[a] = g
+		}
+		g.names = append(g.names, m.Nickname)
+		if m.SeenAt != nil && m.SeenAt.After(g.at) {
+			g.at = *m.SeenAt
+		}
 	}
 	latestOwn := -1
 	for i, m := range msgs {
-		if m.SenderID == meID && m.Kind != shared.KindSystem {
+		if m.SenderID == meID && meID != 0 && m.Kind != shared.KindSystem {
 			latestOwn = i
 		}
 	}
@@ -103,21 +131,18 @@ func writeSkeletonRows(b *strings.Builder, convID string, msgs []shared.Message,
 	rows := make([]row, 0, len(msgs))
 	var day time.Time
 	for i, m := range msgs {
-		r := row{m: m, own: m.SenderID == meID && meID != 0}
+		r := row{m: m, own: m.SenderID == meID && meID != 0, first: true}
 		t := m.CreatedAt.UTC()
 		if i == 0 || t.YearDay() != day.YearDay() || t.Year() != day.Year() {
 			r.day, day = skDayLabel(t, now.UTC()), t
 		}
 		if i > 0 {
 			p := rows[i-1]
-			grouped := r.day == "" && m.Kind != shared.KindSystem && p.m.Kind != shared.KindSystem &&
-				r.own == p.own && (r.own || p.m.SenderID == m.SenderID) && m.CreatedAt.Sub(p.m.CreatedAt) < skeletonGroupGap
-			r.first = !grouped
-			if !grouped {
+			r.first = r.day != "" || seen[p.m.Seq] != nil || m.Kind == shared.KindSystem || p.m.Kind == shared.KindSystem ||
+				r.own != p.own || !r.own && p.m.SenderID != m.SenderID || m.CreatedAt.Sub(p.m.CreatedAt) >= skeletonGroupGap
+			if r.first {
 				rows[i-1].last = true
 			}
-		} else {
-			r.first = true
 		}
 		rows = append(rows, r)
 	}
@@ -125,60 +150,85 @@ func writeSkeletonRows(b *strings.Builder, convID string, msgs []shared.Message,
 		rows[len(rows)-1].last = true
 	}
 	for i, r := range rows {
-		m := r.m
 		if r.day != "" {
 			b.WriteString(`<li class="day-sep"><span>` + r.day + `</span></li>`)
 		}
-		cls := []string{"msg"}
-		if r.own {
-			cls = append(cls, "own")
-		} else {
-			cls = append(cls, "other")
+		writeSkeletonMessage(b, convID, r.m, names, r.own, r.first, r.last, i == latestOwn)
+		if g := seen[r.m.Seq]; g != nil {
+			sort.Strings(g.names)
+			b.WriteString(`<li class="seen-by"><span class="seen-text">Seen by ` + template.HTMLEscapeString(skJoinNames(g.names)) + `</span>`)
+			if !g.at.IsZero() {
+				at := g.at.UTC()
+				when := at.Format("15:04")
+				if at.YearDay() != now.UTC().YearDay() || at.Year() != now.UTC().Year() {
+					when = at.Format("Jan 2") + " " + when
+				}
+				b.WriteString(`<time class="seen-time" datetime="` + at.Format(time.RFC3339) + `"> · ` + when + `</time>`)
+			}
+			b.WriteString(`</li>`)
 		}
-		if r.first {
-			cls = append(cls, "is-first")
-		}
-		if r.last {
-			cls = append(cls, "is-last")
-		}
-		if m.Kind == shared.KindSystem {
-			cls = append(cls, "system")
-		}
-		if i == latestOwn {
-			cls = append(cls, "is-latest-own")
-		}
-		cls = append(cls, "state-sent")
-		t := m.CreatedAt.UTC()
-		timeHTML := `<time class="msg-time" datetime="` + t.Format(time.RFC3339) + `">` + t.Format("15:04") + `</time>`
-		fmt.Fprintf(b, `<li class="%s" data-seq="%d">`, strings.Join(cls, " "), m.Seq)
-		if m.Kind == shared.KindSystem {
-			b.WriteString(`<div class="system-text">` + template.HTMLEscapeString(m.Body) + `</div>` + timeHTML + `</li>`)
-			continue
-		}
-		sender := m.Sender
-		if n := names[m.SenderID]; n != "" {
-			sender = n
-		}
-		if r.first && !r.own {
-			b.WriteString(`<div class="msg-head">` + skAvatar(sender, sender, "avatar-sm") +
-				`<span class="msg-sender">` + template.HTMLEscapeString(sender) + `</span></div>`)
-		}
-		body := template.HTMLEscapeString(m.Body)
-		if m.DeletedAt != nil {
-			body = `<em class="muted msg-deleted">Message deleted</em>`
-		}
-		b.WriteString(`<div class="bubble"><div class="msg-body">` + body + `</div><div class="msg-meta">`)
-		b.WriteString(`<a class="msg-permalink" href="` + template.HTMLEscapeString(shared.MessagePath(convID, m.Seq)) + `" title="Link to this message">` + timeHTML + `</a>`)
-		if r.own {
-			b.WriteString(`<span class="msg-state" title="Sent">` + skIcon("check") + `<span class="msg-state-label">Sent</span></span>`)
-		}
-		// The app's "seen by" and menu buttons, as inert look-alikes.
-		b.WriteString(`<span class="seen-info" aria-hidden="true">` + skIcon("eye") + `</span>`)
-		if m.DeletedAt == nil {
-			b.WriteString(`<span class="msg-menu-btn" aria-hidden="true">` + skIcon("more") + `</span>`)
-		}
-		b.WriteString(`</div></div></li>`)
 	}
+}
+
+// writeSkeletonMessage draws one message row as wasm/ui's msg does.
+func writeSkeletonMessage(b *strings.Builder, convID string, m shared.Message, names map[int64]string, own, first, last, latestOwn bool) {
+	cls := []string{"msg"}
+	if own {
+		cls = append(cls, "own")
+	} else {
+		cls = append(cls, "other")
+	}
+	if first {
+		cls = append(cls, "is-first")
+	}
+	if last {
+		cls = append(cls, "is-last")
+	}
+	if m.Kind == shared.KindSystem {
+		cls = append(cls, "system")
+	}
+	if latestOwn {
+		cls = append(cls, "is-latest-own")
+	}
+	cls = append(cls, "state-sent")
+	t := m.CreatedAt.UTC()
+	timeHTML := `<time class="msg-time" datetime="` + t.Format(time.RFC3339) + `">` + t.Format("15:04") + `</time>`
+	fmt.Fprintf(b, `<li class="%s" data-seq="%d">`, strings.Join(cls, " "), m.Seq)
+	if m.Kind == shared.KindSystem {
+		b.WriteString(`<div class="system-text">` + template.HTMLEscapeString(m.Body) + `</div>` + timeHTML + `</li>`)
+		return
+	}
+	sender := m.Sender
+	if n := names[m.SenderID]; n != "" {
+		sender = n
+	}
+	if first && !own {
+		b.WriteString(`<div class="msg-head">` + skAvatar(sender, sender, "avatar-sm") +
+			`<span class="msg-sender">` + template.HTMLEscapeString(sender) + `</span></div>`)
+	}
+	body := template.HTMLEscapeString(m.Body)
+	if m.DeletedAt != nil {
+		body = `<em class="muted msg-deleted">Message deleted</em>`
+	}
+	b.WriteString(`<div class="bubble"><div class="msg-body">` + body + `</div><div class="msg-meta">`)
+	b.WriteString(`<a class="msg-permalink" href="` + template.HTMLEscapeString(shared.MessagePath(convID, m.Seq)) + `" title="Link to this message">` + timeHTML + `</a>`)
+	if own {
+		b.WriteString(`<span class="msg-state" title="Sent">` + skIcon("check") + `<span class="msg-state-label">Sent</span></span>`)
+	}
+	// The app's "seen by" and menu buttons, as inert look-alikes.
+	b.WriteString(`<span class="seen-info" aria-hidden="true">` + skIcon("eye") + `</span>`)
+	if m.DeletedAt == nil {
+		b.WriteString(`<span class="msg-menu-btn" aria-hidden="true">` + skIcon("more") + `</span>`)
+	}
+	b.WriteString(`</div></div></li>`)
+}
+
+// skJoinNames mirrors wasm/ui's joinNames: "a", "a and b", "a, b and c".
+func skJoinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // skeletonTitle mirrors wasm/ui's Title: a given title, or the other
