@@ -33,8 +33,8 @@ import (
 // more than a tall screen holds, few enough to keep the page small.
 const skeletonMessages = 40
 
-// groupGap mirrors wasm/ui's: messages of one sender closer than this in
-// time form one group.
+// skeletonGroupGap mirrors wasm/ui's groupGap: messages of one sender
+// closer than this in time form one group.
 const skeletonGroupGap = 5 * time.Minute
 
 // conversationSkeleton is the body's first element for a member's view of

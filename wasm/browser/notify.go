@@ -14,8 +14,7 @@ import (
 // round trip to Chromium's browser process (several milliseconds, more on
 // a busy machine), and the sidebar asks on every render. The kept answer is
 // dropped when the page becomes visible again (the person may have changed
-// the setting meanwhile), when the Permissions API reports a change, and
-// after RequestPermission.
+// the setting meanwhile) and after RequestPermission.
 func Permission() string {
 	perm.Lock()
 	defer perm.Unlock()
@@ -51,26 +50,18 @@ func forgetPermission() {
 	perm.Unlock()
 }
 
-// watchPermission drops the kept permission whenever it may have changed.
-// Its callbacks live as long as the page.
+// watchPermission drops the kept permission when the page becomes visible
+// again. Not on the Permissions API's change event: a permission granted
+// while the page is on screen (the browser's prompt, or a test granting it
+// before clicking "Enable notifications") is picked up by the request that
+// follows, and a re-render in between must not take the button away from
+// under the click. Its callback lives as long as the page.
 func watchPermission() {
 	forget := js.FuncOf(func(js.Value, []js.Value) any {
 		forgetPermission()
 		return nil
 	})
 	global.Get("document").Call("addEventListener", "visibilitychange", forget)
-	perms := global.Get("navigator").Get("permissions")
-	if perms.Type() != js.TypeObject || !has(perms, "query") {
-		return
-	}
-	_ = try(func() {
-		perms.Call("query", map[string]any{"name": "notifications"}).Call("then", js.FuncOf(func(_ js.Value, args []js.Value) any {
-			if len(args) > 0 && args[0].Type() == js.TypeObject {
-				args[0].Set("onchange", forget)
-			}
-			return nil
-		}))
-	})
 }
 
 // RequestPermission asks the user and returns the new Permission. It blocks
