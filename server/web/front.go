@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	_ "embed"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -23,6 +25,7 @@ import (
 type front struct {
 	assets map[string]*textAsset // by URL path
 	pages  map[string]*textAsset // by skeleton kind
+	base   pageData              // every page's data but the skeleton
 }
 
 //go:embed loader.js
@@ -63,24 +66,33 @@ func newFront(h *app.Handler, webDir string, logf func(msg string, args ...any))
 		f.assets["/web/fonts/emoji.css"] = newTextAsset("text/css; charset=utf-8", emoji)
 	}
 
-	inline := inlineCSS(string(css), string(emoji))
+	f.base = pageData{
+		Description: h.Description,
+		ThemeColor:  h.ThemeColor,
+		CSS:         template.CSS(inlineCSS(string(css), string(emoji))),
+		WasmURL:     wasmURL,
+		WasmExecURL: f.assets["/wasm_exec.js"].url("/wasm_exec.js"),
+		AppJSURL:    f.assets["/app.js"].url("/app.js"),
+	}
 	for _, kind := range skeletonKinds {
-		var b strings.Builder
-		err := pageTemplate.Execute(&b, pageData{
-			Description: h.Description,
-			ThemeColor:  h.ThemeColor,
-			CSS:         template.CSS(inline),
-			WasmURL:     wasmURL,
-			WasmExecURL: f.assets["/wasm_exec.js"].url("/wasm_exec.js"),
-			AppJSURL:    f.assets["/app.js"].url("/app.js"),
-			Skeleton:    skeleton(kind),
-		})
+		page, err := f.page(skeleton(kind))
 		if err != nil {
 			logf("pwa: page template", "err", err)
 		}
-		f.pages[kind] = newTextAsset("text/html; charset=utf-8", []byte(b.String()))
+		f.pages[kind] = newTextAsset("text/html; charset=utf-8", page)
 	}
 	return f
+}
+
+// page is the whole page around a skeleton.
+func (f *front) page(skel template.HTML) ([]byte, error) {
+	var b bytes.Buffer
+	d := f.base
+	d.Skeleton = skel
+	if err := pageTemplate.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("web: page: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // inlineCSS is app.css with the emoji fonts' faces in place of its import

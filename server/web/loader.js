@@ -20,6 +20,7 @@ async function goappInitWebAssembly() {
     return;
   }
   performance.mark("natter:load-start");
+  natterHoldSkeleton();
   try {
     const go = new Go();
     const response = fetch(natterWasmURL()).then((res) => {
@@ -37,6 +38,69 @@ async function goappInitWebAssembly() {
     label.innerText = "Natter could not start: " + err;
     console.error("loading wasm failed: ", err);
   }
+}
+
+// natterHoldSkeleton keeps a conversation page's drawn skeleton (the
+// newest messages, server/web/skeleton_conv.go) on screen while the app
+// starts below it: the app renders "loading", then an empty list, then the
+// messages, and showing those steps would flash. An empty div takes the
+// skeleton's place as the body's first element, which go-app adopts as the
+// app's root, and the skeleton becomes a still picture above it that the
+// pointer goes through (app.css: .sk-hold). Once the app's own list shows
+// messages of that conversation, scrolled to the newest, or it moved on to
+// another page, or the person pressed a key or the pointer, the picture goes; the app then
+// draws the same screen, so nothing seems to change.
+function natterHoldSkeleton() {
+  const sk = document.querySelector("#app[data-skeleton][data-hold]");
+  if (!sk) {
+    return;
+  }
+  const path = sk.dataset.hold;
+  sk.before(document.createElement("div"));
+  sk.removeAttribute("id");
+  sk.classList.add("sk-hold");
+  let done = false;
+  const release = () => {
+    if (done) {
+      return;
+    }
+    done = true;
+    sk.remove();
+    removeEventListener("keydown", release, true);
+    removeEventListener("pointerdown", release, true);
+    performance.mark("natter:hold-released");
+  };
+  addEventListener("keydown", release, true);
+  addEventListener("pointerdown", release, true);
+  // The last resort: an app that cannot show the list (the server went
+  // away after sending the page) shows its own state after this long.
+  setTimeout(release, 10000);
+  const ready = () => {
+    if (location.pathname !== path) {
+      return true;
+    }
+    const app = document.getElementById("app");
+    if (!app) {
+      return false;
+    }
+    const page = app.dataset.page;
+    if (page !== "conv") {
+      return page !== "loading";
+    }
+    const list = document.getElementById("messages");
+    return !!list && !!list.querySelector("li.msg") && list.scrollHeight - list.scrollTop - list.clientHeight < 4;
+  };
+  const watch = () => {
+    if (done) {
+      return;
+    }
+    if (ready()) {
+      release();
+      return;
+    }
+    requestAnimationFrame(watch);
+  };
+  requestAnimationFrame(watch);
 }
 
 // natterKeepForOffline stores the page's own download of the wasm in the

@@ -30,10 +30,14 @@ var staticAssets = []string{"app.css", "icon.svg", "icon-192.png", "icon-512.png
 type pwa struct {
 	*app.Handler
 	front *front
+	conv  func(http.ResponseWriter, *http.Request) bool // Server.conversationPage
 }
 
-// ServeHTTP serves from front first.
+// ServeHTTP serves a drawn conversation page, or from front, first.
 func (p *pwa) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.conv != nil && p.conv(w, r) {
+		return
+	}
 	if !p.front.serve(w, r) {
 		p.Handler.ServeHTTP(w, r)
 	}
@@ -70,7 +74,7 @@ func (s *Server) pwaHandler() http.Handler {
 			ServiceWorkerTemplate: serviceWorker,
 			Resources:             webDir{dir: s.cfg.WebDir},
 		}
-		s.pwa = &pwa{Handler: h, front: newFront(h, s.cfg.WebDir, s.log.Error)}
+		s.pwa = &pwa{Handler: h, front: newFront(h, s.cfg.WebDir, s.log.Error), conv: s.conversationPage}
 		s.log.Info("pwa ready", "version", version, "wasm_bytes", wasmLen)
 	})
 	return s.pwa

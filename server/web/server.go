@@ -58,6 +58,12 @@ type Config struct {
 	// PasswordWait is how long a request waits for a free argon2 slot
 	// before it is answered 503 (default 5 seconds).
 	PasswordWait time.Duration
+	// PageLimit is how many conversation pages drawn with their messages
+	// one user may get per PageWindow (default 60 per 2 minutes; see
+	// conversationPage); past it the static page goes out. Negative means
+	// no limit.
+	PageLimit  int
+	PageWindow time.Duration
 	// Push, when set, turns Web Push on (server/push); nil leaves only
 	// local notifications.
 	Push *push.Config
@@ -74,6 +80,12 @@ func (c *Config) defaults() {
 		c.Heartbeat = 15 * time.Second
 	}
 	c.Chat.Heartbeat = c.Heartbeat
+	if c.PageLimit == 0 {
+		c.PageLimit = defaultPageLimit
+	}
+	if c.PageWindow == 0 {
+		c.PageWindow = defaultPageWindow
+	}
 	c.accountDefaults()
 }
 
@@ -93,6 +105,7 @@ type Server struct {
 
 	emailChanges *addrLimiter // per user: see handleUpdateProfile
 	exports      *addrLimiter // per user: see handleExport
+	pages        *addrLimiter // per user: see conversationPage
 
 	mux     *http.ServeMux
 	pwaOnce sync.Once
@@ -130,6 +143,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log *slog.Logger) *Server {
 	}
 	s.emailChanges = newAddrLimiter(st, "email", emailChangesPerDay, 24*time.Hour)
 	s.exports = newAddrLimiter(st, "export", exportsPerDay, 24*time.Hour)
+	s.pages = newAddrLimiter(st, "page", cfg.PageLimit, cfg.PageWindow)
 	s.routes()
 	s.bg.Add(1)
 	go s.heartbeat()

@@ -2,16 +2,66 @@
 
 package browser
 
-import "syscall/js"
+import (
+	"sync"
+	"syscall/js"
+)
 
 // Permission returns Notification.permission: "granted", "denied",
 // "default", or "unsupported" when the browser has no notifications.
+//
+// The answer is kept: reading Notification.permission is a synchronous
+// round trip to Chromium's browser process (several milliseconds, more on
+// a busy machine), and the sidebar asks on every render. The kept answer is
+// dropped when the page becomes visible again (the person may have changed
+// the setting meanwhile) and after RequestPermission.
 func Permission() string {
+	perm.Lock()
+	defer perm.Unlock()
+	if perm.known {
+		return perm.value
+	}
+	if !perm.watching {
+		perm.watching = true
+		watchPermission()
+	}
+	perm.value, perm.known = permissionNow(), true
+	return perm.value
+}
+
+var perm struct {
+	sync.Mutex
+	value           string
+	known, watching bool
+}
+
+func permissionNow() string {
 	n := global.Get("Notification")
 	if n.IsUndefined() {
 		return "unsupported"
 	}
 	return n.Get("permission").String()
+}
+
+// forgetPermission makes the next Permission ask the browser.
+func forgetPermission() {
+	perm.Lock()
+	perm.known = false
+	perm.Unlock()
+}
+
+// watchPermission drops the kept permission when the page becomes visible
+// again. Not on the Permissions API's change event: a permission granted
+// while the page is on screen (the browser's prompt, or a test granting it
+// before clicking "Enable notifications") is picked up by the request that
+// follows, and a re-render in between must not take the button away from
+// under the click. Its callback lives as long as the page.
+func watchPermission() {
+	forget := js.FuncOf(func(js.Value, []js.Value) any {
+		forgetPermission()
+		return nil
+	})
+	global.Get("document").Call("addEventListener", "visibilitychange", forget)
 }
 
 // RequestPermission asks the user and returns the new Permission. It blocks
@@ -23,6 +73,7 @@ func RequestPermission() string {
 	if n.IsUndefined() {
 		return "unsupported"
 	}
+	defer forgetPermission()
 	var p js.Value
 	if err := try(func() { p = n.Call("requestPermission") }); err != nil {
 		return Permission()

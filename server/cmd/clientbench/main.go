@@ -172,8 +172,8 @@ func main() {
 
 	if *lh != "" {
 		fmt.Println()
-		fmt.Println("| Lighthouse 12.2.3 | build | performance | LCP | TBT | accessibility | best practices |")
-		fmt.Println("|---|---|---|---|---|---|---|")
+		fmt.Println("| Lighthouse 12.2.3 | build | performance | LCP | TBT | CLS | accessibility | best practices |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
 		for _, page := range []string{"/signin", "conversation"} {
 			for _, preset := range []string{"mobile", "desktop"} {
 				for _, b := range builds {
@@ -186,7 +186,7 @@ func main() {
 						log.Printf("%v", err)
 						continue
 					}
-					fmt.Printf("| %s, %s | %s | %.0f | %.1f s | %.0f ms | %.0f | %.0f |\n", page, preset, b.label, s.Performance, s.LCP/1000, s.TBT, s.Accessibility, s.BestPractices)
+					fmt.Printf("| %s, %s | %s | %.0f | %.1f s | %.0f ms | %.3f | %.0f | %.0f |\n", page, preset, b.label, s.Performance, s.LCP/1000, s.TBT, s.CLS, s.Accessibility, s.BestPractices)
 				}
 			}
 		}

@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"natter/server/webtest"
+	"natter/shared"
+)
+
+// holdProbe watches every frame of a conversation page from its first: it
+// counts the frames painted without any message on screen after the first
+// one that had some (the drawn skeleton's or the app's), which would be a
+// flash, and notes when the drawn skeleton went.
+const holdProbe = `(() => {
+	const p = window.natterHold = {frames: 0, shown: false, gaps: 0, heldFrames: 0};
+	const tick = () => {
+		p.frames++;
+		const held = document.querySelector("[data-skeleton][data-hold]");
+		const live = document.querySelector("#msgs-list li.msg");
+		const any = (held && held.querySelector("li.msg")) || live;
+		if (held) p.heldFrames++;
+		if (any) p.shown = true; else if (p.shown) p.gaps++;
+		if (p.frames < 2000) requestAnimationFrame(tick);
+	};
+	requestAnimationFrame(tick);
+})()`
+
+// TestConversationSkeletonHeldThenReplaced: a member's conversation page
+// arrives with its newest messages drawn, and the app takes over without
+// the screen changing. At phone and desktop widths it compares where the
+// drawn header, messages and composer are (the page opened with
+// ?wasm=false) with where the app draws them, and on a cold visit (a fresh
+// profile with only the session cookie) that no frame is painted without
+// messages between the first paint and the app's own list.
+func TestConversationSkeletonHeldThenReplaced(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, ha := srv.MustSignUp(t, "ann")
+	ben, hb := srv.MustSignUp(t, "ben")
+	conv := mustConv(t, srv, ann, "Plans", ben)
+	wa, wb := srv.MustConnect(t, ha, nil), srv.MustConnect(t, hb, nil)
+	for i, body := range []string{"Are we still on for Saturday?", "Yes! 10am at the station.", "Bring the <map> & snacks", "Will do.", "See you there"} {
+		w := wa
+		if i%2 == 1 {
+			w = wb
+		}
+		w.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: conv.ID, Body: body})
+	}
+	path := shared.ConversationPath(conv.ID)
+	boxes := ".conv-head, .conv-name, .msgs-list > li.msg .bubble, .msgs-list > li.day-sep, .composer-box"
+	// A conversation longer than the screen: both lists stand scrolled to
+	// the newest; the newest few bubbles are compared.
+	long := mustConv(t, srv, ann, "Long", ben)
+	for i := range 30 {
+		wa.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: long.ID, Body: fmt.Sprintf("line %d of a long talk", i+1)})
+	}
+	newest := `[...document.querySelectorAll(".msgs-list > li.msg .bubble")].slice(-3)`
+
+	t.Run("cold visit", func(t *testing.T) {
+		B := MustBrowser(t, "ann-cold")
+		u, _ := url.Parse(srv.URL)
+		name, value, _ := strings.Cut(ha.Get("Cookie"), "=")
+		B.Run(t, "cookie and probe", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, Domain: u.Hostname(), Path: "/"}); err != nil {
+				return err
+			}
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdProbe})
+			return err
+		}))
+		B.Run(t, "open the conversation", chromedp.Navigate(srv.URL+path),
+			WaitJS(`!!document.querySelector("#msgs-list li.msg") && !document.querySelector("[data-skeleton]")`))
+		type hold struct {
+			Frames, Gaps, HeldFrames int
+			Shown                    bool
+		}
+		h := Eval[hold](t, B, `window.natterHold`)
+		if !h.Shown || h.Gaps > 0 || h.HeldFrames == 0 {
+			t.Fatalf("frames %+v: the drawn messages were not held until the app showed its own", h)
+		}
+		if got := Eval[string](t, B, `document.querySelector("#msgs-list").innerText`); !strings.Contains(got, "Bring the <map> & snacks") {
+			t.Fatalf("the app's list: %q", got)
+		}
+	})
+
+	A := MustBrowser(t, "ann")
+	signIn(t, A, srv, ann)
+	for _, size := range []struct {
+		label string
+		w, h  int64
+	}{{"phone", 360, 740}, {"desktop", 1280, 800}} {
+		A.Run(t, "resize", chromedp.EmulateViewport(size.w, size.h))
+		A.Run(t, "drawn page", chromedp.Navigate(srv.URL+path+"?wasm=false"), WaitJS(`!!document.querySelector("[data-skeleton] li.msg")`))
+		before := Eval[string](t, A, boxesJS(boxes))
+		lightDarkShots(t, A, "skeleton-conv-"+size.label+"-before")
+		A.Run(t, "app", chromedp.Navigate(srv.URL+path), Visible("#msgs-list li.msg"), WaitJS(`!document.querySelector("[data-skeleton]")`))
+		after := Eval[string](t, A, boxesJS(boxes))
+		lightDarkShots(t, A, "skeleton-conv-"+size.label+"-after")
+		if before == "[]" || before != after {
+			t.Errorf("conversation at %s: the drawn elements\n%s\nmove when the app takes over:\n%s", size.label, before, after)
+		}
+		lp := shared.ConversationPath(long.ID)
+		A.Run(t, "drawn long page", chromedp.Navigate(srv.URL+lp+"?wasm=false"), WaitJS(`!!document.querySelector("[data-skeleton] li.msg")`))
+		before = Eval[string](t, A, listBoxesJS(newest))
+		A.Run(t, "app, long", chromedp.Navigate(srv.URL+lp), Visible("#msgs-list li.msg"), WaitJS(`!document.querySelector("[data-skeleton]")`))
+		after = Eval[string](t, A, listBoxesJS(newest))
+		if before == "[]" || before != after {
+			t.Errorf("long conversation at %s: the newest drawn messages\n%s\nmove when the app takes over:\n%s", size.label, before, after)
+		}
+	}
+	A.Run(t, "resize back", chromedp.EmulateViewport(1280, 800))
+}
+
+// listBoxesJS lists where the elements a JavaScript expression lists are.
+func listBoxesJS(list string) string {
+	return fmt.Sprintf(`JSON.stringify(%s.map((e) => {
+		const r = e.getBoundingClientRect();
+		return [e.className, Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)];
+	}))`, list)
+}
