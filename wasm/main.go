@@ -116,6 +116,10 @@ func newEnv(ctx context.Context) *ui.Env {
 		}
 	})
 
+	// Listen first, then read: an online event that fires while start-up
+	// yields to the browser would otherwise be missed, leaving the app
+	// "offline" on a working network until the next event.
+	browser.OnOnline(engine.SetOnline)
 	engine.SetOnline(browser.Online())
 	engine.SetSender(false)
 	browser.AcquireSenderLock(func() {
@@ -125,11 +129,11 @@ func newEnv(ctx context.Context) *ui.Env {
 	engine.Start(ctx)
 	watchBadge(engine)
 	watchPush(engine, env.API)
-	browser.OnOnline(engine.SetOnline)
 	browser.OnVisibility(func(visible bool) {
 		screens.Show(env.OnScreen())
 		if visible {
-			engine.RetryNow() // a phone may have slept through a disconnect
+			engine.SetOnline(browser.Online()) // in case an online event was missed while asleep
+			engine.RetryNow()                  // a phone may have slept through a disconnect
 			return
 		}
 		engine.Flush() // a hidden tab may be killed without warning

@@ -65,6 +65,7 @@ type Engine struct {
 	redirects  map[string]string
 	mutes      map[string]shared.Mute // the person's mutes, by conversation (mute.go)
 	online     bool
+	probe      bool // dial once although the browser says offline: Retry now, or the offline probe
 	sender     bool
 	sess       *session
 

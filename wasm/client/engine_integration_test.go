@@ -310,3 +310,26 @@ func TestConversationCreatedOfflineArrivesWithItsMessages(t *testing.T) {
 	}
 	checkExactlyOnce(t, mustHistory(t, srv, ann, existing), []string{direct[:4] + "0", direct[:4] + "1", direct[:4] + "2"})
 }
+
+// TestRetryNowDialsWhenTheBrowserSaysOffline: navigator.onLine can be wrong
+// (or its online event lost). "Retry now" dials all the same; once the
+// server answers, the engine counts as online and sends what was queued.
+func TestRetryNowDialsWhenTheBrowserSaysOffline(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	e := mustEngine(t, srv, ann, nil)
+	e.waitCaughtUp(t)
+
+	e.SetOnline(false)
+	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	if _, err := e.Send(conv, "written while 'offline'"); err != nil {
+		t.Fatal(err)
+	}
+	e.RetryNow()
+	e.wait(t, "connected although the browser still says offline", func() bool {
+		return e.State().Status.State == client.StateConnected
+	})
+	e.waitSent(t, conv, 1)
+	checkExactlyOnce(t, mustHistory(t, srv, ann, conv), []string{"written while 'offline'"})
+}

@@ -199,6 +199,7 @@ func (e *Engine) welcome(s *session, w shared.Welcome) {
 		s.hb.Store(int64(time.Duration(w.Heartbeat) * time.Millisecond))
 	}
 	s.welcome = true
+	e.online = true // the server answered: whatever navigator.onLine said, the network works
 	e.status = Status{State: StateConnected}
 	e.touch()
 	s.wake()

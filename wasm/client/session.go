@@ -76,13 +76,21 @@ func (s *session) send(typ, id string, data any) error {
 	return s.write(b)
 }
 
+// offlineProbe is how often the loop dials although the browser says it is
+// offline. navigator.onLine can be wrong, and an online event can be lost;
+// a dial that fails at once is cheap next to an app that never reconnects.
+const offlineProbe = 30 * time.Second
+
 // run is the connection loop: dial, talk until the connection fails, wait
-// out the back-off, repeat; offline and terminal states wait for a kick.
+// out the back-off, repeat; terminal states wait for a kick, offline waits
+// for a kick or the next offline probe.
 func (e *Engine) run(ctx context.Context) {
 	attempt := 0
 	for ctx.Err() == nil {
 		e.mu.Lock()
-		idle := !e.online || e.status.State == StateSignedOut || e.status.State == StateUpdateRequired
+		terminal := e.status.State == StateSignedOut || e.status.State == StateUpdateRequired
+		idle := terminal || (!e.online && !e.probe)
+		e.probe = false
 		if !idle {
 			st := StateConnecting
 			if attempt > 0 {
@@ -94,10 +102,23 @@ func (e *Engine) run(ctx context.Context) {
 		}
 		e.unlock()
 		if idle {
+			var probe <-chan time.Time
+			var t *time.Timer
+			if !terminal {
+				t = time.NewTimer(offlineProbe)
+				probe = t.C
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-e.kick:
+			case <-probe:
+				e.mu.Lock()
+				e.probe = true
+				e.mu.Unlock()
+			}
+			if t != nil {
+				t.Stop()
 			}
 			attempt = 0
 			continue
@@ -119,6 +140,8 @@ func (e *Engine) run(ctx context.Context) {
 		if e.online {
 			e.status.State = StateReconnecting
 			e.status.NextRetry = e.cfg.Now().Add(wait)
+		} else if e.status.State != StateSignedOut && e.status.State != StateUpdateRequired {
+			e.status.State, e.status.NextRetry = StateOffline, time.Time{} // a probe failed: still offline
 		}
 		e.status.Attempt = attempt
 		if err != nil {
@@ -165,6 +188,9 @@ func (e *Engine) RetryNow() {
 	}
 	for _, a := range e.outbox {
 		a.retryAt = time.Time{} // waiting out a transient error: go now
+	}
+	if !e.online {
+		e.probe = true // dial even though the browser says offline: it can be wrong
 	}
 	if e.sess != nil {
 		e.sess.wake()
