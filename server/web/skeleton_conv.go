@@ -2,13 +2,10 @@ package web
 
 import (
 	"fmt"
-	"hash/fnv"
 	"html/template"
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"natter/shared"
 )
@@ -262,27 +259,9 @@ func skeletonAvatarKey(c shared.Conversation, meID int64) string {
 	return c.ID
 }
 
-// skAvatar mirrors wasm/ui's avatar: initials on a palette picked by key.
+// skAvatar draws wasm/ui's avatar: initials on a palette picked by key.
 func skAvatar(name, key, class string) string {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return fmt.Sprintf(`<span class="avatar %s" data-c="%d" aria-hidden="true">%s</span>`, class, h.Sum32()%8, template.HTMLEscapeString(skInitials(name)))
-}
-
-// skInitials mirrors wasm/ui's initials.
-func skInitials(name string) string {
-	var out []rune
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '_' || r == '-' || unicode.IsSpace(r) }) {
-		r, _ := utf8.DecodeRuneInString(part)
-		out = append(out, unicode.ToUpper(r))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
+	return fmt.Sprintf(`<span class="avatar %s" data-c="%d" aria-hidden="true">%s</span>`, class, shared.AvatarColor(key), template.HTMLEscapeString(shared.Initials(name)))
 }
 
 func skPlural(n int, one, many string) string {

@@ -2,10 +2,10 @@ package ui
 
 import (
 	"fmt"
-	"hash/fnv"
+	"natter/shared"
+	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -100,32 +100,12 @@ func ago(t, now time.Time) string {
 func fullTime(t time.Time) string { return t.Local().Format("Monday, January 2, 2006 at 15:04") }
 
 // initials returns the one or two letters an avatar shows.
-func initials(name string) string {
-	var out []rune
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '_' || r == '-' || unicode.IsSpace(r) }) {
-		r, _ := utf8.DecodeRuneInString(part)
-		out = append(out, unicode.ToUpper(r))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
-}
-
-// avatarColors is how many avatar palettes app.css defines (data-c="0".."7").
-const avatarColors = 8
+func initials(name string) string { return shared.Initials(name) }
 
 // avatarColor picks a stable palette for a person, so someone keeps their
 // color on every screen. CSS classes do the coloring: the CSP forbids inline
 // styles.
-func avatarColor(key string) string {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return fmt.Sprint(h.Sum32() % avatarColors)
-}
+func avatarColor(key string) string { return strconv.Itoa(shared.AvatarColor(key)) }
 
 // plural formats a count with its noun: "1 member", "3 members".
 func plural(n int, one, many string) string {
