@@ -44,6 +44,11 @@ type dirtySet struct {
 	drafts    map[string]bool
 	redirects map[string]bool
 	meta      bool
+	// acked: an action left the outbox, so the message it sent now lives
+	// only in its conversation's record; that record goes out at the
+	// short delay, not the batched one, leaving a reload less time to
+	// find the message in neither place.
+	acked bool
 }
 
 func newDirtySet() dirtySet {
@@ -57,7 +62,7 @@ func (d *dirtySet) empty() bool {
 }
 
 func (d *dirtySet) onlyConvs() bool {
-	return len(d.drafts) == 0 && len(d.redirects) == 0 && !d.meta
+	return len(d.drafts) == 0 && len(d.redirects) == 0 && !d.meta && !d.acked
 }
 
 // scheduleFlush arms the debounce timer, or brings it forward when what is

@@ -157,6 +157,8 @@ func (e *Engine) removeAction(a *action) {
 	if i := slices.Index(e.outbox, a); i >= 0 {
 		e.outbox = slices.Delete(e.outbox, i, i+1)
 	}
+	e.dirty.acked = true
+	e.scheduleFlush()
 	e.touch()
 	e.outboxChanged()
 }
