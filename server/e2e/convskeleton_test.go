@@ -108,7 +108,8 @@ func TestConversationSkeletonHeldThenReplaced(t *testing.T) {
 		lp := shared.ConversationPath(long.ID)
 		A.Run(t, "drawn long page", chromedp.Navigate(srv.URL+lp+"?wasm=false"), WaitJS(`!!document.querySelector("[data-skeleton] li.msg")`))
 		before = Eval[string](t, A, listBoxesJS(newest))
-		A.Run(t, "app, long", chromedp.Navigate(srv.URL+lp), Visible("#msgs-list li.msg"), WaitJS(`!document.querySelector("[data-skeleton]")`))
+		A.Run(t, "app, long", chromedp.Navigate(srv.URL+lp), Visible("#msgs-list li.msg"), WaitJS(`!document.querySelector("[data-skeleton]")`),
+			WaitJS(settledJS(listBoxesJS(newest)))) // the list places itself at the newest over a frame or two
 		after = Eval[string](t, A, listBoxesJS(newest))
 		if before == "[]" || before != after {
 			t.Errorf("long conversation at %s: the newest drawn messages\n%s\nmove when the app takes over:\n%s", size.label, before, after)
@@ -123,4 +124,14 @@ func listBoxesJS(list string) string {
 		const r = e.getBoundingClientRect();
 		return [e.className, Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)];
 	}))`, list)
+}
+
+// settledJS is true once the JavaScript expression boxes (a JSON string)
+// has given the same answer for three polls in a row.
+func settledJS(boxes string) string {
+	return fmt.Sprintf(`(() => {
+		const v = %s, s = window.__e2eSettled || (window.__e2eSettled = {v: "", n: 0});
+		if (s.v === v) { s.n++; } else { s.v = v; s.n = 1; }
+		return s.n >= 3;
+	})()`, boxes)
 }
