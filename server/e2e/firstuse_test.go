@@ -112,7 +112,8 @@ func TestFirstUseConversation(t *testing.T) {
 		Visible("#conn-status .conn-label"),
 		WaitJS(`document.querySelector("#conn-status .conn-label").getBoundingClientRect().width > 20`),
 	)
-	A.Run(t, "back to desktop and the conversation", chromedp.EmulateViewport(1280, 800), Click(".conv-item"), Visible("#composer"))
+	A.Run(t, "back to desktop and the conversation", chromedp.EmulateViewport(1280, 800), Click(".conv-item"), Visible("#composer"),
+		Visible(".msg-body")) // the list draws its rows a frame after the composer
 
 	// Emoji: the font stack names emoji fonts before the generic family,
 	// and on this machine, which has no emoji font installed, the bundled
