@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,13 @@ type score struct {
 // simulated throttling scales the main-thread tasks it observed, so one
 // busy moment on a shared machine moves a single run by 20 points.
 var lighthouseRuns = flag.Int("lighthouse-runs", 3, "Lighthouse runs per page and preset; the median is reported")
+
+// lighthouseOut keeps each run's full report, so a bad score can be
+// explained afterwards (which element was the LCP, what the page was).
+var lighthouseOut = flag.String("lighthouse-out", "", "write each Lighthouse run's JSON report to this directory")
+
+// lighthouseSeq numbers the reports kept in lighthouseOut.
+var lighthouseSeq int
 
 // lighthouse runs Lighthouse (its npm CLI, at cli) on url with a preset
 // ("mobile": simulated slow 4G and a 4× slower CPU; "desktop") in the given
@@ -62,6 +71,13 @@ func lighthouseOnce(ctx context.Context, cli, chromium, url, preset, cookie stri
 	out, err := cmd.Output()
 	if err != nil {
 		return score{}, fmt.Errorf("lighthouse %s %s: %w", preset, url, err)
+	}
+	if *lighthouseOut != "" {
+		lighthouseSeq++
+		name := fmt.Sprintf("%02d-%s-%s.json", lighthouseSeq, preset, strings.Trim(strings.NewReplacer("/", "-", ":", "").Replace(url[strings.LastIndex(url, "/"):]), "-"))
+		if err := os.MkdirAll(*lighthouseOut, 0o755); err == nil {
+			_ = os.WriteFile(filepath.Join(*lighthouseOut, name), out, 0o644)
+		}
 	}
 	var r struct {
 		Categories map[string]struct {
