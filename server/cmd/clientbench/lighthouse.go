@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,10 @@ type score struct {
 // busy moment on a shared machine moves a single run by 20 points.
 var lighthouseRuns = flag.Int("lighthouse-runs", 3, "Lighthouse runs per page and preset; the median is reported")
 
+// lighthouseRetries is how often a Lighthouse run that failed outright is
+// run again.
+const lighthouseRetries = 2
+
 // lighthouseOut keeps each run's full report, so a bad score can be
 // explained afterwards (which element was the LCP, what the page was).
 var lighthouseOut = flag.String("lighthouse-out", "", "write each Lighthouse run's JSON report to this directory")
@@ -42,6 +47,14 @@ func lighthouse(ctx context.Context, cli, chromium, url, preset, cookie string) 
 	var runs []score
 	for range max(*lighthouseRuns, 1) {
 		s, err := lighthouseOnce(ctx, cli, chromium, url, preset, cookie)
+		for retry := 0; err != nil && retry < lighthouseRetries; retry++ {
+			// Lighthouse on a busy machine now and then loses the trace's
+			// navigationStart (NO_NAVSTART), on /signin as on any page and
+			// for old and new builds alike: a run that produced no
+			// figures is run again rather than losing the page's row.
+			log.Printf("%v; running it again", err)
+			s, err = lighthouseOnce(ctx, cli, chromium, url, preset, cookie)
+		}
 		if err != nil {
 			return score{}, err
 		}
