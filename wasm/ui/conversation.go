@@ -22,6 +22,12 @@ type ConversationPage struct {
 	Connected bool
 	// Target is the message a permalink opens the conversation at, or 0.
 	Target int64
+	// Syncing is whether the engine is still receiving what the server
+	// holds (dialing, or connected and not caught up): a conversation not
+	// known yet is then most likely on its way, since the replay sends the
+	// most recently active ones first and a quiet one can come after
+	// thousands of others' messages.
+	Syncing bool
 
 	conv       client.ConvView
 	found      bool
@@ -76,6 +82,18 @@ func (c *ConversationPage) closeManage(ctx app.Context) {
 
 // Render draws the page.
 func (c *ConversationPage) Render() app.UI {
+	if !c.found && c.Syncing {
+		// A quiet placeholder, not "isn't here": that would be wrong
+		// while the conversation is still on its way, and its paragraph
+		// would paint over (and outgrow) the page the server drew, which
+		// stays on screen until the messages are in.
+		return app.Section().Class("page conv-missing").Body(
+			pageHead("conv-header-title", "Conversation", shared.RouteHome),
+			app.Div().Class("empty-pane").Role("status").Body(
+				app.Span().Class("spinner"), app.Span().Class("muted").Text("Syncing…"),
+			),
+		)
+	}
 	if !c.found {
 		return app.Section().Class("page conv-missing").Body(
 			pageHead("conv-header-title", "Conversation", shared.RouteHome),

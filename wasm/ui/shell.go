@@ -257,7 +257,8 @@ func (s *Shell) page(me shared.User) (app.UI, string) {
 	case s.path == shared.RouteNew:
 		pane, kind = &NewConversation{Env: s.Env, Me: me, Rev: s.rev, Convs: s.st.Conversations}, "new"
 	case shared.ConversationFromPath(s.path) != "":
-		pane, kind = &ConversationPage{Env: s.Env, ID: shared.ConversationFromPath(s.path), Me: me, Rev: s.rev, BodyMax: s.st.BodyMax, Connected: s.st.Status.State == client.StateConnected, Target: shared.MessageFromPath(s.path)}, "conv"
+		pane, kind = &ConversationPage{Env: s.Env, ID: shared.ConversationFromPath(s.path), Me: me, Rev: s.rev, BodyMax: s.st.BodyMax, Connected: s.st.Status.State == client.StateConnected, Target: shared.MessageFromPath(s.path),
+			Syncing: !s.st.Status.CaughtUp && (s.st.Status.State == client.StateConnecting || s.st.Status.State == client.StateConnected)}, "conv"
 	default:
 		pane = emptyPane(len(s.st.Conversations) == 0)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -50,6 +51,12 @@ const collect = `JSON.stringify({
 	wasm: performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname === "/web/app.wasm").reduce((s, e) => s + (e.transferSize || 0), 0),
 })`
 
+// jsFlags passes V8 flags to Chromium, for experiments that explain a
+// figure (e.g. --no-wasm-lazy-compilation: how much of a cold start is V8
+// compiling functions on their first call). Figures taken with it are not
+// what a person's browser does: never report them as the build's.
+var jsFlags = flag.String("js-flags", "", "V8 flags for Chromium (experiments only)")
+
 // browser is a headless Chromium with a fresh profile.
 type browser struct {
 	ctx    context.Context
@@ -73,6 +80,9 @@ func newBrowser(chromium string) (*browser, error) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 800),
+	}
+	if *jsFlags != "" {
+		opts = append(opts, chromedp.Flag("js-flags", *jsFlags))
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(func(string, ...any) {}))

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,6 +28,17 @@ type score struct {
 // busy moment on a shared machine moves a single run by 20 points.
 var lighthouseRuns = flag.Int("lighthouse-runs", 3, "Lighthouse runs per page and preset; the median is reported")
 
+// lighthouseRetries is how often a Lighthouse run that failed outright is
+// run again.
+const lighthouseRetries = 2
+
+// lighthouseOut keeps each run's full report, so a bad score can be
+// explained afterwards (which element was the LCP, what the page was).
+var lighthouseOut = flag.String("lighthouse-out", "", "write each Lighthouse run's JSON report to this directory")
+
+// lighthouseSeq numbers the reports kept in lighthouseOut.
+var lighthouseSeq int
+
 // lighthouse runs Lighthouse (its npm CLI, at cli) on url with a preset
 // ("mobile": simulated slow 4G and a 4× slower CPU; "desktop") in the given
 // Chromium, sending cookie when not empty, lighthouseRuns times, and
@@ -33,6 +47,14 @@ func lighthouse(ctx context.Context, cli, chromium, url, preset, cookie string) 
 	var runs []score
 	for range max(*lighthouseRuns, 1) {
 		s, err := lighthouseOnce(ctx, cli, chromium, url, preset, cookie)
+		for retry := 0; err != nil && retry < lighthouseRetries; retry++ {
+			// Lighthouse on a busy machine now and then loses the trace's
+			// navigationStart (NO_NAVSTART), on /signin as on any page and
+			// for old and new builds alike: a run that produced no
+			// figures is run again rather than losing the page's row.
+			log.Printf("%v; running it again", err)
+			s, err = lighthouseOnce(ctx, cli, chromium, url, preset, cookie)
+		}
 		if err != nil {
 			return score{}, err
 		}
@@ -62,6 +84,13 @@ func lighthouseOnce(ctx context.Context, cli, chromium, url, preset, cookie stri
 	out, err := cmd.Output()
 	if err != nil {
 		return score{}, fmt.Errorf("lighthouse %s %s: %w", preset, url, err)
+	}
+	if *lighthouseOut != "" {
+		lighthouseSeq++
+		name := fmt.Sprintf("%02d-%s-%s.json", lighthouseSeq, preset, strings.Trim(strings.NewReplacer("/", "-", ":", "").Replace(url[strings.LastIndex(url, "/"):]), "-"))
+		if err := os.MkdirAll(*lighthouseOut, 0o755); err == nil {
+			_ = os.WriteFile(filepath.Join(*lighthouseOut, name), out, 0o644)
+		}
 	}
 	var r struct {
 		Categories map[string]struct {

@@ -53,6 +53,22 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 		{"cold visit → first paint", "ms", func(_ *build, r round) float64 { return r.cold.FCP }},
 		{"cold visit → app's first frame", "ms", func(_ *build, r round) float64 { return r.cold.App }},
 		{"cold visit → connected, list shown", "ms", func(_ *build, r round) float64 { return r.cold.Connected }},
+		{"cold visit → wasm compiled", "ms", func(_ *build, r round) float64 { return span(r.cold, "", "natter:compiled") }},
+		{"cold visit → Go started", "ms", func(_ *build, r round) float64 { return span(r.cold, "", "natter:go-start") }},
+		{"cold visit: Go started → connected", "ms", func(_ *build, r round) float64 {
+			if s := span(r.cold, "", "natter:go-start"); s > 0 {
+				return r.cold.Connected - s
+			}
+			return 0
+		}},
+		{"cold visit: Go started → cache loaded", "ms", func(_ *build, r round) float64 { return span(r.cold, "natter:go-start", "natter:cache-loaded") }},
+		{"cold visit: Go started → WebSocket open", "ms", func(_ *build, r round) float64 { return span(r.cold, "natter:go-start", "natter:ws-open") }},
+		{"cold visit: cache loaded → connected", "ms", func(_ *build, r round) float64 {
+			if s := span(r.cold, "", "natter:cache-loaded"); s > 0 {
+				return r.cold.Connected - s
+			}
+			return 0
+		}},
 		{"warm visit → first paint", "ms", func(_ *build, r round) float64 { return r.warm.FCP }},
 		{"warm visit → Go started", "ms", func(_ *build, r round) float64 { return span(r.warm, "", "natter:go-start") }},
 		{"warm visit: Go started → app's first frame", "ms", func(_ *build, r round) float64 {
