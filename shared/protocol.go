@@ -108,6 +108,12 @@ type Hello struct {
 	// EventCursors maps conversation id to the client's event cursor
 	// (shared.MessagesChanged); the server replays what changed after it.
 	EventCursors map[string]int64 `json:"event_cursors,omitempty"`
+	// Focus names the conversation on the person's screen. The server
+	// replays it before the others of its page, so a link opened while
+	// other conversations have thousands of missed messages shows its own
+	// at once instead of after theirs. A conversation that is not the
+	// user's, or not in the page, changes nothing.
+	Focus string `json:"focus,omitempty"`
 }
 
 // Welcome answers Hello. After it the server sends, for every conversation of

@@ -65,7 +65,11 @@ func newEnv(ctx context.Context, transport client.Transport) *ui.Env {
 	app.Window().Get("performance").Call("mark", "natter:idb-open")
 
 	screens := browser.OpenScreens()
-	env.OnScreenChange = screens.Show
+	var engine *client.Engine
+	env.OnScreenChange = func(id string) {
+		screens.Show(id)
+		engine.Focus(id) // a reconnect replays the conversation on screen first
+	}
 	var speaker atomic.Bool // this tab holds the sender lock, so it notifies for all tabs
 	notes := make(chan func(), 64)
 	go func() { // one at a time, in arrival order: each may wait on the browser
@@ -79,7 +83,6 @@ func newEnv(ctx context.Context, transport client.Transport) *ui.Env {
 		default: // a flood: they collapse per conversation anyway
 		}
 	}
-	var engine *client.Engine
 	channel := browser.OpenChannel(func() { engine.ReloadOutbox() })
 	sessions := browser.OpenSessionChannel(func(r client.SignOut) {
 		// Another tab learned the session is gone and wiped the shared
@@ -116,6 +119,9 @@ func newEnv(ctx context.Context, transport client.Transport) *ui.Env {
 		},
 	})
 	env.Engine = engine
+	// A deep link's conversation is replayed first (Hello.Focus): the page
+	// may mount only after the hello has gone.
+	engine.Focus(shared.ConversationFromPath(app.Window().URL().Path))
 	watchNewConversations(env, engine, func(cv client.ConvView) {
 		if speaker.Load() {
 			later(func() { notifyNewConversation(env, screens, cv) })

@@ -92,6 +92,7 @@ func (c *Conn) replay(ctx context.Context, h shared.Hello) error {
 	if err != nil {
 		return err
 	}
+	focusFirst(convs, h.Focus)
 	gaps, err := c.replayConversations(ctx, convs)
 	if err != nil || gaps == nil {
 		return err
@@ -102,6 +103,23 @@ func (c *Conn) replay(ctx context.Context, h shared.Hello) error {
 	}
 	c.client.Send(encode(shared.TypeCaughtUp, "", 0, shared.CaughtUp{Gaps: gaps, MoreConversations: more, Mutes: mutes}))
 	return nil
+}
+
+// focusFirst moves the conversation with id focus to the front of convs,
+// keeping the others in their order; convs holds only the user's own
+// conversations, so a foreign id finds nothing to move.
+func focusFirst(convs []shared.Conversation, focus string) {
+	if focus == "" {
+		return
+	}
+	for i := range convs {
+		if convs[i].ID == focus {
+			f := convs[i]
+			copy(convs[1:i+1], convs[:i])
+			convs[0] = f
+			return
+		}
+	}
 }
 
 // replayConversations sends each conversation's state and the messages

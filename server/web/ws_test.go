@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,3 +317,71 @@ func TestResumeToken(t *testing.T) {
 
 var _ = http.StatusOK
 var _ = time.Second
+
+// TestReplayFocusFirst checks that the conversation a hello focuses is
+// replayed, with its missed messages, before the user's other ones, and
+// that focusing someone else's conversation neither reorders nor reveals.
+func TestReplayFocusFirst(t *testing.T) {
+	srv := webtest.MustServer(t)
+	a, ha := srv.MustSignUp(t, "ann")
+	wa := srv.MustConnect(t, ha, nil)
+	b, hb := srv.MustSignUp(t, "bob")
+	_, hc := srv.MustSignUp(t, "cid")
+	var convs []shared.Conversation
+	for _, title := range []string{"oldest", "middle", "newest"} {
+		conv := mustConversation(t, wa, title, b)
+		for i := 0; i < 3; i++ {
+			if _, err := srv.Store.SendMessage(context.Background(), a.ID, shared.NewUUIDv7(), conv.ID, title); err != nil {
+				t.Fatal(err)
+			}
+		}
+		convs = append(convs, conv)
+	}
+	order := func(replay []shared.Envelope) (ids []string) {
+		for _, e := range replay {
+			var ref struct {
+				ID             string `json:"id"`
+				ConversationID string `json:"conversation_id"`
+			}
+			json.Unmarshal(e.Data, &ref)
+			id := ref.ConversationID
+			if e.Type == shared.TypeConversationUpdated {
+				id = ref.ID
+			}
+			if e.Type == shared.TypeConversationUpdated || e.Type == shared.TypeMessageCreated {
+				if len(ids) == 0 || ids[len(ids)-1] != id {
+					ids = append(ids, id)
+				}
+			}
+		}
+		return ids
+	}
+	tests := []struct {
+		name  string
+		focus string
+		want  []string
+	}{
+		{"no focus: most recently active first", "", []string{convs[2].ID, convs[1].ID, convs[0].ID}},
+		{"focus on the oldest", convs[0].ID, []string{convs[0].ID, convs[2].ID, convs[1].ID}},
+		{"focus on the newest", convs[2].ID, []string{convs[2].ID, convs[1].ID, convs[0].ID}},
+		{"focus on no conversation", shared.NewUUIDv7(), []string{convs[2].ID, convs[1].ID, convs[0].ID}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := srv.MustDial(t, hb)
+			w.MustHello(t, shared.Hello{Protocol: shared.ProtocolVersion, Focus: tc.focus, PageConversations: shared.ReplayConversationsMax})
+			if got := order(w.Replay); !slices.Equal(got, tc.want) {
+				t.Fatalf("replay order %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("a stranger's focus reveals nothing", func(t *testing.T) {
+		w := srv.MustDial(t, hc)
+		w.MustHello(t, shared.Hello{Protocol: shared.ProtocolVersion, Focus: convs[0].ID})
+		for _, e := range w.Replay {
+			if strings.Contains(string(e.Data), convs[0].ID) {
+				t.Fatalf("a stranger's replay mentions the focused conversation: %s", e.Data)
+			}
+		}
+	})
+}

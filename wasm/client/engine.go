@@ -55,6 +55,7 @@ type Engine struct {
 
 	mu         sync.Mutex
 	me         shared.User
+	focus      string // the conversation on screen; the hello asks for it first
 	bodyMax    int
 	status     Status
 	storageErr string

@@ -171,6 +171,16 @@ func (e *Engine) SetViewing(convID string, seq int64, offset int) {
 	go s.send(shared.TypeReadPosition, "", rp)
 }
 
+// Focus names the conversation on screen ("" for none). Every hello from
+// now on asks the server to replay it before the others (Hello.Focus), so
+// a deep link, or the page someone is reading when the network comes back,
+// fills before conversations with more missed traffic.
+func (e *Engine) Focus(convID string) {
+	e.mu.Lock()
+	e.focus = convID
+	e.mu.Unlock()
+}
+
 // typingEvery throttles outgoing typing signals per conversation. It is
 // shorter than the time a signal shows (typingTTL, and the server's
 // chat.TypingTTL), so someone typing steadily stays shown without gaps.

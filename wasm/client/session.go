@@ -249,7 +249,7 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 	e.mu.Lock()
 	hello := shared.Hello{Protocol: shared.ProtocolVersion, Device: e.cfg.Device,
 		ResumeToken: e.cfg.ResumeTokens.Get(), Cursors: e.cursors(), PageConversations: shared.ReplayConversationsMax,
-		EventCursors: e.eventCursors()}
+		EventCursors: e.eventCursors(), Focus: e.resolve(e.focus)}
 	e.sess = s
 	e.unlock()
 	if err := s.send(shared.TypeHello, "", hello); err != nil {
