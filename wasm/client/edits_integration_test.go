@@ -228,3 +228,79 @@ func storageHas(t *testing.T, st *client.MemoryStorage, text string) bool {
 	}
 	return false
 }
+
+// An edit, a reaction and a delete queued behind the offline sends they
+// target, with the connection cut after the server committed each action
+// and before its ack arrived (the sends' and the changes' alike): every
+// resend gets the original result, so each change is applied once, in
+// order, and the other member converges.
+func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	eb := mustEngine(t, srv, bob, nil)
+	st := client.NewMemoryStorage()
+	e := mustEngine(t, srv, ann, st)
+	e.waitCaughtUp(t)
+	e.SetOnline(false)
+	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	one, _ := e.Send(conv, "one")
+	two, _ := e.Send(conv, "two")
+	e.Stop()
+
+	e = mustEngineOffline(t, srv, ann, st) // reloaded: the sends may have left
+	if err := e.Edit(conv, 0, one, "one, edited"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.React(conv, 0, one, "🎉", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Delete(conv, 0, two); err != nil {
+		t.Fatal(err)
+	}
+	queued := e.State().Outbox
+	if len(queued) != 5 {
+		t.Fatalf("outbox: %+v", queued)
+	}
+	// The first ack of every action is lost with its connection.
+	cutOnce := map[string]bool{}
+	e.tap.mu.Lock()
+	e.tap.cut = func(envs []shared.Envelope) bool {
+		for _, env := range envs {
+			if env.Type == shared.TypeAck && !cutOnce[env.ID] {
+				cutOnce[env.ID] = true
+				return true
+			}
+		}
+		return false
+	}
+	e.tap.mu.Unlock()
+	e.SetOnline(true)
+	e.waitAcked(t)
+
+	e.tap.mu.Lock()
+	cuts := len(cutOnce)
+	e.tap.mu.Unlock()
+	if cuts != 5 || e.tap.dialCount() < 6 {
+		t.Fatalf("%d acks cut over %d dials; want each of the 5 actions' first ack cut", cuts, e.tap.dialCount())
+	}
+	got := mustHistory(t, srv, ann, conv)
+	if len(got) != 2 || got[0].Body != "one, edited" || got[0].EditedAt == nil || len(got[0].Reactions) != 1 ||
+		len(got[0].Reactions[0].UserIDs) != 1 || got[1].Body != "" || got[1].DeletedAt == nil {
+		t.Fatalf("server holds %+v", got)
+	}
+	if n := eventSeq(t, srv, conv); n != 3 {
+		t.Fatalf("%d events applied, want 3 (edit, reaction, delete once each)", n)
+	}
+	if v, err := srv.Store.MessageEdits(context.Background(), ann.ID, conv, 1); err != nil || len(v.Versions) != 1 {
+		t.Fatalf("edit history %+v, %v: the edit was applied more than once", v, err)
+	}
+	eb.wait(t, "bob converges", func() bool {
+		ms := eb.Messages(conv)
+		return len(ms) == 2 && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1 && ms[1].DeletedAt != nil
+	})
+	e.wait(t, "ann's rows settle", func() bool {
+		ms := e.Messages(conv)
+		return len(ms) == 2 && ms[0].State == client.MsgSent && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1
+	})
+}
