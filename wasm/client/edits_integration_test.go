@@ -304,3 +304,61 @@ func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 		return len(ms) == 2 && ms[0].State == client.MsgSent && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1
 	})
 }
+
+// Two devices of one author change the same message, one of them offline:
+// the change the server applies last wins, and the author's two devices
+// and the other member's converge on it. An edit and a reaction made
+// offline reach the server after the other device's, so they win; a
+// reaction removed on one device while added on the other ends as the
+// server ordered it.
+func TestTwoDevicesConvergeByServerOrder(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	laptop, phone, eb := mustEngine(t, srv, ann, nil), mustEngine(t, srv, ann, nil), mustEngine(t, srv, bob, nil)
+	laptop.waitCaughtUp(t)
+	if _, err := laptop.Send(conv, "v0"); err != nil {
+		t.Fatal(err)
+	}
+	laptop.waitAcked(t)
+	for _, e := range []*engine{phone, eb} {
+		e.wait(t, "the message", func() bool { ms := e.Messages(conv); return len(ms) == 1 && ms[0].Seq == 1 })
+	}
+
+	laptop.SetOnline(false)
+	laptop.wait(t, "offline", func() bool { return laptop.State().Status.State == client.StateOffline })
+	if err := laptop.Edit(conv, 1, "", "from the laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.React(conv, 1, "", "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile the phone, online, edits and reacts, then takes it back.
+	if err := phone.Edit(conv, 1, "", "from the phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.React(conv, 1, "", "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitAcked(t)
+	eb.wait(t, "bob sees the phone's edit", func() bool { return row(t, eb, conv, 1).Body == "from the phone" })
+	if err := phone.React(conv, 1, "", "👍", false); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitAcked(t)
+	eb.wait(t, "bob sees the reaction taken back", func() bool { return len(row(t, eb, conv, 1).Reactions) == 0 })
+
+	laptop.SetOnline(true)
+	laptop.waitAcked(t)
+	got := mustHistory(t, srv, ann, conv)
+	if len(got) != 1 || got[0].Body != "from the laptop" || len(got[0].Reactions) != 1 || got[0].Reactions[0].Emoji != "👍" {
+		t.Fatalf("server holds %+v: the laptop's later changes should win", got)
+	}
+	for name, e := range map[string]*engine{"laptop": laptop, "phone": phone, "bob": eb} {
+		e.wait(t, name+" converges", func() bool {
+			r := row(t, e, conv, 1)
+			return r.Body == "from the laptop" && len(r.Reactions) == 1 && r.Reactions[0].Emoji == "👍" &&
+				r.Reactions[0].UserIDs[0] == ann.ID && r.EventSeq == got[0].EventSeq
+		})
+	}
+}
