@@ -180,7 +180,10 @@ func (c *MessageList) reactions(m client.MsgView) app.UI {
 		chips = append(chips, app.Button().Type("button").Class("reaction", when(mine, "mine")).
 			Title("%s", r.Emoji+" "+joinNames(names)).
 			Aria("pressed", mine).Aria("label", r.Emoji+" "+itoa(int64(len(names)))+": "+joinNames(names)).
-			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on) }, app.EventScope("r", key+emoji)).
+			// The scope names what the handler captured: go-app keeps a
+			// handler whose scope is unchanged, so a chip that became
+			// one's own would otherwise go on adding instead of taking back.
+			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on) }, app.EventScope("r", key+emoji, on)).
 			On("contextmenu", func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
 				if c.x.who == key+emoji {
@@ -257,7 +260,7 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 		emoji, on := em, !c.hasReacted(m, em)
 		emojis = append(emojis, app.Button().Type("button").Class("emoji-btn", when(!on, "mine")).
 			Aria("label", "React "+emoji).Aria("pressed", !on).
-			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on); c.x.menu = "" }, app.EventScope("e", key+emoji)).
+			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on); c.x.menu = "" }, app.EventScope("e", key+emoji, on)).
 			Text(emoji))
 	}
 	if !c.x.picker {
