@@ -122,6 +122,11 @@ func TestEditDeleteReactReplyMention(t *testing.T) {
 	B.Run(t, "B sees it deleted, and the quote too",
 		WaitJS(countJS("Message deleted", "")+" === 1"), WaitJS(countJS("hello Bob", "")+" === 0"),
 		WaitText(".reply-quote", "deleted message"))
+	// The same conversation after the deletion: the placeholder and the
+	// reply quoting "deleted message", beside the edit, reaction, mention
+	// and formatting above.
+	shots(t, A, "message-deleted")
+	A.Axe(t, "message-deleted")
 	var body string
 	if err := srv.Store.DB.NewRaw(`SELECT body FROM messages WHERE conversation_id = ? AND seq = 1`, plans.ID).Scan(context.Background(), &body); err != nil || body != "" {
 		t.Fatalf("the deleted body in the database: %q, %v", body, err)

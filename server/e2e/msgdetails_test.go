@@ -35,8 +35,11 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 	A := MustBrowser(t, "ann")
 	signIn(t, A, srv, ann)
 	open := chromedp.Navigate(srv.URL + shared.ConversationPath(conv))
+	// The list has placed itself at the newest message (as the page's
+	// skeleton waits for) before the quote is clicked.
+	placed := `(() => { const l = document.querySelector("#messages"); return !!l && l.scrollHeight - l.scrollTop - l.clientHeight < 4; })()`
 	A.Run(t, "open the conversation at its newest message", open,
-		WaitJS(msgHas("back to the start", ".reply-quote")), WaitText(".reply-quote", "m1"))
+		WaitJS(msgHas("back to the start", ".reply-quote")), WaitText(".reply-quote", "m1"), WaitJS(placed))
 	if Eval[bool](t, A, `document.getElementById("msg-1") !== null`) {
 		t.Fatalf("the first of %d messages is loaded at the bottom: the jump would not need to load it", n)
 	}
@@ -44,7 +47,7 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 		inMsg("back to the start", ".reply-quote"),
 		Visible(`.msg.is-target[data-seq="1"]`), WaitJS(shows("m1")))
 
-	A.Run(t, "back at the newest", open, WaitJS(msgHas("back to the start", ".reaction")))
+	A.Run(t, "back at the newest", open, WaitJS(msgHas("back to the start", ".reaction")), WaitJS(placed))
 	chip := func(prop string) string {
 		return Eval[string](t, A, fmt.Sprintf(`(() => { const m = [...document.querySelectorAll("#messages .msg")].find(m => m.innerText.includes("back to the start"));
 			return m.querySelector(".reaction").%s; })()`, prop))

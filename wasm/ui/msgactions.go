@@ -80,10 +80,13 @@ func (c *MessageList) msgBody(m client.MsgView) []app.UI {
 			who = "Message"
 		}
 		seq, conv := q.Seq, c.ConvID
+		// The name is the visible text after a hidden "Go to…": an
+		// aria-label of its own would not contain the text as shown, which
+		// speech input users say to press it.
 		out = append(out, app.Button().Type("button").Class("reply-quote", when(q.Deleted, "is-deleted")).
-			Aria("label", "Go to the message replied to: "+who+": "+line).
 			OnClick(func(ctx app.Context, e app.Event) { jumpToMessage(ctx, conv, seq) }, app.EventScope("q", rowKey(m))).
-			Body(app.Span().Class("reply-quote-who").Text(who), app.Span().Class("reply-quote-line").Text(line)))
+			Body(app.Span().Class("visually-hidden").Text("Go to the message replied to:"),
+				app.Span().Class("reply-quote-who").Text(who), app.Span().Class("reply-quote-line").Text(line)))
 	}
 	return append(out, markupNodes(m.Body, c.meNick())...)
 }
