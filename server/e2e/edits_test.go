@@ -113,6 +113,7 @@ func TestEditDeleteReactReplyMention(t *testing.T) {
 		Body: "> sure @" + bob.Nickname + " see you\nThe *plan*:\n```\ngo test ./...\n```\nmail mailto:ann@example.com"})
 	A.Run(t, "the menu of Bob's reply", WaitJS(countJS("go test", "")+" === 1"), inMsg("see you", ".msg-menu-btn"), Visible(".msg-menu"))
 	shots(t, A, "message-actions")
+	A.Axe(t, "message-actions")
 	A.Run(t, "close the menu", inMsg("see you", ".msg-menu-btn"), chromedp.WaitNotPresent(chromedp.CSS(".msg-menu")))
 
 	A.Run(t, "A deletes her message",
@@ -133,6 +134,9 @@ func TestEditDeleteReactReplyMention(t *testing.T) {
 	}
 
 	// A mention notifies in a muted conversation; a plain message does not.
+	// A fresh connection: the first one, idle while the browsers were
+	// checked, may have been dropped by the server's heartbeat.
+	annWS = srv.MustConnect(t, annHeader, nil)
 	annWS.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: quiet.ID, Body: "shh"})
 	annWS.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: quiet.ID, Body: "@" + bob.Nickname + " look"})
 	B.Run(t, "the mention notifies Bob in the muted conversation", WaitJS(notesFor(quiet.ID)+" >= 1"),
