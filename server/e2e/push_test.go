@@ -177,6 +177,15 @@ func TestPushToClosedTab(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#push-devices").scrollIntoView({block: "center"})`))
 	B.Shots(t, "push-devices")
 	B.Axe(t, "profile-push")
+	// Turn off: the browser gives the subscription up and the server
+	// forgets it; Turn on makes it again.
+	B.Run(t, "turn it off", Click("#push-list .push-off"), WaitText("#push-status", "Notifications are off"),
+		WaitJS(`localStorage.getItem("natter.test-push") === null`), WaitJS(`document.querySelectorAll("#push-list .push-device").length === 0`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions after Turn off", n)
+	}
+	B.Run(t, "and on again", Click("#push-on"), WaitText("#push-list", "this device"))
+	waitUntil(t, "the subscription is back on the server", func() bool { return countPushRows(t, srv) == 1 })
 	reg := registrationID(t, B, srv.URL)
 
 	B.Run(t, "Bob closes Natter", chromedp.Navigate("about:blank"))
