@@ -229,11 +229,12 @@ func storageHas(t *testing.T, st *client.MemoryStorage, text string) bool {
 	return false
 }
 
-// An edit, a reaction and a delete queued behind the offline sends they
-// target, with the connection cut after the server committed each action
-// and before its ack arrived (the sends' and the changes' alike): every
-// resend gets the original result, so each change is applied once, in
-// order, and the other member converges.
+// An edit, a reaction, a delete and a reply queued behind the offline
+// sends they target, with the connection cut after the server committed
+// each action and before its ack arrived (the sends' and the changes'
+// alike): every resend gets the original result, so each change is applied
+// once, in order, the reply quotes the server's seq, and the other member
+// converges.
 func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 	srv := webtest.MustServer(t)
 	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
@@ -258,8 +259,11 @@ func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 	if err := e.Delete(conv, 0, two); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.Reply(conv, "a reply to one", 0, one); err != nil {
+		t.Fatal(err)
+	}
 	queued := e.State().Outbox
-	if len(queued) != 5 {
+	if len(queued) != 6 {
 		t.Fatalf("outbox: %+v", queued)
 	}
 	// The first ack of every action is lost with its connection.
@@ -281,12 +285,13 @@ func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 	e.tap.mu.Lock()
 	cuts := len(cutOnce)
 	e.tap.mu.Unlock()
-	if cuts != 5 || e.tap.dialCount() < 6 {
-		t.Fatalf("%d acks cut over %d dials; want each of the 5 actions' first ack cut", cuts, e.tap.dialCount())
+	if cuts != 6 || e.tap.dialCount() < 7 {
+		t.Fatalf("%d acks cut over %d dials; want each of the 6 actions' first ack cut", cuts, e.tap.dialCount())
 	}
 	got := mustHistory(t, srv, ann, conv)
-	if len(got) != 2 || got[0].Body != "one, edited" || got[0].EditedAt == nil || len(got[0].Reactions) != 1 ||
-		len(got[0].Reactions[0].UserIDs) != 1 || got[1].Body != "" || got[1].DeletedAt == nil {
+	if len(got) != 3 || got[0].Body != "one, edited" || got[0].EditedAt == nil || len(got[0].Reactions) != 1 ||
+		len(got[0].Reactions[0].UserIDs) != 1 || got[1].Body != "" || got[1].DeletedAt == nil ||
+		got[2].Body != "a reply to one" || got[2].ReplyTo == nil || got[2].ReplyTo.Seq != 1 {
 		t.Fatalf("server holds %+v", got)
 	}
 	if n := eventSeq(t, srv, conv); n != 3 {
@@ -297,11 +302,12 @@ func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 	}
 	eb.wait(t, "bob converges", func() bool {
 		ms := eb.Messages(conv)
-		return len(ms) == 2 && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1 && ms[1].DeletedAt != nil
+		return len(ms) == 3 && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1 && ms[1].DeletedAt != nil &&
+			ms[2].ReplyTo != nil && ms[2].ReplyTo.Seq == 1
 	})
 	e.wait(t, "ann's rows settle", func() bool {
 		ms := e.Messages(conv)
-		return len(ms) == 2 && ms[0].State == client.MsgSent && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1
+		return len(ms) == 3 && ms[0].State == client.MsgSent && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1
 	})
 }
 
