@@ -17,6 +17,7 @@ import (
 // of a message far back in history (not loaded) jumps to it, loading it,
 // and highlights it; a reaction chip names who reacted on hover (its
 // title) and on a long press, and one click adds or takes back one's own;
+// the built-in picker offers more than the quick six;
 // Copy text copies the raw text, markup included; the mention list is
 // walked with the arrow keys.
 func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
@@ -69,6 +70,14 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 		WaitText(".reaction-who", bob.Nickname), WaitText(".reaction-who", "you"))
 	A.Run(t, "a second click takes it back", inMsg("back to the start", ".reaction.mine"),
 		WaitJS(`!(`+msgHas("back to the start", ".reaction.mine")+`)`), WaitJS(msgHas("back to the start", ".reaction")))
+
+	A.Run(t, "the picker", inMsg("back to the start", ".msg-menu-btn"), inMsg("back to the start", ".emoji-more"),
+		Visible(".emoji-row.is-picker"))
+	shots(t, A, "reaction-picker")
+	A.Run(t, "an emoji beyond the quick six",
+		inMsg("back to the start", `.emoji-btn[aria-label="React 🚀"]`),
+		WaitJS(`(() => { const m = [...document.querySelectorAll("#messages .msg")].find(m => m.innerText.includes("back to the start"));
+			return !!m && [...m.querySelectorAll(".reaction.mine .reaction-emoji")].some(e => e.innerText === "🚀"); })()`))
 
 	A.Run(t, "Copy text copies the raw text",
 		chromedp.Evaluate[chromedp.Void](`Object.defineProperty(navigator.clipboard, "writeText", {configurable: true, value: (t) => { window.__copied = t; return Promise.resolve(); }})`),
