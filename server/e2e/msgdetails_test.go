@@ -58,8 +58,8 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 	}
 	A.Run(t, "one click adds ann's own", inMsg("back to the start", ".reaction"),
 		WaitJS(msgHas("back to the start", ".reaction.mine")))
-	A.Run(t, "the count follows", WaitJS(fmt.Sprintf(`(() => { const m = [...document.querySelectorAll("#messages .msg")].find(m => m.innerText.includes("back to the start"));
-			return m.querySelector(".reaction .reaction-count").innerText === "2"; })()`)))
+	A.Run(t, "the count follows", WaitJS(`(() => { const m = [...document.querySelectorAll("#messages .msg")].find(m => m.innerText.includes("back to the start"));
+			return m.querySelector(".reaction .reaction-count").innerText === "2"; })()`))
 	if title := chip("title"); !strings.Contains(title, bob.Nickname) || !strings.Contains(title, "you") {
 		t.Fatalf("the chip's title = %q, want bob and you", title)
 	}
