@@ -383,3 +383,26 @@ func TestInstallButton(t *testing.T) {
 		t.Fatalf("manifest = %+v", m)
 	}
 }
+
+// TestEnableNotificationsSubscribes: the sidebar's Enable notifications
+// (not only the profile's Turn on) subscribes this device for push, and
+// only on the click: nothing is asked or subscribed on page load.
+func TestEnableNotificationsSubscribes(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	bob, _ := srv.MustSignUp(t, "bob")
+	dev := svc.NewDevice(t, "bob-chromium")
+	B := MustBrowser(t, "bob")
+	installPushStub(t, B, dev.Subscription())
+	signIn(t, B, srv, bob)
+	B.Run(t, "the button, nothing asked at load", Visible("#enable-notifications"),
+		WaitJS(`Notification.permission === "default"`), WaitJS(connState+` === "connected"`),
+		WaitJS(`navigator.serviceWorker.controller !== null`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions before the click", n)
+	}
+	grantNotifications(t, B, srv.URL) // the person's Allow
+	B.Run(t, "enable notifications", Click("#enable-notifications"),
+		chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")))
+	waitUntil(t, "the device subscribed", func() bool { return countPushRows(t, srv) == 1 })
+}
