@@ -270,9 +270,12 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 		emojis = append(emojis, app.Button().Type("button").Class("emoji-btn", "emoji-more").Aria("label", "More reactions").
 			OnClick(func(ctx app.Context, e app.Event) { c.x.picker = true }, app.EventScope("pick", key)).Body(icon("smile")))
 	}
+	// The items act on m as drawn: their scope names its text, so an edit
+	// arriving while the menu is open gives them the new one (go-app keeps
+	// a handler whose scope is unchanged). Only the open row draws a menu.
 	item := func(id, label string, fn func(ctx app.Context)) app.UI {
 		return app.Button().Type("button").Class("menu-item", "menu-"+id).
-			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) }, app.EventScope(id, key)).Text(label)
+			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) }, app.EventScope(id, key, m.Body)).Text(label)
 	}
 	sender := c.senderName(m.SenderID, m.Sender)
 	var items []app.UI
