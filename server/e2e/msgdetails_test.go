@@ -84,7 +84,7 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 		inMsg("back to the start", ".msg-menu-btn"), inMsg("back to the start", ".menu-copy"),
 		WaitJS(fmt.Sprintf(`window.__copied === %q`, raw)))
 	// An edit arriving while the menu is open: Copy text copies the new text.
-	A.Run(t, "the menu open again", inMsg("back to the start", ".msg-menu-btn"), Visible(".msg-menu .menu-copy"))
+	A.Run(t, "the menu open again", openMenu("back to the start"), Visible(".msg-menu .menu-copy"))
 	const edited = "back to **the very start**"
 	srv.MustConnect(t, bobH, nil).MustAck(t, shared.TypeMessageEdit, shared.MessageEdit{MessageRef: shared.MessageRef{ConversationID: conv, Seq: reply.Seq}, Body: edited})
 	A.Run(t, "the edit arrives under the open menu", WaitJS(msgHas("back to the very start", ".msg-menu .menu-copy")),

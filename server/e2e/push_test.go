@@ -80,18 +80,27 @@ func swValue[T any](tb testing.TB, b *Browser, expr string) T {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(b.Ctx, browserWait)
 	defer cancel()
-	targets, err := chromedp.Targets(ctx)
-	if err != nil {
-		tb.Fatalf("e2e: list targets: %v", err)
-	}
+	// The worker may be starting (a push just delivered wakes a stopped
+	// one): its target appears a moment later on a loaded machine.
 	var id target.ID
-	for _, ti := range targets {
-		if ti.Type == "service_worker" {
-			id = ti.TargetID
+	var targets []*target.Info
+	for id == "" {
+		var err error
+		if targets, err = chromedp.Targets(ctx); err != nil {
+			tb.Fatalf("e2e: no service worker among %d targets: %v", len(targets), err)
 		}
-	}
-	if id == "" {
-		tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+		for _, ti := range targets {
+			if ti.Type == "service_worker" {
+				id = ti.TargetID
+			}
+		}
+		if id == "" {
+			select {
+			case <-ctx.Done():
+				tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 	}
 	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer swCancel()
