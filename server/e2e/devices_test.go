@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"natter/server/pgbroker"
+	"natter/server/push/pushtest"
 	"natter/server/webtest"
 	"natter/shared"
 )
@@ -222,18 +223,28 @@ func (b *Browser) notice(tb testing.TB) string {
 
 // TestDisabledAccountWipesDevice: the operator disables bob (the admin
 // CLI's path: the store, then the disconnect control every node applies);
-// his open tab wipes everything and says the account is disabled.
+// his open tab wipes everything and says the account is disabled. His
+// browser had push on: its subscription is given up in the browser too
+// (the server deleted its copy with the account's sessions).
 func TestDisabledAccountWipesDevice(t *testing.T) {
-	srv := webtest.MustServer(t)
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
 	ann, _ := srv.MustSignUp(t, "ann")
 	bob, _ := srv.MustSignUp(t, "bob")
 	chat := mustConv(t, srv, ann, "Bob's last chat", bob)
 	B := MustBrowser(t, "bob")
+	dev := svc.NewDevice(t, "bob-chromium")
+	installPushStub(t, B, dev.Subscription())
+	grantNotifications(t, B, srv.URL) // allowed before: the page subscribes once connected
 	signIn(t, B, srv, bob)
 	B.Run(t, "bob writes and drafts", chromedp.Navigate(srv.URL+shared.ConversationPath(chat.ID)), Visible("#composer"),
 		WaitJS(connState+` === "connected"`),
 		send("bob-secret"), WaitJS(countJS("bob-secret", "sent")+" === 1"),
 		TypeInto("#composer", "bob-draft"))
+	waitUntil(t, "bob's browser subscribed for push", func() bool { return countPushRows(t, srv) == 1 })
+	if Eval[bool](t, B, `localStorage.getItem("natter.test-push") === null`) {
+		t.Fatal("the browser holds no subscription")
+	}
 
 	if err := srv.Store.SetUserDisabled(context.Background(), bob.ID, true); err != nil {
 		t.Fatal(err)
@@ -242,6 +253,10 @@ func TestDisabledAccountWipesDevice(t *testing.T) {
 	B.waitAcrossNavigation(t, "bob sees sign-in and why",
 		`location.pathname === "/signin" && !!document.querySelector("#signin-login") && `+
 			`(document.querySelector("#signed-out-notice")||{innerText:""}).innerText.includes("This account has been disabled.")`)
+	B.Run(t, "the browser gave its push subscription up", WaitJS(`localStorage.getItem("natter.test-push") === null`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d push subscriptions kept for a disabled account", n)
+	}
 	mustDeviceWiped(t, B, "bob-secret", "bob-draft", "Bob's last chat", bob.Nickname)
 	B.Shots(t, "signed-out-disabled")
 }

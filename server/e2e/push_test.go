@@ -80,18 +80,27 @@ func swValue[T any](tb testing.TB, b *Browser, expr string) T {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(b.Ctx, browserWait)
 	defer cancel()
-	targets, err := chromedp.Targets(ctx)
-	if err != nil {
-		tb.Fatalf("e2e: list targets: %v", err)
-	}
+	// The worker may be starting (a push just delivered wakes a stopped
+	// one): its target appears a moment later on a loaded machine.
 	var id target.ID
-	for _, ti := range targets {
-		if ti.Type == "service_worker" {
-			id = ti.TargetID
+	var targets []*target.Info
+	for id == "" {
+		var err error
+		if targets, err = chromedp.Targets(ctx); err != nil {
+			tb.Fatalf("e2e: no service worker among %d targets: %v", len(targets), err)
 		}
-	}
-	if id == "" {
-		tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+		for _, ti := range targets {
+			if ti.Type == "service_worker" {
+				id = ti.TargetID
+			}
+		}
+		if id == "" {
+			select {
+			case <-ctx.Done():
+				tb.Fatalf("e2e: no service worker among %d targets", len(targets))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 	}
 	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer swCancel()
@@ -129,13 +138,14 @@ func registrationID(tb testing.TB, b *Browser, origin string) serviceworker.Regi
 }
 
 type shownNote struct {
-	Title string `json:"title"`
-	Body  string `json:"body"`
-	Tag   string `json:"tag"`
-	Path  string `json:"path"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Tag      string `json:"tag"`
+	Path     string `json:"path"`
+	Renotify bool   `json:"renotify"` // an update of the conversation's notification alerts again
 }
 
-const shownNotesJS = `self.registration.getNotifications().then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, path: (n.data && n.data.path) || ""})))`
+const shownNotesJS = `self.registration.getNotifications().then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, path: (n.data && n.data.path) || "", renotify: !!n.renotify})))`
 
 // TestPushToClosedTab: Bob enables notifications with a click, which
 // subscribes his browser; the profile lists the device. With his Natter
@@ -177,6 +187,15 @@ func TestPushToClosedTab(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#push-devices").scrollIntoView({block: "center"})`))
 	B.Shots(t, "push-devices")
 	B.Axe(t, "profile-push")
+	// Turn off: the browser gives the subscription up and the server
+	// forgets it; Turn on makes it again.
+	B.Run(t, "turn it off", Click("#push-list .push-off"), WaitText("#push-status", "Notifications are off"),
+		WaitJS(`localStorage.getItem("natter.test-push") === null`), WaitJS(`document.querySelectorAll("#push-list .push-device").length === 0`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions after Turn off", n)
+	}
+	B.Run(t, "and on again", Click("#push-on"), WaitText("#push-list", "this device"))
+	waitUntil(t, "the subscription is back on the server", func() bool { return countPushRows(t, srv) == 1 })
 	reg := registrationID(t, B, srv.URL)
 
 	B.Run(t, "Bob closes Natter", chromedp.Navigate("about:blank"))
@@ -202,7 +221,7 @@ func TestPushToClosedTab(t *testing.T) {
 		shown = swValue[[]shownNote](t, B, shownNotesJS)
 		return len(shown) > 0
 	})
-	want := shownNote{Title: "Plans", Body: ann.Nickname + ": dinner at 8?", Tag: shared.PushTag(plans.ID), Path: shared.ConversationPath(plans.ID)}
+	want := shownNote{Title: "Plans", Body: ann.Nickname + ": dinner at 8?", Tag: shared.PushTag(plans.ID), Path: shared.ConversationPath(plans.ID), Renotify: true}
 	if len(shown) != 1 || shown[0] != want {
 		t.Fatalf("notifications %+v, want %+v", shown, want)
 	}
@@ -230,7 +249,8 @@ func TestPushToClosedTab(t *testing.T) {
 	B.Run(t, "Bob signs out",
 		chromedp.Navigate(srv.URL+shared.RouteProfile), Visible("#signout"),
 		Click("#signout"), Click("#signout-confirm-yes"), Visible("#signin-login"))
-	B.Run(t, "the browser's subscription is gone", WaitJS(`localStorage.getItem("natter.test-push") === null`))
+	// The page may still be loading the sign-in page: wait across it.
+	B.waitAcrossNavigation(t, "the browser's subscription is gone", `localStorage.getItem("natter.test-push") === null`)
 	if n := countPushRows(t, srv); n != 0 {
 		t.Fatalf("%d subscriptions after signing out", n)
 	}
@@ -371,4 +391,27 @@ func TestInstallButton(t *testing.T) {
 	if len(m.Shortcuts) != 1 || m.Shortcuts[0].Name != "New conversation" || m.Shortcuts[0].URL != shared.RouteNew || len(m.Screenshots) != 2 {
 		t.Fatalf("manifest = %+v", m)
 	}
+}
+
+// TestEnableNotificationsSubscribes: the sidebar's Enable notifications
+// (not only the profile's Turn on) subscribes this device for push, and
+// only on the click: nothing is asked or subscribed on page load.
+func TestEnableNotificationsSubscribes(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	bob, _ := srv.MustSignUp(t, "bob")
+	dev := svc.NewDevice(t, "bob-chromium")
+	B := MustBrowser(t, "bob")
+	installPushStub(t, B, dev.Subscription())
+	signIn(t, B, srv, bob)
+	B.Run(t, "the button, nothing asked at load", Visible("#enable-notifications"),
+		WaitJS(`Notification.permission === "default"`), WaitJS(connState+` === "connected"`),
+		WaitJS(`navigator.serviceWorker.controller !== null`))
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions before the click", n)
+	}
+	grantNotifications(t, B, srv.URL) // the person's Allow
+	B.Run(t, "enable notifications", Click("#enable-notifications"),
+		chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")))
+	waitUntil(t, "the device subscribed", func() bool { return countPushRows(t, srv) == 1 })
 }

@@ -123,3 +123,42 @@ func TestLoudThroughMute(t *testing.T) {
 		t.Fatalf("push = %+v", p.Payload)
 	}
 }
+
+// TestMentionPushesThroughMute: with the default Config.Loud, a message
+// that @mentions bob by his nickname is pushed to him although he muted
+// the conversation; the same mention from someone he blocked is not, and
+// a message without a mention stays silent.
+func TestMentionPushesThroughMute(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	alice, ah := srv.MustSignUp(t, "alice")
+	bob, bh := srv.MustSignUp(t, "bob")
+	mallory, mh := srv.MustSignUp(t, "mallory")
+	phone := svc.NewDevice(t, "bob-phone")
+	subscribe(t, srv, bh, phone)
+	wa, wm := srv.MustConnect(t, ah, nil), srv.MustConnect(t, mh, nil)
+	team := startConv(t, wa, "Team", bob.ID, mallory.ID)
+	svc.Next(t, phone.Name, wait) // alice started a conversation with you
+	other := startConv(t, wa, "Other", bob.ID)
+	svc.Next(t, phone.Name, wait)
+	if _, err := srv.Store.BlockUser(t.Context(), bob.ID, mallory.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Store.MuteConversation(t.Context(), bob.ID, shared.NewUUIDv7(), team.ID, &shared.MuteForever); err != nil {
+		t.Fatal(err)
+	}
+	send(t, wa, team.ID, "lunch?")
+	send(t, wm, team.ID, "@"+bob.Nickname+" from mallory")
+	send(t, wa, team.ID, "@"+strings.ToUpper(bob.Nickname)+" lunch?")
+	if p := svc.Next(t, phone.Name, wait); p.Payload.Body != alice.Nickname+": @"+strings.ToUpper(bob.Nickname)+" lunch?" || p.Payload.Title != "Team" {
+		t.Fatalf("the first push through the mute = %+v, want alice's mention", p.Payload)
+	}
+	send(t, wa, other.ID, "control")
+	if p := svc.Next(t, phone.Name, wait); p.Payload.Body != alice.Nickname+": control" {
+		t.Fatalf("control push = %+v", p.Payload)
+	}
+	srv.Stop(t)
+	if left := svc.Pending(phone.Name); len(left) != 0 {
+		t.Fatalf("more pushes: %+v", left[0].Payload)
+	}
+}

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -72,7 +73,7 @@ func (p *Pusher) deliver(d delivery) {
 				reason = "network"
 			}
 			p.metrics.failed(reason)
-			p.log.Warn("push: delivery failed", "host", host, "status", status, "reason", reason, "attempts", attempt+1, "err", err)
+			p.log.Warn("push: delivery failed", "host", host, "status", status, "reason", reason, "attempts", attempt+1, "err", redact(err))
 			return
 		}
 		p.metrics.retries.Add(1)
@@ -89,6 +90,17 @@ func (p *Pusher) deliver(d delivery) {
 		}
 		wait *= 2
 	}
+}
+
+// redact drops the URL from an HTTP client's error (a *url.Error names
+// the endpoint in full): its path is the device's address at the push
+// service, which logs must not hold.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // errEncrypt marks a subscription whose keys cannot encrypt a payload:

@@ -233,6 +233,11 @@ func TestConcurrentEditsConverge(t *testing.T) {
 			t.Fatalf("event %d given twice", r.EventSeq)
 		}
 		seen[r.EventSeq] = true
+		// The last writer by server order wins: the edit given the last
+		// event is the text everyone reads.
+		if r.EventSeq == n && r.Messages[0].Body != final.Body {
+			t.Fatalf("the edit applied last wrote %q, the message reads %q", r.Messages[0].Body, final.Body)
+		}
 	}
 	e, err := s.MessageEdits(ctx, g.bob.ID, conv, m.Seq)
 	if err != nil || len(e.Versions) != n || e.Versions[0].Body != "v0" {

@@ -228,3 +228,143 @@ func storageHas(t *testing.T, st *client.MemoryStorage, text string) bool {
 	}
 	return false
 }
+
+// An edit, a reaction, a delete and a reply queued behind the offline
+// sends they target, with the connection cut after the server committed
+// each action and before its ack arrived (the sends' and the changes'
+// alike): every resend gets the original result, so each change is applied
+// once, in order, the reply quotes the server's seq, and the other member
+// converges.
+func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	eb := mustEngine(t, srv, bob, nil)
+	st := client.NewMemoryStorage()
+	e := mustEngine(t, srv, ann, st)
+	e.waitCaughtUp(t)
+	e.SetOnline(false)
+	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	one, _ := e.Send(conv, "one")
+	two, _ := e.Send(conv, "two")
+	e.Stop()
+
+	e = mustEngineOffline(t, srv, ann, st) // reloaded: the sends may have left
+	if err := e.Edit(conv, 0, one, "one, edited"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.React(conv, 0, one, "🎉", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Delete(conv, 0, two); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reply(conv, "a reply to one", 0, one); err != nil {
+		t.Fatal(err)
+	}
+	queued := e.State().Outbox
+	if len(queued) != 6 {
+		t.Fatalf("outbox: %+v", queued)
+	}
+	// The first ack of every action is lost with its connection.
+	cutOnce := map[string]bool{}
+	e.tap.mu.Lock()
+	e.tap.cut = func(envs []shared.Envelope) bool {
+		for _, env := range envs {
+			if env.Type == shared.TypeAck && !cutOnce[env.ID] {
+				cutOnce[env.ID] = true
+				return true
+			}
+		}
+		return false
+	}
+	e.tap.mu.Unlock()
+	e.SetOnline(true)
+	e.waitAcked(t)
+
+	e.tap.mu.Lock()
+	cuts := len(cutOnce)
+	e.tap.mu.Unlock()
+	if cuts != 6 || e.tap.dialCount() < 7 {
+		t.Fatalf("%d acks cut over %d dials; want each of the 6 actions' first ack cut", cuts, e.tap.dialCount())
+	}
+	got := mustHistory(t, srv, ann, conv)
+	if len(got) != 3 || got[0].Body != "one, edited" || got[0].EditedAt == nil || len(got[0].Reactions) != 1 ||
+		len(got[0].Reactions[0].UserIDs) != 1 || got[1].Body != "" || got[1].DeletedAt == nil ||
+		got[2].Body != "a reply to one" || got[2].ReplyTo == nil || got[2].ReplyTo.Seq != 1 {
+		t.Fatalf("server holds %+v", got)
+	}
+	if n := eventSeq(t, srv, conv); n != 3 {
+		t.Fatalf("%d events applied, want 3 (edit, reaction, delete once each)", n)
+	}
+	if v, err := srv.Store.MessageEdits(context.Background(), ann.ID, conv, 1); err != nil || len(v.Versions) != 1 {
+		t.Fatalf("edit history %+v, %v: the edit was applied more than once", v, err)
+	}
+	eb.wait(t, "bob converges", func() bool {
+		ms := eb.Messages(conv)
+		return len(ms) == 3 && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1 && ms[1].DeletedAt != nil &&
+			ms[2].ReplyTo != nil && ms[2].ReplyTo.Seq == 1
+	})
+	e.wait(t, "ann's rows settle", func() bool {
+		ms := e.Messages(conv)
+		return len(ms) == 3 && ms[0].State == client.MsgSent && ms[0].Body == "one, edited" && len(ms[0].Reactions) == 1
+	})
+}
+
+// Two devices of one author change the same message, one of them offline:
+// the change the server applies last wins, and the author's two devices
+// and the other member's converge on it. An edit and a reaction made
+// offline reach the server after the other device's, so they win; a
+// reaction removed on one device while added on the other ends as the
+// server ordered it.
+func TestTwoDevicesConvergeByServerOrder(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	laptop, phone, eb := mustEngine(t, srv, ann, nil), mustEngine(t, srv, ann, nil), mustEngine(t, srv, bob, nil)
+	laptop.waitCaughtUp(t)
+	if _, err := laptop.Send(conv, "v0"); err != nil {
+		t.Fatal(err)
+	}
+	laptop.waitAcked(t)
+	for _, e := range []*engine{phone, eb} {
+		e.wait(t, "the message", func() bool { ms := e.Messages(conv); return len(ms) == 1 && ms[0].Seq == 1 })
+	}
+
+	laptop.SetOnline(false)
+	laptop.wait(t, "offline", func() bool { return laptop.State().Status.State == client.StateOffline })
+	if err := laptop.Edit(conv, 1, "", "from the laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.React(conv, 1, "", "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile the phone, online, edits and reacts, then takes it back.
+	if err := phone.Edit(conv, 1, "", "from the phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.React(conv, 1, "", "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitAcked(t)
+	eb.wait(t, "bob sees the phone's edit", func() bool { return row(t, eb, conv, 1).Body == "from the phone" })
+	if err := phone.React(conv, 1, "", "👍", false); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitAcked(t)
+	eb.wait(t, "bob sees the reaction taken back", func() bool { return len(row(t, eb, conv, 1).Reactions) == 0 })
+
+	laptop.SetOnline(true)
+	laptop.waitAcked(t)
+	got := mustHistory(t, srv, ann, conv)
+	if len(got) != 1 || got[0].Body != "from the laptop" || len(got[0].Reactions) != 1 || got[0].Reactions[0].Emoji != "👍" {
+		t.Fatalf("server holds %+v: the laptop's later changes should win", got)
+	}
+	for name, e := range map[string]*engine{"laptop": laptop, "phone": phone, "bob": eb} {
+		e.wait(t, name+" converges", func() bool {
+			r := row(t, e, conv, 1)
+			return r.Body == "from the laptop" && len(r.Reactions) == 1 && r.Reactions[0].Emoji == "👍" &&
+				r.Reactions[0].UserIDs[0] == ann.ID && r.EventSeq == got[0].EventSeq
+		})
+	}
+}

@@ -258,12 +258,17 @@ func linkAt(s string) (string, int) {
 }
 
 // PlainText is the text a parsed body shows, without markup: what the
-// reader sees, for tests and for the accessible name of a quote.
+// reader sees, for tests, the conversation list's preview and the
+// accessible name of a quote. A quote or a code block is a line of its
+// own, as drawn, so its text does not run into the next line's.
 func PlainText(ms []Mark) string {
 	var b strings.Builder
 	var walk func([]Mark)
 	walk = func(ms []Mark) {
 		for _, m := range ms {
+			if isBlock(m.Kind) && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+				b.WriteByte('\n')
+			}
 			switch m.Kind {
 			case MarkBreak:
 				b.WriteByte('\n')
@@ -272,8 +277,11 @@ func PlainText(ms []Mark) string {
 			default:
 				b.WriteString(m.Text)
 			}
+			if isBlock(m.Kind) {
+				b.WriteByte('\n')
+			}
 		}
 	}
 	walk(ms)
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }

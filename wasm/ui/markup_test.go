@@ -48,6 +48,21 @@ func TestParseMarkup(t *testing.T) {
 	}
 }
 
+// TestPlainText: blocks stay lines of their own (the conversation list's
+// preview read "see youThe plan:go test" before).
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"> sure @bob see you\nThe *plan*:\n```\ngo test\n```\nmail": "sure @bob see you\nThe plan:\ngo test\nmail",
+		"**a** `b`\nc":   "a b\nc",
+		"> q":            "q",
+		"x\n> q\n> r\ny": "x\nq\nr\ny",
+	} {
+		if got := PlainText(ParseMarkup(in)); got != want {
+			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestMarkupRendersTextNotHTML(t *testing.T) {
 	html := app.HTMLString(app.Div().Body(markupNodes("**<img src=x onerror=alert(1)>** @ann hi @bob", "Ann")...))
 	if strings.Contains(html, "<img") || !strings.Contains(html, "&lt;img") {

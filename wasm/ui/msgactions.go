@@ -80,10 +80,13 @@ func (c *MessageList) msgBody(m client.MsgView) []app.UI {
 			who = "Message"
 		}
 		seq, conv := q.Seq, c.ConvID
+		// The name is the visible text after a hidden "Go to…": an
+		// aria-label of its own would not contain the text as shown, which
+		// speech input users say to press it.
 		out = append(out, app.Button().Type("button").Class("reply-quote", when(q.Deleted, "is-deleted")).
-			Aria("label", "Go to the message replied to: "+who+": "+line).
 			OnClick(func(ctx app.Context, e app.Event) { jumpToMessage(ctx, conv, seq) }, app.EventScope("q", rowKey(m))).
-			Body(app.Span().Class("reply-quote-who").Text(who), app.Span().Class("reply-quote-line").Text(line)))
+			Body(app.Span().Class("visually-hidden").Text("Go to the message replied to:"),
+				app.Span().Class("reply-quote-who").Text(who), app.Span().Class("reply-quote-line").Text(line)))
 	}
 	return append(out, markupNodes(m.Body, c.meNick())...)
 }
@@ -180,7 +183,10 @@ func (c *MessageList) reactions(m client.MsgView) app.UI {
 		chips = append(chips, app.Button().Type("button").Class("reaction", when(mine, "mine")).
 			Title("%s", r.Emoji+" "+joinNames(names)).
 			Aria("pressed", mine).Aria("label", r.Emoji+" "+itoa(int64(len(names)))+": "+joinNames(names)).
-			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on) }, app.EventScope("r", key+emoji)).
+			// The scope names what the handler captured: go-app keeps a
+			// handler whose scope is unchanged, so a chip that became
+			// one's own would otherwise go on adding instead of taking back.
+			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on) }, app.EventScope("r", key+emoji, on)).
 			On("contextmenu", func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
 				if c.x.who == key+emoji {
@@ -257,16 +263,19 @@ func (c *MessageList) menu(m client.MsgView, own bool) app.UI {
 		emoji, on := em, !c.hasReacted(m, em)
 		emojis = append(emojis, app.Button().Type("button").Class("emoji-btn", when(!on, "mine")).
 			Aria("label", "React "+emoji).Aria("pressed", !on).
-			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on); c.x.menu = "" }, app.EventScope("e", key+emoji)).
+			OnClick(func(ctx app.Context, e app.Event) { c.react(m, emoji, on); c.x.menu = "" }, app.EventScope("e", key+emoji, on)).
 			Text(emoji))
 	}
 	if !c.x.picker {
 		emojis = append(emojis, app.Button().Type("button").Class("emoji-btn", "emoji-more").Aria("label", "More reactions").
 			OnClick(func(ctx app.Context, e app.Event) { c.x.picker = true }, app.EventScope("pick", key)).Body(icon("smile")))
 	}
+	// The items act on m as drawn: their scope names its text, so an edit
+	// arriving while the menu is open gives them the new one (go-app keeps
+	// a handler whose scope is unchanged). Only the open row draws a menu.
 	item := func(id, label string, fn func(ctx app.Context)) app.UI {
 		return app.Button().Type("button").Class("menu-item", "menu-"+id).
-			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) }, app.EventScope(id, key)).Text(label)
+			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) }, app.EventScope(id, key, m.Body)).Text(label)
 	}
 	sender := c.senderName(m.SenderID, m.Sender)
 	var items []app.UI

@@ -86,7 +86,7 @@ func (c *MuteMenu) Render() app.UI {
 				item("mute-1d", "For 1 day", c.choose(shared.MuteDay, false)),
 				item("mute-forever", "Until I turn it back on", c.choose(0, true)),
 				app.If(muted, func() app.UI { return item("unmute", "Unmute", c.choose(0, false)) }),
-				app.Li().Role("none").Class("menu-note muted").Text("Muted conversations still show unread messages, but never notify."),
+				app.Li().Role("none").Class("menu-note muted").Text("Muted conversations still show unread messages; only a mention of you notifies."),
 			)
 		}),
 		app.If(c.err != "", func() app.UI { return app.P().Class("form-error").Role("alert").Text(c.err) }),
