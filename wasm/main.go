@@ -190,7 +190,13 @@ func notify(env *ui.Env, screens *browser.Screens, m shared.Message, cv client.C
 	if screens.Shown(cv.ID) {
 		return
 	}
-	conv := ui.Title(cv.Conversation, env.Engine.State().Me.ID)
+	me := env.Engine.State().Me.ID
+	// Only a mention comes through a mute, and never one from someone the
+	// person blocked (the push path skips it the same way).
+	if env.Engine.Muted(cv.ID) && ui.HasBlocked(context.Background(), env, me, m.SenderID) {
+		return
+	}
+	conv := ui.Title(cv.Conversation, me)
 	title := conv
 	switch {
 	case m.Sender != "" && len(cv.Members) > 2:

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -28,6 +29,18 @@ func blocksOf(env *Env, meID int64) *client.Blocks {
 	blockCaches.Unlock()
 	b.Use(meID)
 	return b
+}
+
+// HasBlocked reports whether the signed-in user meID blocked userID,
+// fetching the list on first use, so call it off the UI goroutine. A list
+// that cannot be fetched (offline) blocks nobody: a mention shown is better
+// than one lost.
+func HasBlocked(ctx context.Context, env *Env, meID, userID int64) bool {
+	b := blocksOf(env, meID)
+	if err := b.Load(ctx, false); err != nil {
+		return false
+	}
+	return b.Has(userID)
 }
 
 // blockEffect says what blocking does, wherever someone can block, so
