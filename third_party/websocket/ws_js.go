@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"reflect"
 	"runtime"
 	"strings"
@@ -283,11 +282,20 @@ type DialOptions struct {
 	Subprotocols []string
 }
 
+// Response stands in for the *http.Response the native Dial returns: the
+// browser's WebSocket API exposes no handshake response, and naming net/http
+// here linked its client and TLS stack into the wasm (natter fork).
+type Response struct {
+	// StatusCode is always 101 (Switching Protocols) after a successful dial.
+	StatusCode int
+}
+
 // Dial creates a new WebSocket connection to the given url with the given options.
 // The passed context bounds the maximum time spent waiting for the connection to open.
-// The returned *http.Response is always nil or a mock. It's only in the signature
-// to match the core API.
-func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *http.Response, error) {
+// The returned *Response is always nil or a mock. It's only in the signature
+// to match the core API (natter fork: it was an *http.Response, which linked
+// net/http into every wasm that dials).
+func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *Response, error) {
 	c, resp, err := dial(ctx, url, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to WebSocket dial %q: %w", url, err)
@@ -295,7 +303,7 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *http.Resp
 	return c, resp, nil
 }
 
-func dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *http.Response, error) {
+func dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
 	}
@@ -324,8 +332,8 @@ func dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *http.Resp
 		c.Close(StatusPolicyViolation, "dial timed out")
 		return nil, nil, ctx.Err()
 	case <-opench:
-		return c, &http.Response{
-			StatusCode: http.StatusSwitchingProtocols,
+		return c, &Response{
+			StatusCode: 101,
 		}, nil
 	case <-c.closed:
 		return nil, nil, net.ErrClosed
@@ -439,11 +447,6 @@ type AcceptOptions struct {
 	OriginPatterns       []string
 	CompressionMode      CompressionMode
 	CompressionThreshold int
-}
-
-// Accept is stubbed out for Wasm.
-func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
-	return nil, errors.New("unimplemented")
 }
 
 // StatusCode represents a WebSocket status code.
