@@ -222,16 +222,13 @@ func (e *engineX) Load(v Composer) error {
 	return nil
 }
 
-// Start initiates the main event loop of the engine at the specified framerate.
-// The loop efficiently manages dispatches, component updates, and deferred
-// actions.
+// Start initiates the main event loop of the engine. The loop efficiently
+// manages dispatches, component updates, and deferred actions. In the natter
+// fork a frame follows each batch of dispatches at once, so framerate is no
+// longer used; the parameter stays to keep the fork's diff small.
 func (e *engineX) Start(framerate int) {
-	if framerate <= 0 {
-		framerate = 30
-	}
-
+	_ = framerate
 	iddleFrameDuration := time.Hour
-	activeFrameDuration := time.Second / time.Duration(framerate)
 	currentFrameDuration := time.Nanosecond
 	frames := time.NewTicker(currentFrameDuration)
 	defer frames.Stop()
@@ -241,11 +238,21 @@ func (e *engineX) Start(framerate int) {
 	for {
 		select {
 		case dispatch := <-e.dispatches:
-			if currentFrameDuration != activeFrameDuration {
-				frames.Reset(activeFrameDuration)
-				currentFrameDuration = activeFrameDuration
-			}
+			// natter fork: the frame is processed at once instead of on
+			// the next tick. Upstream reset the ticker to 1/framerate at
+			// the first dispatch after idling, so every isolated update
+			// (a message arriving, a keystroke) waited ~8 ms in a timer
+			// task before the DOM was touched, then for the browser's
+			// next frame. Draining what is already queued first keeps a
+			// burst of dispatches one frame; the ticker stays idle and
+			// only fires as the start-up frame.
 			dispatch()
+			e.drainDispatches()
+			e.processFrame()
+			if currentFrameDuration != iddleFrameDuration {
+				frames.Reset(iddleFrameDuration)
+				currentFrameDuration = iddleFrameDuration
+			}
 
 		case <-frames.C:
 			e.processFrame()
@@ -253,6 +260,20 @@ func (e *engineX) Start(framerate int) {
 			currentFrameDuration = iddleFrameDuration
 
 		case <-e.ctx.Done():
+			return
+		}
+	}
+}
+
+// drainDispatches runs the dispatches already queued (natter fork). It is
+// bounded by the queue's capacity so a dispatch that keeps queueing another
+// cannot starve the frame.
+func (e *engineX) drainDispatches() {
+	for range cap(e.dispatches) {
+		select {
+		case dispatch := <-e.dispatches:
+			dispatch()
+		default:
 			return
 		}
 	}
