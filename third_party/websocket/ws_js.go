@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"reflect"
 	"runtime"
 	"strings"
@@ -157,7 +156,7 @@ func (c *Conn) read(ctx context.Context) (MessageType, []byte, error) {
 		return 0, nil, ctx.Err()
 	case <-c.readSignal:
 	case <-c.closed:
-		return 0, nil, net.ErrClosed
+		return 0, nil, errClosed
 	}
 
 	c.readBufMu.Lock()
@@ -211,7 +210,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 
 func (c *Conn) write(typ MessageType, p []byte) error {
 	if c.isClosed() {
-		return net.ErrClosed
+		return errClosed
 	}
 	switch typ {
 	case MessageBinary:
@@ -249,7 +248,7 @@ func (c *Conn) exportedClose(code StatusCode, reason string) error {
 	defer c.closingMu.Unlock()
 
 	if c.isClosed() {
-		return net.ErrClosed
+		return errClosed
 	}
 
 	ce := fmt.Errorf("sent close: %w", CloseError{
@@ -281,6 +280,11 @@ type DialOptions struct {
 	// Subprotocols lists the subprotocols to negotiate with the server.
 	Subprotocols []string
 }
+
+// errClosed has net.ErrClosed's text (natter fork): naming net here linked
+// the net package into every wasm for one error value, and NetConn is not
+// built for js.
+var errClosed = errors.New("use of closed network connection")
 
 // Response stands in for the *http.Response the native Dial returns: the
 // browser's WebSocket API exposes no handshake response, and naming net/http
@@ -336,7 +340,7 @@ func dial(ctx context.Context, url string, opts *DialOptions) (*Conn, *Response,
 			StatusCode: 101,
 		}, nil
 	case <-c.closed:
-		return nil, nil, net.ErrClosed
+		return nil, nil, errClosed
 	}
 }
 
