@@ -148,6 +148,15 @@ func RouteWithRegexp(pattern string, newComponent func() Composer) {
 	routes.routeWithRegexp(pattern, newComponent)
 }
 
+// RouteMatch associates the URL paths for which match reports true with a
+// function that generates a new Composer component, like RouteWithRegexp.
+// It is the natter fork's addition: RouteWithRegexp alone links package
+// regexp into every app (about 0.5 MB raw, 86 KB brotli of wasm), while a
+// plain function costs nothing. Routes are tried in registration order.
+func RouteMatch(match func(path string) bool, newComponent func() Composer) {
+	routes.routeMatch(match, newComponent)
+}
+
 // NewZeroComponentFactory returns a function that, when invoked, creates and
 // returns a new instance of the same type as the provided component. The new
 // instance is initialized with zero values for all its fields.

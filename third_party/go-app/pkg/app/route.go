@@ -29,7 +29,19 @@ func (r *router) routeWithRegexp(pattern string, newComponent func() Composer) {
 	defer r.mu.Unlock()
 
 	r.routesWithRegexp = append(r.routesWithRegexp, regexpRoute{
-		regexp:       regexp.MustCompile(pattern),
+		match:        regexp.MustCompile(pattern).MatchString,
+		newComponent: newComponent,
+	})
+}
+
+// routeMatch registers a route matched by a function (natter fork): an app
+// that uses no regular expression leaves package regexp out of its wasm.
+func (r *router) routeMatch(match func(string) bool, newComponent func() Composer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	r.routesWithRegexp = append(r.routesWithRegexp, regexpRoute{
+		match:        match,
 		newComponent: newComponent,
 	})
 }
@@ -43,7 +55,7 @@ func (r *router) routed(path string) bool {
 	}
 
 	for _, rwr := range r.routesWithRegexp {
-		if rwr.regexp.MatchString(path) {
+		if rwr.match(path) {
 			return true
 		}
 	}
@@ -60,7 +72,7 @@ func (r *router) createComponent(path string) (Composer, bool) {
 	}
 
 	for _, rwr := range r.routesWithRegexp {
-		if rwr.regexp.MatchString(path) {
+		if rwr.match(path) {
 			return rwr.newComponent(), true
 		}
 	}
@@ -69,6 +81,6 @@ func (r *router) createComponent(path string) (Composer, bool) {
 }
 
 type regexpRoute struct {
-	regexp       *regexp.Regexp
+	match        func(string) bool
 	newComponent func() Composer
 }
