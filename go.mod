@@ -43,3 +43,9 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	mellium.im/sasl v0.3.2 // indirect
 )
+
+// Minimal forks: net/http out of the wasm, go-app's engine paints a dispatch
+// at once. What changed and how to re-apply on an upgrade: PATCHES.md in each.
+replace github.com/maxence-charriere/go-app/v10 => ./third_party/go-app
+
+replace github.com/coder/websocket => ./third_party/websocket

@@ -37,7 +37,7 @@ func main() {
 	for _, path := range shared.PageRoutes {
 		app.Route(path, shell)
 	}
-	app.RouteWithRegexp(shared.RouteConversationPattern, shell)
+	app.RouteMatch(shared.IsConversationPath, shell)
 	app.RunWhenOnBrowser()
 }
 
