@@ -82,7 +82,10 @@ func TestReplyJumpReactionNamesCopyMentionKeys(t *testing.T) {
 	A.Run(t, "Copy text copies the raw text",
 		chromedp.Evaluate[chromedp.Void](`Object.defineProperty(navigator.clipboard, "writeText", {configurable: true, value: (t) => { window.__copied = t; return Promise.resolve(); }})`),
 		inMsg("back to the start", ".msg-menu-btn"), inMsg("back to the start", ".menu-copy"),
-		WaitJS(fmt.Sprintf(`window.__copied === %q`, raw)))
+		WaitJS(fmt.Sprintf(`window.__copied === %q`, raw)),
+		// The copy closes the menu a frame after the clipboard has the
+		// text; opening it again before that would find the closing one.
+		WaitJS(`!document.querySelector("#messages .msg-menu")`))
 	// An edit arriving while the menu is open: Copy text copies the new text.
 	A.Run(t, "the menu open again", openMenu("back to the start"), Visible(".msg-menu .menu-copy"))
 	const edited = "back to **the very start**"
