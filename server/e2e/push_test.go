@@ -415,3 +415,31 @@ func TestEnableNotificationsSubscribes(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS("#enable-notifications")))
 	waitUntil(t, "the device subscribed", func() bool { return countPushRows(t, srv) == 1 })
 }
+
+// TestEnableNotificationsSaysWhenPushFails: the browser grants permission
+// but its push service refuses the subscription. The sidebar's Enable
+// notifications says that notifications work only while Natter is open
+// and points to the profile, and the server holds no subscription.
+func TestEnableNotificationsSaysWhenPushFails(t *testing.T) {
+	svc := pushtest.Start(t)
+	srv := webtest.MustServer(t, withPush(svc))
+	bob, _ := srv.MustSignUp(t, "bob")
+	B := MustBrowser(t, "bob")
+	installPushStub(t, B, svc.NewDevice(t, "bob-chromium").Subscription())
+	ctx, cancel := context.WithTimeout(B.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `if (window.PushManager) PushManager.prototype.subscribe = () => Promise.reject(new DOMException("Registration failed - push service error", "AbortError"));`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, B, srv, bob)
+	B.Run(t, "the button", Visible("#enable-notifications"), WaitJS(`navigator.serviceWorker.controller !== null`))
+	grantNotifications(t, B, srv.URL)
+	B.Run(t, "enable notifications, push refused", Click("#enable-notifications"),
+		WaitText("#notify-error", "Natter is open"), WaitText("#notify-error", "profile"))
+	B.Shots(t, "notify-error")
+	if n := countPushRows(t, srv); n != 0 {
+		t.Fatalf("%d subscriptions after a refused subscribe", n)
+	}
+}

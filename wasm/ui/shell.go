@@ -35,7 +35,11 @@ type Shell struct {
 	ticking   bool
 	queued    atomic.Bool
 	cancel    func()
-	notifyReq bool // a permission request is in flight
+	notifyReq bool   // a permission request is in flight
+	notifyErr string // why Enable notifications fell short, until the next click
+	// ctx is the shell's own context from OnMount, for work that outlives
+	// the element that started it.
+	ctx app.Context
 	// unreadOnly shows only unread conversations in the sidebar (sidefilter.go).
 	unreadOnly bool
 }
@@ -48,6 +52,7 @@ func NewShell(env *Env) func() app.Composer {
 // OnMount subscribes to the engine and works out who is signed in, from the
 // cache first: rendering never waits for the network.
 func (s *Shell) OnMount(ctx app.Context) {
+	s.ctx = ctx
 	s.path = ctx.Page().URL().Path
 	if ctx.AppUpdateAvailable() {
 		s.OnAppUpdate(ctx)

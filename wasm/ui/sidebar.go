@@ -39,6 +39,9 @@ func (s *Shell) sidebar(me shared.User) app.UI {
 					Aria("busy", boolAttr(s.notifyReq)).OnClick(s.enableNotifications).
 					Body(icon("bell"), app.Span().Text("Enable notifications"))
 			}),
+			app.If(s.notifyErr != "", func() app.UI {
+				return app.P().ID("notify-error").Class("side-note").Role("alert").Text(s.notifyErr)
+			}),
 			&InstallButton{},
 		),
 		&SearchPanel{Env: s.Env, Convs: convs, MeID: me.ID},
@@ -59,14 +62,34 @@ func (s *Shell) enableNotifications(ctx app.Context, e app.Event) {
 		return
 	}
 	s.notifyReq = true
+	s.notifyErr = ""
 	ctx.Async(func() {
+		var msg string
 		if p := s.Env.Push; p != nil {
-			_, _ = p.Enable() // permission, then this device's push subscription
+			// Permission, then this device's push subscription.
+			if perm, err := p.Enable(); err != nil {
+				msg = pushFailure(perm, err)
+			}
 		} else {
 			s.Env.RequestNotifyPermission()
 		}
-		ctx.Dispatch(func(ctx app.Context) { s.notifyReq = false })
+		// Through the shell's own context: the button this click came from
+		// is gone once permission is granted, and go-app drops a dispatch
+		// through a removed element's context.
+		s.ctx.Dispatch(func(ctx app.Context) { s.notifyReq, s.notifyErr = false, msg })
 	})
+}
+
+// pushFailure words a failed Enable for the sidebar: with permission
+// granted, notifications still work while a Natter tab is open, and only
+// the closed-tab half is missing, which the person can retry from the
+// profile (its card shows the state of every device).
+func pushFailure(perm string, err error) string {
+	if perm == PermissionGranted {
+		return "Notifications are on while Natter is open, but this device couldn't be set up to notify you with Natter closed (" +
+			errorText(err) + "). Try again from your profile."
+	}
+	return "Couldn't turn notifications on: " + errorText(err)
 }
 
 // newestLocal finds, per conversation, the newest own message still in the
