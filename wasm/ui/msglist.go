@@ -66,6 +66,8 @@ type MessageList struct {
 	visFn        app.Func
 	keyFn        app.Func
 	resizeFn     app.Func
+	bottomFn     app.Func  // keepBottom's ResizeObserver callback
+	bottomObs    app.Value // and the observer
 
 	news      string // the newest message from someone else, for screen readers
 	newFrom   int64  // the first unread seq when the list opened: the "New" divider; 0 for none
@@ -138,7 +140,35 @@ func (c *MessageList) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "resize", c.resizeFn)
+	c.keepBottom(ctx)
 	c.listenEsc(ctx)
+}
+
+// keepBottom keeps a reader who is at the newest message there when the
+// rows change size with no change of ours to place them by: a web font
+// arriving, a spacer corrected by a measurement, a bubble wrapping anew.
+// Without it the newest bubbles drift up or down by a few pixels (the
+// hand-over from the page the server drew showed it: 8 px).
+func (c *MessageList) keepBottom(ctx app.Context) {
+	ro := app.Window().Get("ResizeObserver")
+	ol := app.Window().GetElementByID("msgs-list")
+	if !ro.Truthy() || !ol.Truthy() {
+		return
+	}
+	c.bottomFn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		ctx.Dispatch(func(ctx app.Context) {
+			defer ctx.PreventUpdate()
+			el := listElement()
+			if !c.atBottom || c.placing || !el.Truthy() || nearBottom(el) {
+				return
+			}
+			el.Set("scrollTop", el.Get("scrollHeight").Float())
+			c.win.viewport(el.Get("scrollTop").Float(), el.Get("clientHeight").Float())
+		})
+		return nil
+	})
+	c.bottomObs = ro.New(c.bottomFn)
+	c.bottomObs.Call("observe", ol)
 }
 
 // dispatcher is the context answers are dispatched through: the list's
@@ -162,6 +192,11 @@ func (c *MessageList) OnDismount() {
 		app.Window().Call("removeEventListener", "resize", c.resizeFn)
 		c.resizeFn.Release()
 		c.resizeFn = nil
+	}
+	if c.bottomFn != nil {
+		c.bottomObs.Call("disconnect")
+		c.bottomFn.Release()
+		c.bottomFn = nil
 	}
 	if c.keyFn != nil {
 		doc.Call("removeEventListener", "keydown", c.keyFn)
