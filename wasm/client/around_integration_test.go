@@ -46,8 +46,7 @@ func TestLoadAroundJumpsIntoTheMiddle(t *testing.T) {
 	checkHeld(t, e, conv, 300-client.AroundPage/2-client.HistoryPage, last)
 
 	// Held: no request, so it works offline.
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	e.goOffline(t)
 	if err := e.LoadAround(context.Background(), conv, 1000); err != nil {
 		t.Fatalf("a held message offline: %v", err)
 	}

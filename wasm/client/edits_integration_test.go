@@ -54,8 +54,7 @@ func TestChangesFoldIntoUnsentSend(t *testing.T) {
 	conv := mustDirect(t, srv, ann, bob)
 	e := mustEngine(t, srv, ann, nil)
 	e.waitCaughtUp(t)
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	e.goOffline(t)
 	keep, err := e.Send(conv, "helo")
 	if err != nil {
 		t.Fatal(err)
@@ -86,29 +85,8 @@ func TestChangesFoldIntoUnsentSend(t *testing.T) {
 // reload), go out with the seqs once those are acked, and apply once each,
 // in order; the other member's device converges live.
 func TestChangesQueuedBehindSendsApplyOnceInOrder(t *testing.T) {
-	srv := webtest.MustServer(t)
-	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
-	conv := mustDirect(t, srv, ann, bob)
-	eb := mustEngine(t, srv, bob, nil)
-	st := client.NewMemoryStorage()
-	e := mustEngine(t, srv, ann, st)
-	e.waitCaughtUp(t)
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
-	one, _ := e.Send(conv, "one")
-	two, _ := e.Send(conv, "two")
-	e.Stop()
-
-	e = mustEngineOffline(t, srv, ann, st) // reloaded: the sends may have left
-	if err := e.Edit(conv, 0, one, "one, edited"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.React(conv, 0, one, "🎉", true); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Delete(conv, 0, two); err != nil {
-		t.Fatal(err)
-	}
+	q := mustChangesBehindSends(t)
+	srv, ann, conv, eb, e := q.srv, q.ann, q.conv, q.eb, q.e
 	if len(e.State().Outbox) != 5 {
 		t.Fatalf("outbox: %+v", e.State().Outbox)
 	}
@@ -236,29 +214,8 @@ func storageHas(t *testing.T, st *client.MemoryStorage, text string) bool {
 // once, in order, the reply quotes the server's seq, and the other member
 // converges.
 func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
-	srv := webtest.MustServer(t)
-	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
-	conv := mustDirect(t, srv, ann, bob)
-	eb := mustEngine(t, srv, bob, nil)
-	st := client.NewMemoryStorage()
-	e := mustEngine(t, srv, ann, st)
-	e.waitCaughtUp(t)
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
-	one, _ := e.Send(conv, "one")
-	two, _ := e.Send(conv, "two")
-	e.Stop()
-
-	e = mustEngineOffline(t, srv, ann, st) // reloaded: the sends may have left
-	if err := e.Edit(conv, 0, one, "one, edited"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.React(conv, 0, one, "🎉", true); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Delete(conv, 0, two); err != nil {
-		t.Fatal(err)
-	}
+	q := mustChangesBehindSends(t)
+	srv, ann, conv, eb, e, one := q.srv, q.ann, q.conv, q.eb, q.e, q.one
 	if _, err := e.Reply(conv, "a reply to one", 0, one); err != nil {
 		t.Fatal(err)
 	}
@@ -331,8 +288,7 @@ func TestTwoDevicesConvergeByServerOrder(t *testing.T) {
 		e.wait(t, "the message", func() bool { ms := e.Messages(conv); return len(ms) == 1 && ms[0].Seq == 1 })
 	}
 
-	laptop.SetOnline(false)
-	laptop.wait(t, "offline", func() bool { return laptop.State().Status.State == client.StateOffline })
+	laptop.goOffline(t)
 	if err := laptop.Edit(conv, 1, "", "from the laptop"); err != nil {
 		t.Fatal(err)
 	}
@@ -367,4 +323,42 @@ func TestTwoDevicesConvergeByServerOrder(t *testing.T) {
 				r.Reactions[0].UserIDs[0] == ann.ID && r.EventSeq == got[0].EventSeq
 		})
 	}
+}
+
+// behindSends is the set-up both queued-changes tests share: Ann queued two
+// sends offline, reloaded still offline (the sends may have left before),
+// and queued an edit and a reaction behind "one" and a delete behind
+// "two"; Bob's engine watches.
+type behindSends struct {
+	srv       *webtest.Server
+	ann       user
+	conv, one string
+	e, eb     *engine
+}
+
+func mustChangesBehindSends(t *testing.T) behindSends {
+	t.Helper()
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	eb := mustEngine(t, srv, bob, nil)
+	st := client.NewMemoryStorage()
+	e := mustEngine(t, srv, ann, st)
+	e.waitCaughtUp(t)
+	e.goOffline(t)
+	one, _ := e.Send(conv, "one")
+	two, _ := e.Send(conv, "two")
+	e.Stop()
+
+	e = mustEngineOffline(t, srv, ann, st) // reloaded: the sends may have left
+	if err := e.Edit(conv, 0, one, "one, edited"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.React(conv, 0, one, "🎉", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Delete(conv, 0, two); err != nil {
+		t.Fatal(err)
+	}
+	return behindSends{srv: srv, ann: ann, conv: conv, one: one, e: e, eb: eb}
 }

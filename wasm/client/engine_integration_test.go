@@ -58,8 +58,7 @@ func TestOfflineQueueOf200ArrivesOnceInOrder(t *testing.T) {
 	e := mustEngine(t, srv, ann, nil)
 	e.waitCaughtUp(t)
 
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	e.goOffline(t)
 	var want, ids []string
 	for i := range 200 {
 		body := fmt.Sprintf("m%03d", i)
@@ -321,8 +320,7 @@ func TestRetryNowDialsWhenTheBrowserSaysOffline(t *testing.T) {
 	e := mustEngine(t, srv, ann, nil)
 	e.waitCaughtUp(t)
 
-	e.SetOnline(false)
-	e.wait(t, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+	e.goOffline(t)
 	if _, err := e.Send(conv, "written while 'offline'"); err != nil {
 		t.Fatal(err)
 	}

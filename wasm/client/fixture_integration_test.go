@@ -186,6 +186,14 @@ func (e *engine) waitCaughtUp(tb testing.TB) {
 	e.wait(tb, "caught up", func() bool { return e.State().Status.CaughtUp })
 }
 
+// goOffline tells the engine the browser went offline and waits until it
+// says so, as a tab does on the offline event.
+func (e *engine) goOffline(tb testing.TB) {
+	tb.Helper()
+	e.SetOnline(false)
+	e.wait(tb, "offline", func() bool { return e.State().Status.State == client.StateOffline })
+}
+
 // waitSent waits until no message of conv is queued, sending or failed.
 func (e *engine) waitSent(tb testing.TB, conv string, n int) {
 	tb.Helper()
