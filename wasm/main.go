@@ -44,7 +44,7 @@ func main() {
 // newEnv opens the local store and starts the engine. Opening IndexedDB and
 // loading the cache are local and fast; the network is never awaited, so an
 // offline start renders the cached conversations at once.
-func newEnv(ctx context.Context, transport client.Transport) *ui.Env {
+func newEnv(ctx context.Context, transport *client.Predialed) *ui.Env {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := &ui.Env{
 		API:                     &client.API{Fetch: browser.Fetch{}},
@@ -156,6 +156,8 @@ func newEnv(ctx context.Context, transport client.Transport) *ui.Env {
 	})
 
 	env.AfterSignIn = func(u shared.User) {
+		// A connection opened before this sign-in speaks for no one.
+		transport.Drop()
 		browser.ClearSignOutNotice()
 		env.SignedOut = client.SignOut{}
 		if cached := engine.State().Me; cached.ID != 0 && cached.ID != u.ID {

@@ -55,6 +55,25 @@ func predialWith(ctx context.Context, inner Transport, now func() time.Time) *Pr
 	return p
 }
 
+// Drop gives up the early connection unless the engine took it already:
+// it was opened with the session cookie of the moment, and after a sign-in
+// that is not the session the engine's hello must speak for (the server
+// would answer it as nobody, and the engine would take that for a
+// sign-out of the user who just signed in). The next Dial dials afresh.
+func (p *Predialed) Drop() {
+	p.mu.Lock()
+	early := p.early
+	p.early = nil
+	p.mu.Unlock()
+	if early != nil {
+		go func() {
+			if r := <-early; r.conn != nil {
+				r.conn.Close()
+			}
+		}()
+	}
+}
+
 // Dial hands over the early connection the first time, when it succeeded
 // and is still fresh, and dials anew otherwise: a failed early dial (the
 // server was restarting, the browser was not yet online) is not the

@@ -10,11 +10,12 @@ import (
 
 // fakeDialer hands out numbered connections, or errs while err is set.
 type fakeDialer struct {
-	mu    sync.Mutex
-	dials int
-	err   error
-	conns []*fakeConn
-	done  chan struct{} // receives after each dial
+	mu     sync.Mutex
+	dials  int
+	err    error
+	conns  []*fakeConn
+	done   chan struct{} // receives after each dial
+	closes chan int      // when set, receives each connection's number as it is closed
 }
 
 func (d *fakeDialer) Dial(context.Context) (Conn, error) {
@@ -25,7 +26,7 @@ func (d *fakeDialer) Dial(context.Context) (Conn, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	c := &fakeConn{n: d.dials}
+	c := &fakeConn{n: d.dials, closes: d.closes}
 	d.conns = append(d.conns, c)
 	return c, nil
 }
@@ -33,11 +34,18 @@ func (d *fakeDialer) Dial(context.Context) (Conn, error) {
 type fakeConn struct {
 	n      int
 	closed bool
+	closes chan int
 }
 
 func (c *fakeConn) Read(context.Context) ([]byte, error) { return nil, errors.New("fake") }
 func (c *fakeConn) Write(context.Context, []byte) error  { return nil }
-func (c *fakeConn) Close() error                         { c.closed = true; return nil }
+func (c *fakeConn) Close() error {
+	c.closed = true
+	if c.closes != nil {
+		c.closes <- c.n
+	}
+	return nil
+}
 
 func TestPredialHandOver(t *testing.T) {
 	for _, tc := range []struct {
@@ -81,5 +89,24 @@ func TestPredialHandOver(t *testing.T) {
 				t.Errorf("second Dial gave connection %d, want a new one (%d)", got, tc.wantConn+1)
 			}
 		})
+	}
+}
+
+// After Drop (a sign-in since the early dial), the first Dial dials anew
+// and the early connection, opened with the old session, is closed.
+func TestPredialDropped(t *testing.T) {
+	d := &fakeDialer{done: make(chan struct{}, 4), closes: make(chan int, 4)}
+	p := predialWith(context.Background(), d, time.Now)
+	p.Drop()
+	<-d.done
+	c, err := p.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.(*fakeConn).n; got != 2 {
+		t.Errorf("first Dial after Drop gave connection %d, want a new one (2)", got)
+	}
+	if n := <-d.closes; n != 1 {
+		t.Errorf("connection %d closed, want the dropped early one (1)", n)
 	}
 }
