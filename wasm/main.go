@@ -171,9 +171,10 @@ func newEnv(ctx context.Context, transport *client.Predialed) *ui.Env {
 		}
 		// Store who is signed in at once: data found without its user at
 		// the next start is taken for a wipe's leftovers and dropped.
-		engine.SetMe(u)
+		// SignedIn also dials again at once, and tells the engine that a
+		// connection opened before now answers for no one.
+		engine.SignedIn(u)
 		go engine.Flush()
-		engine.RetryNow()
 	}
 	env.SignOut = func(ctx context.Context, all bool) error {
 		return engine.SignOut(ctx, all, func(ctx context.Context) error { return env.API.SignOut(ctx, all) })

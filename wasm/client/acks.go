@@ -89,7 +89,11 @@ func (e *Engine) serverError(s *session, id string, se *shared.Error) error {
 	switch se.Code {
 	case shared.CodeSessionRevoked, shared.CodeUnauthorized, shared.CodeAccountDisabled:
 		// The session is gone: the run loop wipes this device's copy of the
-		// user's data once the connection has ended (see signedOut).
+		// user's data once the connection has ended (see signedOut). Unless
+		// this connection was dialed before a sign-in: then it is not.
+		if (id == "" || se.Fatal) && s != nil && s.signIns != e.signIns {
+			return fmt.Errorf("%w: %w", errStale, se)
+		}
 		if id == "" || se.Fatal {
 			e.status = Status{State: StateSignedOut, LastError: se.Message, Code: se.Code}
 			e.cfg.ResumeTokens.Set("")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"natter/shared"
 )
@@ -124,8 +125,18 @@ func (a *API) SignupMode(ctx context.Context) (string, error) {
 func (a *API) SignIn(ctx context.Context, req shared.SignInRequest) (shared.User, error) {
 	var u shared.User
 	err := a.do(ctx, methodPost, shared.APISignIn, req, &u)
+	if err == nil {
+		a.signIns.n.Add(1)
+	}
 	return u, err
 }
+
+// signIns counts the sign-ins made through an API. A request sent before a
+// sign-in carried the cookie of the moment; when it comes back 401 after
+// the sign-in, the 401 is about that old cookie, not the new session, and
+// taking it for the new session's end would wipe the device of the person
+// who just signed in. roundTrip asks again instead.
+type signIns struct{ n atomic.Uint64 }
 
 // SignOut ends this device's session, or every session of the user with all.
 func (a *API) SignOut(ctx context.Context, all bool) error {
@@ -186,7 +197,13 @@ func (a *API) roundTrip(ctx context.Context, method, path string, in any, limit 
 		}
 		body = b
 	}
+	before := a.signIns.n.Load()
 	resp, err := a.send(ctx, Request{Method: method, URL: a.Base + path, Body: body, Limit: limit})
+	if err == nil && resp.Status == statusUnauthorized && a.signIns.n.Load() != before {
+		// Asked before a sign-in, answered after it: ask again with the
+		// new session's cookie (a 401 changed nothing on the server).
+		resp, err = a.send(ctx, Request{Method: method, URL: a.Base + path, Body: body, Limit: limit})
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("client: %s %s: %w", method, path, ctx.Err())

@@ -14,6 +14,8 @@ import (
 type API struct {
 	Base  string // scheme and host; "" means the page's own origin
 	Fetch Fetcher
+
+	signIns signIns
 }
 
 // Fetcher makes one HTTP request; wasm/browser.Fetch is the browser's.

@@ -16,6 +16,8 @@ import (
 type API struct {
 	Base string // scheme and host, e.g. "http://127.0.0.1:8080"
 	HTTP *http.Client
+
+	signIns signIns
 }
 
 // send makes one request with net/http.

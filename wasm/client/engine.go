@@ -55,6 +55,7 @@ type Engine struct {
 
 	mu         sync.Mutex
 	me         shared.User
+	signIns    int    // sign-ins on this tab (SignedIn): what a session was dialed after
 	focus      string // the conversation on screen; the hello asks for it first
 	bodyMax    int
 	status     Status

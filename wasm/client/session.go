@@ -21,6 +21,12 @@ const dialTimeout = 20 * time.Second
 // or the app must update.
 var errTerminal = errors.New("client: terminal")
 
+// errStale ends a connection dialed before the latest sign-in that the
+// server refused as signed out: the refusal was for the cookie of the
+// moment, not for the person who has signed in since, so the loop dials
+// again at once instead of wiping the device (see SignedIn).
+var errStale = errors.New("client: connection opened before the sign-in")
+
 // session is one connection, from dial to close.
 type session struct {
 	e       *Engine
@@ -31,8 +37,12 @@ type session struct {
 	kickc   chan struct{}
 	hb      atomic.Int64 // heartbeat interval in ns
 	start   time.Time
-	lastIn  atomic.Int64    // ns since start of the last inbound frame
-	welcome bool            // guarded by e.mu
+	lastIn  atomic.Int64 // ns since start of the last inbound frame
+	welcome bool         // guarded by e.mu
+	// signIns is Engine.signIns when the dial began: a session opened
+	// before a sign-in carried the cookie of the moment (none, or the last
+	// user's), so its "not signed in" speaks for no one now.
+	signIns int
 	caught  bool            // guarded by e.mu
 	listed  map[string]bool // conversations the server described on this connection
 	// paging is set while conversations beyond the replay's first page are
@@ -134,6 +144,10 @@ func (e *Engine) run(ctx context.Context) {
 			e.signedOut()
 			continue
 		}
+		if errors.Is(err, errStale) {
+			attempt = 0 // dial again at once, with the new session's cookie
+			continue
+		}
 		attempt++
 		wait := backoff(attempt, e.cfg.Rand())
 		e.mu.Lock()
@@ -229,6 +243,9 @@ func (e *Engine) SetOnline(online bool) {
 // connect runs one connection to its end and reports whether it got as far
 // as the server's welcome.
 func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
+	e.mu.Lock()
+	signIns := e.signIns
+	e.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	conn, err := e.cfg.Transport.Dial(dctx)
 	cancel()
@@ -238,7 +255,7 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 	sctx, scancel := context.WithCancelCause(ctx)
 	s := &session{e: e, conn: conn, ctx: sctx, cancel: scancel, kickc: make(chan struct{}, 1),
 		start: time.Now(), listed: map[string]bool{}, quiet: map[string]bool{}, lastTyping: map[string]time.Time{},
-		filling: map[string]bool{}, asked: map[string]gap{}}
+		filling: map[string]bool{}, asked: map[string]gap{}, signIns: signIns}
 	s.hb.Store(int64(DefaultHeartbeat))
 	defer func() {
 		scancel(nil)
@@ -390,6 +407,21 @@ func (s *session) readLoop() {
 			return
 		}
 	}
+}
+
+// SignedIn tells the engine this tab has just signed in as u (or
+// registered): it stores u as SetMe does and dials at once. A connection
+// dialed before it, which the server may still answer with "not signed
+// in", is then taken for what it is, a question asked without the new
+// session's cookie, instead of the new session's end; without this, a
+// person who signed in while the app's first dial was on its way was wiped
+// and sent back to the sign-in page.
+func (e *Engine) SignedIn(u shared.User) {
+	e.mu.Lock()
+	e.signIns++
+	e.mu.Unlock()
+	e.SetMe(u)
+	e.RetryNow()
 }
 
 // SetMe replaces the signed-in user after the profile changed over HTTP, so
