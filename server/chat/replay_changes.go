@@ -32,6 +32,24 @@ func cutPage(msgs []shared.Message) ([]shared.Message, bool) {
 	return msgs, false
 }
 
+// ChangePages splits what one event (top) changed in a conversation into
+// messages.changed pages that each fit a frame, for a live fan-out. Every
+// page but the last covers (top-1, top-1], so a device counts the event as
+// held only with its last page; with a page lost, the resume sends it all.
+func ChangePages(convID string, top int64, msgs []shared.Message) []shared.MessagesChanged {
+	var pages []shared.MessagesChanged
+	for len(msgs) > 0 {
+		page, cut := cutPage(msgs[:min(len(msgs), changesPage)])
+		msgs = msgs[len(page):]
+		to := top
+		if cut || len(msgs) > 0 {
+			to = top - 1
+		}
+		pages = append(pages, shared.MessagesChanged{ConversationID: convID, From: top - 1, EventSeq: to, Messages: page})
+	}
+	return pages
+}
+
 // replayChanges sends, for each conversation whose event seq is past the
 // client's event cursor, the messages changed since (those at or below the
 // client's message cursor: newer ones were just replayed whole), each once

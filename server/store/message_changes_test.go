@@ -266,18 +266,51 @@ func TestReplyByActionAndIdempotent(t *testing.T) {
 	assertGapFree(t, s, conv)
 }
 
-// Deleting an account stamps its erased messages with an event, so a
-// device that was offline learns of the erasure on resume.
+// Deleting an account stamps its erased messages, and the messages that
+// lose the person's reactions, with one event, so a device that was offline
+// learns of both on resume; DeleteAccount returns the same for the live
+// fan-out.
 func TestDeletedAccountMessagesReplayAsChanged(t *testing.T) {
 	g := mustGroup(t)
 	s, conv := g.s, g.conv.ID
 	m := MustSend(t, s, g.carol.ID, conv, "carol's words")
-	MustSend(t, s, g.bob.ID, conv, "bob's")
-	if _, err := s.DeleteAccount(ctx, g.carol.ID); err != nil {
+	bobs := MustSend(t, s, g.bob.ID, conv, "bob's")
+	MustSend(t, s, g.bob.ID, conv, "bob's, unreacted")
+	for _, emoji := range []string{"👍", "🎉"} {
+		if _, err := s.SetReaction(ctx, g.carol.ID, act(), shared.ReactionSet{MessageRef: ref(conv, bobs.Seq), Emoji: emoji, On: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetReaction(ctx, g.bob.ID, act(), shared.ReactionSet{MessageRef: ref(conv, bobs.Seq), Emoji: "👍", On: true}); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := s.ChangedMessages(ctx, conv, store.ChangedCursor{}, 10, 100)
-	if err != nil || len(ch) != 1 || ch[0].Seq != m.Seq || ch[0].Body != "" || ch[0].DeletedAt == nil || ch[0].EventSeq != 1 {
-		t.Fatalf("changed = %+v, %v", ch, err)
+	d, err := s.DeleteAccount(ctx, g.carol.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
+	check := func(t *testing.T, ch []shared.Message, event int64) {
+		t.Helper()
+		if len(ch) != 2 || ch[0].Seq != m.Seq || ch[0].Body != "" || ch[0].DeletedAt == nil || ch[0].EventSeq != event {
+			t.Fatalf("changed = %+v, want carol's message erased under event %d", ch, event)
+		}
+		b := ch[1]
+		if b.Seq != bobs.Seq || b.Body != "bob's" || b.EventSeq != event || len(b.Reactions) != 1 ||
+			b.Reactions[0].Emoji != "👍" || len(b.Reactions[0].UserIDs) != 1 || b.Reactions[0].UserIDs[0] != g.bob.ID {
+			t.Fatalf("bob's message after carol left = %+v, want only bob's 👍 under event %d", b, event)
+		}
+	}
+	// Three reactions made events 1–3; the deletion is event 4.
+	t.Run("resume", func(t *testing.T) {
+		ch, err := s.ChangedMessages(ctx, conv, store.ChangedCursor{EventSeq: 3}, 10, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, ch, 4)
+	})
+	t.Run("live", func(t *testing.T) {
+		if len(d.Changes) != 1 || d.Changes[0].ConversationID != conv || d.Changes[0].EventSeq != 4 {
+			t.Fatalf("changes = %+v", d.Changes)
+		}
+		check(t, d.Changes[0].Messages, 4)
+	})
 }

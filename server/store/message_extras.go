@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -184,28 +185,83 @@ func (s *Store) MessageEdits(ctx context.Context, userID int64, convID string, s
 	return out, nil
 }
 
+// ConversationChange is what one event changed in a conversation: the
+// messages it stamped, as they are after it.
+type ConversationChange struct {
+	ConversationID string
+	EventSeq       int64
+	Messages       []shared.Message
+}
+
 // eraseAccountMessages finishes erasing a deleted account's messages (ids,
-// already emptied by DeleteAccount): their edit history and reactions go,
-// and they and the replies quoting them are stamped with a new event in
-// each conversation, so devices that were offline learn of the erasure
-// when they resume and drop the text from their caches. The conversations
-// are locked by the caller.
-func eraseAccountMessages(ctx context.Context, tx bun.Tx, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
+// already emptied by DeleteAccount) and takes back the person's reactions
+// to everyone else's: their edit history and reactions go, and they, the
+// replies quoting them and the messages that lose a reaction are stamped
+// with one new event in each conversation, so devices that were offline
+// learn of it when they resume (a reaction that vanished without an event
+// stayed on every device that had it). It returns the new event of each
+// conversation. The conversations are locked by the caller.
+func eraseAccountMessages(ctx context.Context, tx bun.Tx, userID int64, ids []int64) (map[string]int64, error) {
+	if len(ids) > 0 {
+		if err := eraseMessages(ctx, tx, ids); err != nil {
+			return nil, err
+		}
 	}
-	if err := eraseMessages(ctx, tx, ids); err != nil {
-		return err
+	var reacted []int64
+	if err := tx.NewRaw(`DELETE FROM message_reactions WHERE user_id = ? RETURNING message_id`, userID).Scan(ctx, &reacted); err != nil {
+		return nil, fmt.Errorf("take back reactions: %w", err)
 	}
-	_, err := tx.NewRaw(`WITH gone AS (SELECT id, conversation_id, seq FROM messages WHERE id = ANY(?::bigint[])),
+	if len(ids) == 0 && len(reacted) == 0 {
+		return nil, nil
+	}
+	var adv []struct {
+		ID           string `bun:"id"`
+		LastEventSeq int64  `bun:"last_event_seq"`
+	}
+	err := tx.NewRaw(`WITH gone AS (SELECT id, conversation_id, seq FROM messages WHERE id = ANY(?::bigint[])),
+		touched AS (SELECT id, conversation_id FROM messages WHERE id = ANY(?::bigint[])),
 		adv AS (UPDATE conversations c SET last_event_seq = c.last_event_seq + 1
-			WHERE c.id IN (SELECT conversation_id FROM gone) RETURNING c.id, c.last_event_seq)
-		UPDATE messages m SET event_seq = adv.last_event_seq FROM adv
-		WHERE m.conversation_id = adv.id AND (m.id IN (SELECT id FROM gone)
-			OR (m.reply_to_seq IS NOT NULL AND (m.conversation_id, m.reply_to_seq) IN (SELECT conversation_id, seq FROM gone)))`,
-		pgdialect.Array(ids)).Exec(ctx)
+			WHERE c.id IN (SELECT conversation_id FROM gone UNION SELECT conversation_id FROM touched)
+			RETURNING c.id, c.last_event_seq),
+		stamp AS (UPDATE messages m SET event_seq = adv.last_event_seq FROM adv
+			WHERE m.conversation_id = adv.id AND (m.id IN (SELECT id FROM gone) OR m.id IN (SELECT id FROM touched)
+				OR (m.reply_to_seq IS NOT NULL AND (m.conversation_id, m.reply_to_seq) IN (SELECT conversation_id, seq FROM gone))))
+		SELECT id, last_event_seq FROM adv`,
+		pgdialect.Array(ids), pgdialect.Array(reacted)).Scan(ctx, &adv)
 	if err != nil {
-		return fmt.Errorf("stamp erased messages: %w", err)
+		return nil, fmt.Errorf("stamp erased messages: %w", err)
 	}
-	return nil
+	events := make(map[string]int64, len(adv))
+	for _, a := range adv {
+		events[a.ID] = a.LastEventSeq
+	}
+	return events, nil
+}
+
+// stampedMessages reads, for each conversation, the messages stamped with
+// its event, decorated, oldest first; the conversations in id order.
+func stampedMessages(ctx context.Context, tx bun.Tx, events map[string]int64) ([]ConversationChange, error) {
+	ids := make([]string, 0, len(events))
+	for id := range events {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]ConversationChange, 0, len(ids))
+	for _, id := range ids {
+		var rows []messageRow
+		err := tx.NewRaw(`SELECT `+messageColumns+` FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+			WHERE m.conversation_id = ? AND m.event_seq = ? ORDER BY m.seq`, id, events[id]).Scan(ctx, &rows)
+		if err != nil {
+			return nil, fmt.Errorf("read stamped messages: %w", err)
+		}
+		msgs := make([]shared.Message, len(rows))
+		for i, r := range rows {
+			msgs[i] = r.message()
+		}
+		if err := decorate(ctx, tx, id, msgs); err != nil {
+			return nil, fmt.Errorf("read stamped messages: %w", err)
+		}
+		out = append(out, ConversationChange{ConversationID: id, EventSeq: events[id], Messages: msgs})
+	}
+	return out, nil
 }

@@ -156,6 +156,12 @@ type DeletedAccount struct {
 	SessionIDs    []int64
 	Conversations []shared.Conversation
 	Erased        []shared.Message
+	// Changes are, per conversation, every message the deletion stamped
+	// with a new event: the erased ones, the replies quoting them, and the
+	// messages the person had reacted to (their reactions go with them),
+	// as they are now. Members' devices apply them live; one offline gets
+	// them on resume from the same event.
+	Changes []ConversationChange
 	// Dropped counts conversations removed because nobody was left in them.
 	Dropped int
 }
@@ -238,10 +244,14 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64) (DeletedAccount
 			WHERE sender_id = ? RETURNING id`, userID).Scan(ctx, &erased); err != nil {
 			return err
 		}
-		if err := eraseAccountMessages(ctx, tx, erased); err != nil { // message_extras.go
+		events, err := eraseAccountMessages(ctx, tx, userID, erased) // message_extras.go
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewRaw(`DELETE FROM users WHERE id = ?`, userID).Exec(ctx); err != nil {
+			return err
+		}
+		if d.Changes, err = stampedMessages(ctx, tx, events); err != nil {
 			return err
 		}
 		if len(erased) > 0 {

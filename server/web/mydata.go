@@ -1,13 +1,13 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"natter/server/chat"
 	"natter/server/hub"
 	"natter/server/store"
 	"natter/shared"
@@ -101,9 +101,10 @@ func (s *Server) handleDeleteAccount(w http.ResponseWriter, r *http.Request) {
 
 // AccountDeletedEvents are what the remaining members of a deleted
 // person's conversations are told: each conversation as it is now (the
-// person gone, maybe a new owner) and each erased message, which replaces
-// the copy their devices hold (same seq, emptied and marked deleted).
-// Devices offline now keep their copy until they drop their cache; the
+// person gone, maybe a new owner) and, as messages.changed under the
+// deletion's event, every message it changed: the erased ones (emptied and
+// marked deleted), the replies quoting them, and the messages that lost the
+// person's reactions. A device offline now gets the same on resume; the
 // server never serves the old text again. The admin CLI publishes the same
 // events through the broker.
 func AccountDeletedEvents(d store.DeletedAccount) []hub.Event {
@@ -119,24 +120,15 @@ func AccountDeletedEvents(d store.DeletedAccount) []hub.Event {
 			evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeConversationUpdated, c)})
 		}
 	}
-	for i := range d.Erased {
-		m := &d.Erased[i]
-		if ids := members[m.ConversationID]; len(ids) > 0 {
-			evs = append(evs, hub.Event{UserIDs: ids, Payload: seqEnvelope(shared.TypeMessageCreated, m.Seq, m)})
+	for _, ch := range d.Changes {
+		ids := members[ch.ConversationID]
+		if len(ids) == 0 {
+			continue
+		}
+		for _, page := range chat.ChangePages(ch.ConversationID, ch.EventSeq, ch.Messages) {
+			evs = append(evs, hub.Event{UserIDs: ids, Payload: mustEnvelope(shared.TypeMessagesChanged, page)})
 		}
 	}
 	return evs
 }
 
-// seqEnvelope encodes a durable server event with its seq; our own types
-// always encode.
-func seqEnvelope(typ string, seq int64, data any) []byte {
-	env, err := shared.NewEnvelope(typ, "", seq, data)
-	if err == nil {
-		var b []byte
-		if b, err = json.Marshal(env); err == nil {
-			return b
-		}
-	}
-	panic("web: encode " + typ + ": " + err.Error())
-}

@@ -54,6 +54,8 @@ func TestDeleteAccountOverHTTP(t *testing.T) {
 	conv := ack.Conversation
 	sent := wa.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: conv.ID, Body: "soon gone"})
 	wb := srv.MustConnect(t, hb, nil)
+	bobs := wb.MustAck(t, shared.TypeMessageSend, shared.MessageSend{ConversationID: conv.ID, Body: "bob stays"})
+	wa.MustAck(t, shared.TypeReactionSet, shared.ReactionSet{MessageRef: shared.MessageRef{ConversationID: conv.ID, Seq: bobs.Message.Seq}, Emoji: "👍", On: true})
 
 	tests := []struct {
 		name string
@@ -85,11 +87,20 @@ func TestDeleteAccountOverHTTP(t *testing.T) {
 		return e.Type == shared.TypeConversationUpdated && json.Unmarshal(e.Data, &c) == nil &&
 			c.ID == conv.ID && c.Member(ann.ID) == nil && c.Member(bob.ID) != nil && c.Member(bob.ID).Owner
 	})
-	wb.MustAwait(t, "erased message", func(e shared.Envelope) bool {
-		var m shared.Message
-		return e.Type == shared.TypeMessageCreated && json.Unmarshal(e.Data, &m) == nil &&
-			m.Seq == sent.Message.Seq && m.Body == "" && m.DeletedAt != nil
+	// One event: ann's message erased, and bob's without her reaction.
+	var mc shared.MessagesChanged
+	env = wb.MustAwait(t, "erased message", func(e shared.Envelope) bool {
+		return e.Type == shared.TypeMessagesChanged && json.Unmarshal(e.Data, &mc) == nil && mc.EventSeq == 2 // 1 was the reaction
 	})
+	if mc.ConversationID != conv.ID || mc.From != 1 || len(mc.Messages) != 2 {
+		t.Fatalf("bob got %s", env.Data)
+	}
+	if m := mc.Messages[0]; m.Seq != sent.Message.Seq || m.Body != "" || m.DeletedAt == nil {
+		t.Errorf("ann's message reached bob as %+v, want it erased", m)
+	}
+	if m := mc.Messages[1]; m.Seq != bobs.Message.Seq || m.Body != "bob stays" || len(m.Reactions) != 0 {
+		t.Errorf("bob's message reached bob as %+v, want it without ann's reaction", m)
+	}
 	if res := srv.MustDo(t, http.MethodGet, shared.APIMe, ha, nil, nil); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("session survived the deletion: %d", res.StatusCode)
 	}
