@@ -131,4 +131,3 @@ func AccountDeletedEvents(d store.DeletedAccount) []hub.Event {
 	}
 	return evs
 }
-
