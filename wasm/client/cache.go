@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"natter/shared"
@@ -105,10 +106,31 @@ func (e *Engine) Flush() {
 	d := e.dirty
 	e.dirty = newDirtySet()
 	var ws []write
+	var jobs []convJob
 	if !e.wiped {
-		ws = e.collect(d)
+		ws, jobs = e.collect(d)
 	}
 	e.mu.Unlock()
+
+	// The long part, encoding and indexing every message kept, in slices
+	// the browser can paint between (slices.go), outside e.mu.
+	sl := newSlicer()
+	indexes := make(map[string]*wordIndex, len(jobs))
+	for _, j := range jobs {
+		ix := buildIndexSliced(j.msgs, sl)
+		indexes[j.id] = ix
+		ws = append(ws, write{BucketConvs, j.id, j.rec}, write{BucketMessages, j.id, encodeMessages(j.msgs, sl)},
+			write{BucketWords, j.id, encodeIndex(ix, sl)})
+	}
+	if len(indexes) > 0 {
+		e.mu.Lock()
+		for id, ix := range indexes {
+			if e.convs[id] != nil && e.index[id] == nil {
+				e.index[id] = ix
+			}
+		}
+		e.mu.Unlock()
+	}
 
 	var failed error
 	ctx := context.Background()
@@ -145,10 +167,22 @@ func (e *Engine) Flush() {
 	}
 }
 
-// collect encodes the records named in d from the current state. Callers
-// hold e.mu.
-func (e *Engine) collect(d dirtySet) []write {
+// convJob is a conversation to write: its record, encoded, and the
+// messages it keeps, copied (the engine replaces messages, never changes
+// them in place, so a copy of the slice is a snapshot).
+type convJob struct {
+	id   string
+	rec  []byte
+	msgs []shared.Message
+}
+
+// collect encodes the small records named in d from the current state and
+// takes a snapshot of the conversations' messages for Flush to encode.
+// The index of each goes until Flush has built the new one, so a search
+// meanwhile indexes what will be written (search.go). Callers hold e.mu.
+func (e *Engine) collect(d dirtySet) ([]write, []convJob) {
 	var ws []write
+	var jobs []convJob
 	if d.meta {
 		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
 		ws = append(ws, write{BucketMeta, metaKey, b})
@@ -170,11 +204,8 @@ func (e *Engine) collect(d dirtySet) []write {
 		msgs := e.retention().keep(c.msgs, e.cfg.Now())
 		noOlder := c.noOlder && len(msgs) == len(c.msgs)
 		b, _ := json.Marshal(cachedConv{Conv: c.c, Pending: c.pending, Failed: c.failed, NoOlder: noOlder, Events: c.events})
-		if msgs == nil {
-			msgs = []shared.Message{}
-		}
-		mb, _ := json.Marshal(msgs)
-		ws = append(ws, write{BucketConvs, id, b}, write{BucketMessages, id, mb}, e.indexWrite(id, msgs))
+		delete(e.index, id)
+		jobs = append(jobs, convJob{id: id, rec: b, msgs: slices.Clone(msgs)})
 	}
 	for k := range d.drafts {
 		var v []byte
@@ -190,7 +221,7 @@ func (e *Engine) collect(d dirtySet) []write {
 		}
 		ws = append(ws, write{BucketRedirects, k, v})
 	}
-	return ws
+	return ws, jobs
 }
 
 // load reads everything back from Storage. A bucket that cannot be read is

@@ -33,18 +33,23 @@ func indexable(m shared.Message) bool {
 func buildIndex(msgs []shared.Message) *wordIndex {
 	ix := &wordIndex{Words: map[string][]int64{}}
 	for _, m := range msgs {
-		if !indexable(m) {
-			continue
-		}
-		ix.Seqs = append(ix.Seqs, m.Seq)
-		for _, w := range shared.SearchWords(m.Body) {
-			seqs := ix.Words[w]
-			if n := len(seqs); n == 0 || seqs[n-1] != m.Seq {
-				ix.Words[w] = append(seqs, m.Seq)
-			}
-		}
+		ix.add(m)
 	}
 	return ix
+}
+
+// add indexes m, which comes after every message indexed so far.
+func (ix *wordIndex) add(m shared.Message) {
+	if !indexable(m) {
+		return
+	}
+	ix.Seqs = append(ix.Seqs, m.Seq)
+	for _, w := range shared.SearchWords(m.Body) {
+		seqs := ix.Words[w]
+		if n := len(seqs); n == 0 || seqs[n-1] != m.Seq {
+			ix.Words[w] = append(seqs, m.Seq)
+		}
+	}
 }
 
 // candidates returns the seqs holding every word of q (the last as a
@@ -97,14 +102,6 @@ func intersect(a, b []int64) []int64 {
 	return out
 }
 
-// indexWrite rebuilds the index of a conversation from the messages being
-// written and returns its storage write. Callers hold e.mu.
-func (e *Engine) indexWrite(id string, kept []shared.Message) write {
-	ix := buildIndex(kept)
-	e.index[id] = ix
-	b, _ := json.Marshal(ix)
-	return write{BucketWords, id, b}
-}
 
 // loadIndex reads the offline index back; a conversation cached without
 // one (written by an older version) is indexed from its messages. Callers
