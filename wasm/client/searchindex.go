@@ -102,7 +102,6 @@ func intersect(a, b []int64) []int64 {
 	return out
 }
 
-
 // loadIndex reads the offline index back; a conversation cached without
 // one (written by an older version) is indexed from its messages. Callers
 // hold e.mu.
