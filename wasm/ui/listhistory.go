@@ -34,6 +34,7 @@ func (c *MessageList) loadOlder(ctx app.Context) {
 				c.olderErr = "Couldn't load older messages. " + friendly(err)
 				c.olderOffline = errors.Is(err, client.ErrOffline)
 			}
+			c.replace(ctx) // the top row changes: the rows below stay put
 		})
 	})
 }
@@ -41,6 +42,7 @@ func (c *MessageList) loadOlder(ctx app.Context) {
 func (c *MessageList) onLoadOlder(ctx app.Context, e app.Event) {
 	if !c.loadingOlder {
 		c.loadOlder(ctx)
+		c.replace(ctx)
 	}
 }
 

@@ -114,6 +114,7 @@ func (c *MessageList) after(ctx app.Context) {
 	}
 	c.win.viewport(el.Get("scrollTop").Float(), el.Get("clientHeight").Float())
 	c.atBottom = nearBottom(el)
+	c.endGap = bottomGap(el)
 	// Drawn again at once when the spacers are stale: a redraw without a
 	// placement (the count on "Jump to latest" changing) would move the
 	// rows by the difference.
@@ -128,8 +129,18 @@ func (c *MessageList) after(ctx app.Context) {
 	c.markShown()
 	c.reportViewing()
 	if c.maybeLoadOlder(ctx) {
-		c.dispatcher(ctx).Dispatch(nil) // draw "Loading older messages…"
+		c.dispatcher(ctx).Dispatch(c.replace) // draw "Loading older messages…"
 	}
+}
+
+// replace draws a change of the list's own state (its top row, an
+// answer) with the reader's place kept, as a change of the messages is:
+// a redraw without a placement moves the rows by any change of height
+// above them.
+func (c *MessageList) replace(ctx app.Context) {
+	p := c.capture()
+	c.settle(p)
+	c.place(ctx, p)
 }
 
 // measure reads where the DOM laid out the rows drawn: the list's children

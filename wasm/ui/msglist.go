@@ -68,6 +68,8 @@ type MessageList struct {
 	resizeFn     app.Func
 	bottomFn     app.Func  // keepBottom's ResizeObserver callback
 	bottomObs    app.Value // and the observer
+	gapFn        app.Func  // keepBottom's scroll listener, which notes endGap
+	endGap       float64   // how far the view stood from the end when last scrolled or placed
 
 	news      string // the newest message from someone else, for screen readers
 	newFrom   int64  // the first unread seq when the list opened: the "New" divider; 0 for none
@@ -140,35 +142,53 @@ func (c *MessageList) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "resize", c.resizeFn)
-	c.keepBottom(ctx)
+	c.keepBottom()
 	c.listenEsc(ctx)
 }
 
-// keepBottom keeps a reader who is at the newest message there when the
-// rows change size with no change of ours to place them by: a web font
-// arriving, a spacer corrected by a measurement, a bubble wrapping anew.
-// Without it the newest bubbles drift up or down by a few pixels (the
-// hand-over from the page the server drew showed it: 8 px).
-func (c *MessageList) keepBottom(ctx app.Context) {
+// keepBottom keeps a reader who stands at the very end of the list there
+// when the rows or the list's box change size with no placement of ours:
+// a bubble wrapping anew, a web font arriving, the composer growing a
+// line. Anything of ours that changes the rows places them itself (after);
+// this is the net under the rest.
+//
+// It works on the DOM alone and at once, inside the browser's frame, so no
+// frame is painted off: a scroll listener notes the distance from the end
+// as the reader leaves it (scroll events run before resize observers in a
+// frame), and a resize observer on the rows and on the list puts the view
+// back at the end when that distance was under a pixel and now is not. A
+// reader who scrolled up by as little as a pixel is left where they are.
+func (c *MessageList) keepBottom() {
 	ro := app.Window().Get("ResizeObserver")
+	el := listElement()
 	ol := app.Window().GetElementByID("msgs-list")
-	if !ro.Truthy() || !ol.Truthy() {
+	if !ro.Truthy() || !el.Truthy() || !ol.Truthy() {
 		return
 	}
+	c.endGap = bottomGap(el)
+	c.gapFn = app.FuncOf(func(this app.Value, args []app.Value) any {
+		c.endGap = bottomGap(this)
+		return nil
+	})
+	el.Call("addEventListener", "scroll", c.gapFn, map[string]any{"passive": true})
 	c.bottomFn = app.FuncOf(func(this app.Value, args []app.Value) any {
-		ctx.Dispatch(func(ctx app.Context) {
-			defer ctx.PreventUpdate()
-			el := listElement()
-			if !c.atBottom || c.placing || !el.Truthy() || nearBottom(el) {
-				return
-			}
-			el.Set("scrollTop", el.Get("scrollHeight").Float())
-			c.win.viewport(el.Get("scrollTop").Float(), el.Get("clientHeight").Float())
-		})
+		el := listElement()
+		if !el.Truthy() || c.placing || c.endGap >= 1 || bottomGap(el) < 0.5 {
+			return nil
+		}
+		el.Set("scrollTop", el.Get("scrollHeight").Float())
+		c.endGap = bottomGap(el)
 		return nil
 	})
 	c.bottomObs = ro.New(c.bottomFn)
 	c.bottomObs.Call("observe", ol)
+	c.bottomObs.Call("observe", el)
+}
+
+// bottomGap is how far the list el is scrolled from its end, in CSS
+// pixels; scrollTop may be fractional, the heights are whole.
+func bottomGap(el app.Value) float64 {
+	return el.Get("scrollHeight").Float() - el.Get("scrollTop").Float() - el.Get("clientHeight").Float()
 }
 
 // dispatcher is the context answers are dispatched through: the list's
@@ -197,6 +217,13 @@ func (c *MessageList) OnDismount() {
 		c.bottomObs.Call("disconnect")
 		c.bottomFn.Release()
 		c.bottomFn = nil
+	}
+	if c.gapFn != nil {
+		if el := listElement(); el.Truthy() {
+			el.Call("removeEventListener", "scroll", c.gapFn, map[string]any{"passive": true})
+		}
+		c.gapFn.Release()
+		c.gapFn = nil
 	}
 	if c.keyFn != nil {
 		doc.Call("removeEventListener", "keydown", c.keyFn)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -222,9 +223,10 @@ func (e *engineX) Load(v Composer) error {
 	return nil
 }
 
-// Start initiates the main event loop of the engine at the specified framerate.
-// The loop efficiently manages dispatches, component updates, and deferred
-// actions.
+// Start initiates the main event loop of the engine. The loop efficiently
+// manages dispatches, component updates, and deferred actions. In the natter
+// fork a frame follows each batch of dispatches at once; the framerate only
+// paces chains of frames that keep queueing dispatches.
 func (e *engineX) Start(framerate int) {
 	if framerate <= 0 {
 		framerate = 30
@@ -235,24 +237,76 @@ func (e *engineX) Start(framerate int) {
 	currentFrameDuration := time.Nanosecond
 	frames := time.NewTicker(currentFrameDuration)
 	defer frames.Stop()
+	chained := 0 // frames processed back to back, each leaving dispatches queued
 
 	e.states.CleanupExpiredPersistedStates(e.baseContext())
 
 	for {
 		select {
 		case dispatch := <-e.dispatches:
-			if currentFrameDuration != activeFrameDuration {
-				frames.Reset(activeFrameDuration)
-				currentFrameDuration = activeFrameDuration
-			}
+			// natter fork: the frame is processed at once instead of on
+			// the next tick. Upstream reset the ticker to 1/120 s at the
+			// first dispatch after idling, so every isolated update (a
+			// message arriving, a keystroke, a click) waited ~8 ms in a
+			// timer task before the DOM was touched, then for the
+			// browser's next frame. See PATCHES.md.
 			dispatch()
+			e.drainDispatches()
+			if chained >= maxChainedFrames {
+				// Frames keep queueing dispatches (a component updating
+				// itself from every update): back to upstream's ticker,
+				// which lets the browser run between frames.
+				if currentFrameDuration != activeFrameDuration {
+					frames.Reset(activeFrameDuration)
+					currentFrameDuration = activeFrameDuration
+				}
+				continue
+			}
+			// Goroutines the dispatches started (ctx.Async) run until they
+			// block, and what they dispatch joins this frame, as it did
+			// within upstream's tick: a dispatch through the context of an
+			// element this frame removes would be dropped after it. The
+			// browser cannot paint before Go idles anyway.
+			runtime.Gosched()
+			e.drainDispatches()
+			e.processFrame()
+			if len(e.dispatches) > 0 {
+				chained++
+			} else {
+				chained = 0
+			}
+			if currentFrameDuration != iddleFrameDuration {
+				frames.Reset(iddleFrameDuration)
+				currentFrameDuration = iddleFrameDuration
+			}
 
 		case <-frames.C:
 			e.processFrame()
+			chained = 0
 			frames.Reset(iddleFrameDuration)
 			currentFrameDuration = iddleFrameDuration
 
 		case <-e.ctx.Done():
+			return
+		}
+	}
+}
+
+// maxChainedFrames bounds the frames processed at once in a row, each of
+// which queued more dispatches (mounting components queues their OnMount):
+// past it, frames wait for the ticker so the browser gets the main thread
+// (natter fork).
+const maxChainedFrames = 8
+
+// drainDispatches runs the dispatches already queued (natter fork). It is
+// bounded by the queue's capacity so a dispatch that keeps queueing another
+// cannot starve the frame.
+func (e *engineX) drainDispatches() {
+	for range cap(e.dispatches) {
+		select {
+		case dispatch := <-e.dispatches:
+			dispatch()
+		default:
 			return
 		}
 	}
