@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"slices"
 	"sync"
 	"testing"
 
@@ -73,21 +72,6 @@ func TestColdVisitLoadsTheWasmOnce(t *testing.T) {
 	A.Run(t, "the worker is installed", WaitJS(`navigator.serviceWorker.controller.state === "activated"`))
 	if n := proxy.count("/web/app.wasm"); n != 1 {
 		t.Fatalf("a cold visit downloaded app.wasm %d times, want 1", n)
-	}
-	// The loader created the device's database while the wasm loaded, and
-	// the app took it over instead of opening its own.
-	A.Run(t, "the app runs on the loader's database", WaitJS(`performance.getEntriesByName("natter:db-open").length === 1 &&
-		performance.getEntriesByName("natter:idb-open").length === 1 && window.natterDB === undefined`))
-	A.Run(t, "read the database's stores", WaitJS(`(() => {
-		if (!window.natterTestStores) {
-			window.natterTestStores = "asked";
-			const r = indexedDB.open("natter");
-			r.onsuccess = () => { window.natterTestStores = [...r.result.objectStoreNames].sort(); r.result.close(); };
-		}
-		return Array.isArray(window.natterTestStores);
-	})()`))
-	if got := Eval[[]string](t, A, `window.natterTestStores`); !slices.Equal(got, slices.Sorted(slices.Values(shared.LocalDBStores))) {
-		t.Fatalf("the database's stores are %v, want %v", got, shared.LocalDBStores)
 	}
 
 	signIn(t, A, &webtest.Server{URL: proxy.URL}, ann)

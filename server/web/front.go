@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -47,7 +46,7 @@ func newFront(h *app.Handler, webDir string, logf func(msg string, args ...any))
 
 	appJS := string(fromHandler(h, "/app.js"))
 	if i := strings.Index(appJS, loaderCut); i >= 0 {
-		appJS = appJS[:i] + strings.NewReplacer("{{.WasmURL}}", wasmURL, "{{.LocalDB}}", localDBJSON()).Replace(loaderJS)
+		appJS = appJS[:i] + strings.ReplaceAll(loaderJS, "{{.WasmURL}}", wasmURL)
 	} else {
 		logf("pwa: go-app's app.js has changed; keeping its wasm loader")
 	}
@@ -83,16 +82,6 @@ func newFront(h *app.Handler, webDir string, logf func(msg string, args ...any))
 		f.pages[kind] = newTextAsset("text/html; charset=utf-8", page)
 	}
 	return f
-}
-
-// localDBJSON is the device database's schema for the loader, which
-// opens the database early (loader.js, natterOpenDB).
-func localDBJSON() string {
-	b, err := json.Marshal(map[string]any{"name": shared.LocalDBName, "version": shared.LocalDBVersion, "stores": shared.LocalDBStores})
-	if err != nil {
-		panic("web: encode the local database's schema: " + err.Error())
-	}
-	return string(b)
 }
 
 // page is the whole page around a skeleton.
@@ -194,7 +183,6 @@ const conversationShell = "/c/00000000-0000-0000-0000-000000000000"
 func frontFingerprint() string {
 	var b strings.Builder
 	b.WriteString(loaderJS)
-	b.WriteString(localDBJSON())
 	b.WriteString(loaderCSS)
 	b.WriteString(pageTemplate.Tree.Root.String())
 	for _, kind := range skeletonKinds {

@@ -20,7 +20,6 @@ async function goappInitWebAssembly() {
     return;
   }
   performance.mark("natter:load-start");
-  natterOpenDB();
   natterHoldSkeleton();
   try {
     const go = new Go();
@@ -39,37 +38,6 @@ async function goappInitWebAssembly() {
     label.innerText = "Natter could not start: " + err;
     console.error("loading wasm failed: ", err);
   }
-}
-
-// natterOpenDB opens the device's IndexedDB database while the wasm
-// downloads and compiles, as natterDB (a promise of the open database),
-// which the app takes over (wasm/browser.OpenIDB). On a first visit the
-// browser creates the database then, which took 100-150 ms of the start
-// when the app did it after Go had started. The schema comes from the
-// server (shared.LocalDBStores), the same the app's upgrade creates.
-function natterOpenDB() {
-  const schema = {{.LocalDB}};
-  if (!("indexedDB" in self)) {
-    return;
-  }
-  self.natterDB = new Promise((resolve, reject) => {
-    const req = indexedDB.open(schema.name, schema.version);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      for (const s of schema.stores) {
-        if (!db.objectStoreNames.contains(s)) {
-          db.createObjectStore(s);
-        }
-      }
-    };
-    req.onblocked = () => console.warn("natter: IndexedDB upgrade blocked by another tab");
-    req.onsuccess = () => {
-      performance.mark("natter:db-open");
-      resolve(req.result);
-    };
-    req.onerror = () => reject(req.error);
-  });
-  self.natterDB.catch(() => {}); // the app opens it itself and says why
 }
 
 // natterHoldSkeleton keeps a conversation page's drawn skeleton (the

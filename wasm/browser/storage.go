@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"syscall/js"
 
-	"natter/shared"
 	"natter/wasm/client"
 )
 
-// DBName and dbVersion identify the IndexedDB database (shared.LocalDBName,
-// shared.LocalDBVersion: the page's loader opens the same one).
+// DBName and dbVersion identify the IndexedDB database. Bump dbVersion when
+// client.Buckets gains a bucket, so the upgrade creates its object store.
 const (
-	DBName    = shared.LocalDBName
-	dbVersion = shared.LocalDBVersion
+	DBName    = "natter"
+	dbVersion = 2 // 2: the offline search index (client.BucketWords)
 )
 
 // IDB is client.Storage on IndexedDB: one object store per bucket, string
@@ -33,9 +32,6 @@ var _ client.Storage = (*IDB)(nil)
 // IndexedDB is missing or refused (some private modes); the UI then runs on
 // client.NewMemoryStorage and tells the user nothing survives a reload.
 func OpenIDB(ctx context.Context) (*IDB, error) {
-	if db, ok := openedByLoader(ctx); ok {
-		return adopt(db), nil
-	}
 	idb := global.Get("indexedDB")
 	if idb.IsUndefined() || idb.IsNull() {
 		return nil, errors.New("browser: IndexedDB is not available in this browser")
@@ -66,51 +62,15 @@ func OpenIDB(ctx context.Context) (*IDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser: open IndexedDB: %w", err)
 	}
-	return adopt(db), nil
-}
-
-// adopt makes an open database this tab's storage. A newer version of the
-// app opening the database in another tab waits until every tab holding it
-// closes it: close it here, so the upgrade goes through; this tab's next
-// write fails visibly and a reload picks the new version up. (The function
-// is never released: it lives as long as db.)
-func adopt(db js.Value) *IDB {
+	// A newer version of the app opening the database in another tab waits
+	// until every tab holding it closes it: close it here, so the upgrade
+	// goes through; this tab's next write fails visibly and a reload
+	// picks the new version up. (Never released: it lives as long as db.)
 	db.Set("onversionchange", js.FuncOf(func(js.Value, []js.Value) any {
 		db.Call("close")
 		return nil
 	}))
-	return &IDB{db: db}
-}
-
-// openedByLoader takes the database the page's loader opened while the
-// wasm loaded (natterDB, a promise: server/web/loader.js). It reports
-// false when there is none, or the loader's open failed or was of another
-// version: OpenIDB then opens it itself and says why if that fails too.
-func openedByLoader(ctx context.Context) (js.Value, bool) {
-	p := global.Get("natterDB")
-	if !p.Truthy() {
-		return js.Undefined(), false
-	}
-	global.Set("natterDB", js.Undefined()) // taken once
-	ch := make(chan js.Value, 1)
-	ok := js.FuncOf(func(_ js.Value, args []js.Value) any { ch <- args[0]; return nil })
-	fail := js.FuncOf(func(js.Value, []js.Value) any { ch <- js.Null(); return nil })
-	defer ok.Release()
-	defer fail.Release()
-	p.Call("then", ok, fail)
-	select {
-	case db := <-ch:
-		if !db.Truthy() {
-			return js.Undefined(), false
-		}
-		if db.Get("version").Int() != dbVersion { // a loader of another build
-			db.Call("close")
-			return js.Undefined(), false
-		}
-		return db, true
-	case <-ctx.Done():
-		return js.Undefined(), false
-	}
+	return &IDB{db: db}, nil
 }
 
 // awaitRequest waits for an IDBRequest's success or error event.
