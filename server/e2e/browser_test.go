@@ -115,14 +115,25 @@ func (b *Browser) Run(tb testing.TB, what string, actions ...chromedp.Action[chr
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		hctx, hcancel := context.WithTimeout(b.Ctx, 5*time.Second)
 		html, _ := chromedp.Run(hctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		rows, _ := chromedp.Run(hctx, chromedp.Evaluate[string](failureRows))
 		hcancel()
 		b.Screenshot(tb, "failure-"+sanitize(what))
 		if len(html) > 3000 {
 			html = html[:3000] + "…"
 		}
-		tb.Fatalf("e2e %s: %s: %v\nbody: %s\nconsole:\n%s", b.name, what, err, html, b.Console())
+		tb.Fatalf("e2e %s: %s: %v\nbody: %s\nrows: %s\nconsole:\n%s", b.name, what, err, html, rows, b.Console())
 	}
 }
+
+// failureRows lists, for a failure report, the conversation list and the
+// message rows in the DOM (seq, state, first words): the body is cut at
+// 3,000 characters, usually before them.
+const failureRows = `(() => {
+	const t = (e) => (e.innerText || "").replace(/\s+/g, " ").slice(0, 40);
+	const convs = [...document.querySelectorAll("#conv-list li")].map(t);
+	const msgs = [...document.querySelectorAll("#messages li")].map((e) => (e.dataset.seq || "-") + "/" + (e.dataset.state || "") + "/" + e.className + ": " + t(e));
+	return JSON.stringify({page: location.pathname, convs, msgs});
+})()`
 
 // Offline switches CDP network emulation: the page sees navigator.onLine
 // false and every request fails, as on a plane.
