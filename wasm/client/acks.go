@@ -45,7 +45,7 @@ func (e *Engine) applyAck(s *session, a *action, ack shared.Ack) {
 			e.upsert(s, *ack.Conversation)
 		}
 	}
-	e.removeAction(a)
+	e.settleAction(a)
 	s.wake()
 }
 

@@ -69,7 +69,7 @@ func (d *dirtySet) onlyConvs() bool {
 // scheduleFlush arms the debounce timer, or brings it forward when what is
 // dirty now is due sooner. Callers hold e.mu.
 func (e *Engine) scheduleFlush() {
-	if e.dirty.empty() {
+	if e.dirty.empty() && len(e.settled) == 0 {
 		return
 	}
 	d := flushDelay
@@ -105,6 +105,8 @@ func (e *Engine) Flush() {
 	}
 	d := e.dirty
 	e.dirty = newDirtySet()
+	settled := e.settled
+	e.settled = map[string]bool{}
 	var ws []write
 	var jobs []convJob
 	if !e.wiped {
@@ -132,6 +134,11 @@ func (e *Engine) Flush() {
 		e.mu.Unlock()
 	}
 
+	// Acknowledged actions leave the outbox bucket last, once what their
+	// acks changed is written (settleAction).
+	for k := range settled {
+		ws = append(ws, write{BucketOutbox, k, nil})
+	}
 	var failed error
 	ctx := context.Background()
 	for _, w := range ws {
@@ -161,9 +168,16 @@ func (e *Engine) Flush() {
 			e.dirty.redirects[k] = true
 		}
 		e.dirty.meta = e.dirty.meta || d.meta
+		for k := range settled {
+			e.settled[k] = true
+		}
 	}
 	if len(ws) > 0 {
 		e.setStorageErr(failed)
+	}
+	if failed == nil && len(settled) > 0 {
+		e.outboxChanged() // other tabs reload the outbox without them
+		e.touch()
 	}
 }
 

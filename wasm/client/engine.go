@@ -62,14 +62,19 @@ type Engine struct {
 	storageErr string
 	convs      map[string]*conv
 	outbox     []*action // in order key order
-	lastOrder  int64
-	drafts     map[string]string
-	redirects  map[string]string
-	mutes      map[string]shared.Mute // the person's mutes, by conversation (mute.go)
-	online     bool
-	probe      bool // dial once although the browser says offline: Retry now, or the offline probe
-	sender     bool
-	sess       *session
+	// settled are the Storage keys of actions acknowledged since the last
+	// flush: their entries leave the outbox bucket only with the flush
+	// that writes what the acks changed (Flush), so a page that dies in
+	// between finds each action in one place or the other, never neither.
+	settled   map[string]bool
+	lastOrder int64
+	drafts    map[string]string
+	redirects map[string]string
+	mutes     map[string]shared.Mute // the person's mutes, by conversation (mute.go)
+	online    bool
+	probe     bool // dial once although the browser says offline: Retry now, or the offline probe
+	sender    bool
+	sess      *session
 
 	dirty      dirtySet // cache records waiting for the debounced flush
 	flushTimer *time.Timer
@@ -119,6 +124,7 @@ func New(cfg Config) *Engine {
 		bodyMax:   shared.DefaultBodyMax,
 		status:    Status{State: StateConnecting},
 		convs:     map[string]*conv{},
+		settled:   map[string]bool{},
 		drafts:    map[string]string{},
 		redirects: map[string]string{},
 		online:    true,

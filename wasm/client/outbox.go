@@ -163,6 +163,28 @@ func (e *Engine) removeAction(a *action) {
 	e.outboxChanged()
 }
 
+// settleAction drops an acknowledged action from the outbox in memory and
+// leaves its Storage entry for the next flush to delete, after it has
+// written the conversation the ack changed. Deleting it at once left a
+// window (the flush comes up to a second later) in which a reload found
+// the message neither in the outbox nor in the cache: a person offline saw
+// a message they had sent vanish. A reload in that window finds the entry
+// and sends it again; the server answers with the original result.
+// Callers hold e.mu.
+func (e *Engine) settleAction(a *action) {
+	if e.wiped {
+		return
+	}
+	if i := slices.Index(e.outbox, a); i >= 0 {
+		e.outbox = slices.Delete(e.outbox, i, i+1)
+	}
+	e.settled[a.key] = true
+	e.dirty.acked = true
+	e.scheduleFlush()
+	e.touch()
+	e.outboxChanged()
+}
+
 // failAction marks a permanently refused action; it stays until Retry or
 // Discard and does not hold up the actions behind it. Callers hold e.mu.
 func (e *Engine) failAction(a *action, err *shared.Error) {
@@ -308,6 +330,9 @@ func (e *Engine) reloadOutbox() {
 	}
 	out := make([]*action, 0, len(kvs))
 	for _, kv := range kvs {
+		if e.settled[kv.Key] {
+			continue // acknowledged; its entry goes with the next flush
+		}
 		a, err := decodeAction(kv)
 		if err != nil {
 			e.log.Warn("client: outbox entry", "key", kv.Key, "err", err)

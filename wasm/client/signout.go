@@ -212,6 +212,7 @@ func (e *Engine) clearMemory() {
 	e.me = shared.User{}
 	e.convs = map[string]*conv{}
 	e.outbox = nil
+	e.settled = map[string]bool{}
 	e.drafts = map[string]string{}
 	e.redirects = map[string]string{}
 	e.index = map[string]*wordIndex{}

@@ -1,0 +1,147 @@
+//go:build !js
+
+package client_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"natter/server/webtest"
+	"natter/wasm/client"
+)
+
+// dyingStorage is Storage on a MemoryStorage that, once armed, dies at the
+// first write of a conversation (the flush after an ack): from then on
+// nothing lands and every write blocks, as a closing page's do when it
+// goes. snapshot is what is on disk then.
+type dyingStorage struct {
+	*client.MemoryStorage
+	mu    sync.Mutex
+	armed bool
+	dead  bool
+	died  chan struct{} // closed when it dies
+}
+
+func (d *dyingStorage) arm() {
+	d.mu.Lock()
+	d.armed = true
+	d.mu.Unlock()
+}
+
+func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+	d.mu.Lock()
+	if d.armed && !d.dead && (bucket == client.BucketConvs || bucket == client.BucketMessages) {
+		d.dead = true
+		close(d.died)
+	}
+	dead := d.dead
+	d.mu.Unlock()
+	if dead {
+		<-ctx.Done() // never, for the engine's writes: the page is gone
+		return ctx.Err()
+	}
+	return d.MemoryStorage.Put(ctx, bucket, key, value)
+}
+
+func (d *dyingStorage) Delete(ctx context.Context, bucket, key string) error {
+	d.mu.Lock()
+	dead := d.dead
+	d.mu.Unlock()
+	if dead {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return d.MemoryStorage.Delete(ctx, bucket, key)
+}
+
+// snapshot copies what the underlying storage holds into a new one.
+func (d *dyingStorage) snapshot(tb testing.TB) *client.MemoryStorage {
+	tb.Helper()
+	out := client.NewMemoryStorage()
+	for _, b := range client.Buckets {
+		kvs, err := d.MemoryStorage.List(context.Background(), b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, kv := range kvs {
+			if err := out.Put(context.Background(), b, kv.Key, kv.Value); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return out
+}
+
+// TestAckThenPageDiesKeepsTheMessage: a page that dies after a send was
+// acknowledged but before the conversation was written keeps the message
+// in its outbox, so the next start shows it (offline too) and sends it
+// again, which the server answers with the original: one message, never
+// none on screen, never two on the server.
+func TestAckThenPageDiesKeepsTheMessage(t *testing.T) {
+	srv := webtest.MustServer(t)
+	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
+	conv := mustDirect(t, srv, ann, bob)
+	st := &dyingStorage{MemoryStorage: client.NewMemoryStorage(), died: make(chan struct{})}
+	tp := newTap(&client.WebSocketTransport{URL: srv.WSURL, Header: ann.header})
+	acked := make(chan struct{}, 1)
+	tp.onAck = func(int) {
+		st.arm() // the page goes during the flush after the ack
+		select {
+		case acked <- struct{}{}:
+		default:
+		}
+	}
+	e := client.New(client.Config{Storage: st, Transport: tp, Device: "test", Rand: func() float64 { return 0.05 }})
+	e.Start(context.Background())
+	first := &engine{Engine: e, tap: tp}
+	first.waitCaughtUp(t)
+	e.Flush() // the page has been open a while: its user and conversations are on disk
+	if _, err := e.Send(conv, "sent just before the tab closed"); err != nil {
+		t.Fatal(err)
+	}
+	<-acked
+	select { // the flush after the ack, at most a second later
+	case <-st.died:
+	case <-time.After(webtest.Timeout):
+		t.Fatal("no flush after the ack")
+	}
+	disk := st.snapshot(t)
+	go e.Stop() // its flush blocks on the dead storage, as the page's did
+
+	second := &engine{Engine: client.New(client.Config{Storage: disk, Transport: &client.WebSocketTransport{URL: srv.WSURL, Header: ann.header},
+		Device: "test", Rand: func() float64 { return 0.05 }}), st: disk}
+	second.SetOnline(false)
+	second.Start(context.Background())
+	t.Cleanup(second.Stop)
+	second.wait(t, "the message after the restart, offline", func() bool {
+		for _, m := range second.Messages(conv) {
+			if m.Body == "sent just before the tab closed" {
+				return true
+			}
+		}
+		return false
+	})
+	second.SetOnline(true)
+	second.waitCaughtUp(t)
+	second.waitAcked(t)
+	n := 0
+	for _, m := range mustHistory(t, srv, ann, conv) {
+		if m.Body == "sent just before the tab closed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the message is on the server %d times, want once", n)
+	}
+	shown := 0
+	for _, m := range second.Messages(conv) {
+		if m.Body == "sent just before the tab closed" {
+			shown++
+		}
+	}
+	if shown != 1 {
+		t.Fatalf("the message is shown %d times, want once", shown)
+	}
+}
