@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"natter/shared"
 )
@@ -38,7 +39,15 @@ func (e *Engine) expireOld() {
 		return
 	}
 	now := e.cfg.Now()
-	for _, a := range e.outbox {
+	for _, a := range slices.Clone(e.outbox) {
+		if c := e.convs[a.Conv]; c != nil && a.Type == shared.TypeMessageSend {
+			if _, ok := c.actions[a.ID]; ok {
+				// Acknowledged, and the page closed before its entry went
+				// (settleAction): the message is held, so it goes now.
+				e.settleAction(a)
+				continue
+			}
+		}
 		if a.Failed == "" && !a.inflight && !replayForever(a.Type) && now.Sub(a.QueuedAt) > shared.ActionReplayWindow {
 			e.failAction(a, &shared.Error{Code: FailExpired, Message: ExpiredMessage})
 		}
