@@ -22,6 +22,9 @@ type dyingStorage struct {
 	armed bool
 	dead  bool
 	died  chan struct{} // closed when it dies
+	// late: die at the flush's first outbox delete instead, after the
+	// conversation was written.
+	late bool
 }
 
 func (d *dyingStorage) arm() {
@@ -32,7 +35,7 @@ func (d *dyingStorage) arm() {
 
 func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
 	d.mu.Lock()
-	if d.armed && !d.dead && (bucket == client.BucketConvs || bucket == client.BucketMessages) {
+	if d.armed && !d.dead && !d.late && (bucket == client.BucketConvs || bucket == client.BucketMessages) {
 		d.dead = true
 		close(d.died)
 	}
@@ -47,6 +50,10 @@ func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte
 
 func (d *dyingStorage) Delete(ctx context.Context, bucket, key string) error {
 	d.mu.Lock()
+	if d.armed && !d.dead && d.late && bucket == client.BucketOutbox {
+		d.dead = true
+		close(d.died)
+	}
 	dead := d.dead
 	d.mu.Unlock()
 	if dead {
@@ -78,12 +85,25 @@ func (d *dyingStorage) snapshot(tb testing.TB) *client.MemoryStorage {
 // acknowledged but before the conversation was written keeps the message
 // in its outbox, so the next start shows it (offline too) and sends it
 // again, which the server answers with the original: one message, never
-// none on screen, never two on the server.
+// none on screen, never two on the server. One that dies after writing the
+// conversation but before the entry went drops the entry at the start.
 func TestAckThenPageDiesKeepsTheMessage(t *testing.T) {
 	srv := webtest.MustServer(t)
+	for _, tt := range []struct {
+		name string
+		late bool
+	}{
+		{"before the conversation is written", false},
+		{"after the conversation is written, before the outbox entry goes", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) { ackThenPageDies(t, srv, tt.late) })
+	}
+}
+
+func ackThenPageDies(t *testing.T, srv *webtest.Server, late bool) {
 	ann, bob := mustUser(t, srv, "ann"), mustUser(t, srv, "bob")
 	conv := mustDirect(t, srv, ann, bob)
-	st := &dyingStorage{MemoryStorage: client.NewMemoryStorage(), died: make(chan struct{})}
+	st := &dyingStorage{MemoryStorage: client.NewMemoryStorage(), died: make(chan struct{}), late: late}
 	tp := newTap(&client.WebSocketTransport{URL: srv.WSURL, Header: ann.header})
 	acked := make(chan struct{}, 1)
 	tp.onAck = func(int) {
@@ -123,6 +143,11 @@ func TestAckThenPageDiesKeepsTheMessage(t *testing.T) {
 		}
 		return false
 	})
+	if late { // held in the cache: the entry goes at the start, nothing is sent again
+		if n := second.Unsent().Actions; n != 0 {
+			t.Fatalf("%d actions still queued after the start", n)
+		}
+	}
 	second.SetOnline(true)
 	second.waitCaughtUp(t)
 	second.waitAcked(t)
