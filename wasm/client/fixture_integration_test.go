@@ -247,4 +247,16 @@ func mustHistory(tb testing.TB, srv *webtest.Server, u user, conv string) []shar
 	}
 }
 
+// countBody counts the messages with body: a message stored twice, or
+// not at all, is what the outbox must never do.
+func countBody(msgs []shared.Message, body string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Body == body {
+			n++
+		}
+	}
+	return n
+}
+
 func decodeData(env shared.Envelope, v any) error { return json.Unmarshal(env.Data, v) }

@@ -106,13 +106,7 @@ func TestPredialedConnectionCarriesTheLoadedState(t *testing.T) {
 	if got := h.Cursors[conv]; got != 3 {
 		t.Errorf("hello's cursor for the conversation = %d, want 3 (the cache's)", got)
 	}
-	n := 0
-	for _, m := range mustHistory(t, srv, ann, conv) {
-		if m.Body == "queued offline" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countBody(mustHistory(t, srv, ann, conv), "queued offline"); n != 1 {
 		t.Errorf("the action queued offline was stored %d times, want once", n)
 	}
 }

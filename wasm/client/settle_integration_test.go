@@ -151,13 +151,7 @@ func ackThenPageDies(t *testing.T, srv *webtest.Server, late bool) {
 	second.SetOnline(true)
 	second.waitCaughtUp(t)
 	second.waitAcked(t)
-	n := 0
-	for _, m := range mustHistory(t, srv, ann, conv) {
-		if m.Body == "sent just before the tab closed" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countBody(mustHistory(t, srv, ann, conv), "sent just before the tab closed"); n != 1 {
 		t.Fatalf("the message is on the server %d times, want once", n)
 	}
 	shown := 0
