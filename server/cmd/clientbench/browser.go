@@ -159,3 +159,58 @@ func (b *browser) offline(off bool) error {
 	_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
 	return err
 }
+
+// idbState is, as JSON, how many records each of the app's IndexedDB
+// stores holds and the keys of its conversations: what an offline start
+// will find.
+const idbState = `(async () => {
+	const db = await new Promise((ok, fail) => { const r = indexedDB.open("natter"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+	const out = {};
+	for (const name of db.objectStoreNames) {
+		out[name] = await new Promise((ok, fail) => { const r = db.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+	}
+	if (db.objectStoreNames.contains("convs")) {
+		out.convKeys = await new Promise((ok, fail) => { const r = db.transaction("convs").objectStore("convs").getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+	}
+	db.close();
+	out.listed = document.querySelectorAll("#conv-list li").length;
+	return JSON.stringify(out);
+})()`
+
+// state reports idbState, or why it could not.
+func (b *browser) state() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](idbState, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return "(IndexedDB unreadable: " + err.Error() + ")"
+	}
+	return s
+}
+
+// cutCold, an experiment (-cutcold), deletes the conversations' records
+// after the cold visit and keeps the user's: what the warm visit's
+// navigation leaves when it cuts the cold visit's write short right after
+// its first record. The offline visit must still list every conversation
+// (main.go: stored).
+var cutCold = flag.Bool("cutcold", false, "experiment: delete the conversations from IndexedDB after the cold visit, as a write cut short leaves them")
+
+const clearConvsJS = `(async () => {
+	const db = await new Promise((ok, fail) => { const r = indexedDB.open("natter"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+	try {
+		for (const name of ["convs", "messages", "words"]) {
+			await new Promise((ok, fail) => { const tx = db.transaction(name, "readwrite"); tx.objectStore(name).clear(); tx.oncomplete = ok; tx.onabort = () => fail(tx.error); });
+		}
+	} finally {
+		db.close();
+	}
+	return true;
+})()`
+
+// clearConvs runs clearConvsJS.
+func (b *browser) clearConvs() error {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](clearConvsJS, chromedp.EvalAwaitPromise))
+	return err
+}

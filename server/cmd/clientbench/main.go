@@ -26,6 +26,9 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 func main() {
@@ -204,21 +207,44 @@ const wasmKept = `(() => {
 	return window.natterBenchKept === true && navigator.serviceWorker.controller !== null;
 })()`
 
-// stored becomes true when the app's IndexedDB holds records and their
-// count did not change between two polls: the warm visit's data is then on
-// disk, and the offline visit starts from it, not from a write cut short.
+// stored becomes true when the app's IndexedDB holds a record and the
+// messages of every conversation the page lists, and the count of all its
+// records did not change between two polls: the offline visit then finds
+// on disk what the warm visit showed.
+//
+// A stable count alone is not enough. The app writes a debounced 300 ms
+// (1 s for conversations alone) after a change, encodes every conversation
+// before its first write, and writes its user's record first, one
+// transaction per record; the warm visit's navigation often cuts the cold
+// visit's last write short (in 3 of 8 rounds it left 1 or 2 of the 3
+// conversations), and the count is stable while the warm visit's write has
+// not begun. When the cut had left only the user's record, the offline
+// visit started with the user and no conversations and never showed the
+// list (2 rounds of ~150 at random; 7 of 16 with -cutcold, none since
+// this wait).
 const stored = `(() => {
 	(async () => {
+		const ids = [...document.querySelectorAll("#conv-list a.conv-item")].map((a) => a.dataset.id);
 		const db = await new Promise((ok, fail) => { const r = indexedDB.open("natter"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-		let n = 0;
-		for (const name of db.objectStoreNames) {
-			n += await new Promise((ok, fail) => { const r = db.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+		const ask = (name, op) => new Promise((ok, fail) => { const r = db.transaction(name).objectStore(name)[op](); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+		try {
+			let n = 0;
+			for (const name of db.objectStoreNames) {
+				n += await ask(name, "count");
+			}
+			const convs = new Set(await ask("convs", "getAllKeys")), msgs = new Set(await ask("messages", "getAllKeys"));
+			return ids.length > 0 && ids.every((id) => convs.has(id) && msgs.has(id)) ? n : -1;
+		} finally {
+			db.close();
 		}
-		db.close();
-		return n;
 	})().then((n) => { window.natterBenchStable = n > 0 && n === window.natterBenchStored; window.natterBenchStored = n; });
 	return window.natterBenchStable === true;
 })()`
+
+// diag logs what IndexedDB holds (idbState) after the cold visit and when
+// the offline visit starts: what explains an offline start that lists
+// less than the warm one did.
+var diag = flag.Bool("diag", false, "log what IndexedDB holds before the warm and the offline visit")
 
 // measure makes the three visits: cold (nothing cached, signed in) to
 // connected; warm (service worker and local data in place) to connected;
@@ -240,16 +266,38 @@ func measure(chromium string, b *build) (round, error) {
 	if err := br.run(waitJS(wasmKept)); err != nil {
 		return rd, fmt.Errorf("the service worker did not settle: %w", err)
 	}
+	if *cutCold {
+		if err := br.clearConvs(); err != nil {
+			return rd, fmt.Errorf("cut the cold visit's data: %w", err)
+		}
+	}
+	if *diag {
+		log.Printf("  after cold: %s", br.state())
+	}
 	if rd.warm, err = br.load(b.url+"/", connected); err != nil {
 		return rd, err
 	}
 	if err := br.run(waitJS(stored)); err != nil {
 		return rd, fmt.Errorf("the app's data did not settle: %w", err)
 	}
+	if *diag {
+		log.Printf("  stored: %s", br.state())
+	}
+	// The offline visit is ready when it lists all the warm one did: one
+	// conversation of several is a start from a cut write, not the app's.
+	ctx, cancel := context.WithTimeout(br.ctx, time.Minute)
+	listed, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#conv-list li").length`))
+	cancel()
+	if err != nil {
+		return rd, err
+	}
 	if err := br.offline(true); err != nil {
 		return rd, err
 	}
-	rd.offline, err = br.load(b.url+"/", `document.querySelectorAll("#conv-list li").length > 0`)
+	rd.offline, err = br.load(b.url+"/", fmt.Sprintf(`document.querySelectorAll("#conv-list li").length >= %d`, listed))
+	if err != nil {
+		err = fmt.Errorf("%w\nIndexedDB: %s", err, br.state())
+	}
 	return rd, err
 }
 
