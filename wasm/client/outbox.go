@@ -144,9 +144,11 @@ func (e *Engine) putAction(a *action) error {
 	return nil
 }
 
-// removeAction drops an acknowledged or discarded action, from Storage
-// first. If Storage refuses, the entry stays there and is resent after a
-// reload, which the server answers with the original result. Callers hold e.mu.
+// removeAction drops an action that will never be sent (discarded, folded
+// into another, replaced), from Storage first: a page closed afterwards
+// must not find it and send it. If Storage refuses, the entry stays there
+// and is resent after a reload, which the server answers with the original
+// result. Callers hold e.mu.
 func (e *Engine) removeAction(a *action) {
 	if e.wiped {
 		return
@@ -154,13 +156,7 @@ func (e *Engine) removeAction(a *action) {
 	if err := e.cfg.Storage.Delete(context.Background(), BucketOutbox, a.key); err != nil {
 		e.setStorageErr(err)
 	}
-	if i := slices.Index(e.outbox, a); i >= 0 {
-		e.outbox = slices.Delete(e.outbox, i, i+1)
-	}
-	e.dirty.acked = true
-	e.scheduleFlush()
-	e.touch()
-	e.outboxChanged()
+	e.dropAction(a)
 }
 
 // settleAction drops an acknowledged action from the outbox in memory and
@@ -175,10 +171,16 @@ func (e *Engine) settleAction(a *action) {
 	if e.wiped {
 		return
 	}
+	e.settled[a.key] = true
+	e.dropAction(a)
+}
+
+// dropAction takes a out of the outbox in memory and has what changed
+// written soon. Callers hold e.mu.
+func (e *Engine) dropAction(a *action) {
 	if i := slices.Index(e.outbox, a); i >= 0 {
 		e.outbox = slices.Delete(e.outbox, i, i+1)
 	}
-	e.settled[a.key] = true
 	e.dirty.acked = true
 	e.scheduleFlush()
 	e.touch()
