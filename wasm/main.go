@@ -142,6 +142,7 @@ func newEnv(ctx context.Context, transport *client.Predialed) *ui.Env {
 	app.Window().Get("performance").Call("mark", "natter:cache-loaded")
 	watchBadge(engine)
 	watchPush(engine, env.API)
+	markReady(engine)
 	browser.OnVisibility(func(visible bool) {
 		screens.Show(env.OnScreen())
 		if visible {
@@ -259,6 +260,35 @@ func notifyNewConversation(env *ui.Env, screens *browser.Screens, cv client.Conv
 		body = by.Nickname + " started a conversation with you"
 	}
 	browser.Notify(ui.Title(cv.Conversation, env.Engine.State().Me.ID), body, shared.PushTag(cv.ID), shared.ConversationPath(cv.ID))
+}
+
+// markReady marks "natter:ready" on the page's performance timeline once
+// the start is over: the connection caught up, or it has nothing to wait
+// for (offline, signed out, failing). The page's loader (server/web/loader.js)
+// waits for it to register the service worker and store the wasm, work that
+// would otherwise compete with the start.
+func markReady(engine *client.Engine) {
+	var done atomic.Bool
+	var cancel func()
+	var mu sync.Mutex
+	check := func() {
+		st := engine.State().Status
+		if st.State == client.StateConnecting || (st.State == client.StateConnected && !st.CaughtUp) {
+			return
+		}
+		if done.CompareAndSwap(false, true) {
+			app.Window().Get("performance").Call("mark", "natter:ready")
+			go func() { // not from inside the engine's notification
+				mu.Lock()
+				defer mu.Unlock()
+				cancel()
+			}()
+		}
+	}
+	mu.Lock()
+	cancel = engine.Subscribe(check)
+	mu.Unlock()
+	check() // an offline start is offline before anyone subscribed
 }
 
 // markedTransport marks the first dial's start and end on the page's

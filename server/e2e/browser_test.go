@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"natter/server/pgtest"
@@ -153,6 +156,34 @@ func (b *Browser) Offline(tb testing.TB, offline bool) {
 	}
 	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
 		tb.Fatalf("e2e: navigator.onLine=%v: %v", !offline, err)
+	}
+}
+
+// SignInWith gives the browser the session cookie of a Cookie header
+// (webtest's MustSignUp) without loading a page, so that its first visit
+// is a signed-in cold one.
+func (b *Browser) SignInWith(tb testing.TB, srvURL string, h http.Header) {
+	tb.Helper()
+	u, err := url.Parse(srvURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name, value, _ := strings.Cut(h.Get("Cookie"), "=")
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, Domain: u.Hostname(), Path: "/"}); err != nil {
+		tb.Fatalf("e2e: set the session cookie: %v", err)
+	}
+}
+
+// OnEveryPage runs script in every page the tab loads from now on, before
+// the page's own scripts: a probe noting what the page does as it starts.
+func (b *Browser) OnEveryPage(tb testing.TB, script string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script}); err != nil {
+		tb.Fatalf("e2e: install a script in every page: %v", err)
 	}
 }
 

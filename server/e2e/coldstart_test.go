@@ -85,3 +85,60 @@ func TestColdVisitLoadsTheWasmOnce(t *testing.T) {
 		t.Fatalf("app.wasm downloaded %d times over a cold, a warm and an offline visit, want 1", n)
 	}
 }
+
+// startRecorder notes on the page's clock when the page registers its
+// service worker and when the app marks its start over, before the page's
+// own scripts run.
+const startRecorder = `(() => {
+	window.natterTestStart = {};
+	const sw = navigator.serviceWorker;
+	if (!sw) return;
+	const register = sw.register.bind(sw);
+	sw.register = (...args) => { window.natterTestStart.register ??= performance.now(); return register(...args); };
+})()`
+
+// startTimes reads what startRecorder noted, and the natter:ready and
+// natter:wasm-cached marks: -1 for what did not happen.
+const startTimes = `(() => {
+	const mark = (n) => (performance.getEntriesByName(n, "mark")[0] || {startTime: -1}).startTime;
+	return [window.natterTestStart.register ?? -1, mark("natter:ready"), mark("natter:wasm-cached")];
+})()`
+
+// TestServiceWorkerWaitsForTheStart: a first visit registers the service
+// worker, and stores the wasm for offline use, only after the app has
+// started (connected and caught up, or with nothing to connect to on the
+// sign-in page): the worker's install and the megabytes written to its
+// cache would otherwise compete with the compile and the first screen.
+// Both still happen, so the next visit works offline.
+func TestServiceWorkerWaitsForTheStart(t *testing.T) {
+	srv := webtest.MustServer(t)
+	_, ha := srv.MustSignUp(t, "ann")
+	for _, tc := range []struct {
+		name, path string
+		signedIn   bool
+	}{
+		{"signed in, home", shared.RouteHome, true},
+		{"signed out, the sign-in page", shared.RouteSignIn, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			A := MustBrowser(t, "ann")
+			A.OnEveryPage(t, startRecorder)
+			if tc.signedIn {
+				A.SignInWith(t, srv.URL, ha)
+			}
+			A.Run(t, "cold visit", chromedp.Navigate(srv.URL+tc.path),
+				WaitJS(`navigator.serviceWorker.controller !== null`), WaitJS(wasmCached))
+			got := Eval[[]float64](t, A, startTimes)
+			register, ready, cached := got[0], got[1], got[2]
+			if ready < 0 {
+				t.Fatalf("the app never marked natter:ready (register at %.0f ms)", register)
+			}
+			if register < ready {
+				t.Errorf("the service worker registered at %.0f ms, before the app's start was over at %.0f ms", register, ready)
+			}
+			if cached < ready {
+				t.Errorf("the wasm was stored at %.0f ms, before the app's start was over at %.0f ms", cached, ready)
+			}
+		})
+	}
+}

@@ -3,11 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -67,15 +65,8 @@ func TestConversationSkeletonHeldThenReplaced(t *testing.T) {
 
 	t.Run("cold visit", func(t *testing.T) {
 		B := MustBrowser(t, "ann-cold")
-		u, _ := url.Parse(srv.URL)
-		name, value, _ := strings.Cut(ha.Get("Cookie"), "=")
-		B.Run(t, "cookie and probe", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, Domain: u.Hostname(), Path: "/"}); err != nil {
-				return err
-			}
-			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdProbe})
-			return err
-		}))
+		B.SignInWith(t, srv.URL, ha)
+		B.OnEveryPage(t, holdProbe)
 		B.Run(t, "open the conversation", chromedp.Navigate(srv.URL+path),
 			WaitJS(`!!document.querySelector("#msgs-list li.msg") && !document.querySelector("[data-skeleton]")`))
 		type hold struct {

@@ -36,6 +36,16 @@ var loaderJS string
 // install and update hooks, notifications) the Go side of go-app calls.
 const loaderCut = "// -----------------------------------------------------------------------------\n// Web Assembly\n"
 
+// registerNow is go-app's call registering the service worker as app.js
+// runs; registerLater (loader.js) waits until the app has started instead.
+// A cold start then does not share the machine with the worker's install
+// (its script, the precache of every page and asset) while the wasm
+// compiles and the first screen is drawn.
+const (
+	registerNow   = "\ngoappInitServiceWorker();\n"
+	registerLater = "\nnatterRegisterLater(goappInitServiceWorker);\n"
+)
+
 // conversationRoute matches the pages of single conversations.
 var conversationRoute = regexp.MustCompile(shared.RouteConversationPattern)
 
@@ -47,6 +57,11 @@ func newFront(h *app.Handler, webDir string, logf func(msg string, args ...any))
 	appJS := string(fromHandler(h, "/app.js"))
 	if i := strings.Index(appJS, loaderCut); i >= 0 {
 		appJS = appJS[:i] + strings.ReplaceAll(loaderJS, "{{.WasmURL}}", wasmURL)
+		if strings.Contains(appJS, registerNow) {
+			appJS = strings.Replace(appJS, registerNow, registerLater, 1)
+		} else {
+			logf("pwa: go-app's app.js has changed; its service worker registers at once")
+		}
 	} else {
 		logf("pwa: go-app's app.js has changed; keeping its wasm loader")
 	}

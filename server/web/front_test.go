@@ -130,4 +130,7 @@ func TestPagePaintsWithoutWaiting(t *testing.T) {
 	if bytes.Contains(appJS, []byte("new ReadableStream")) || bytes.Contains(appJS, []byte("fetchWithProgress")) {
 		t.Errorf("app.js still routes the wasm through a JS stream")
 	}
+	if !bytes.Contains(appJS, []byte("\nnatterRegisterLater(goappInitServiceWorker);\n")) || bytes.Contains(appJS, []byte("\ngoappInitServiceWorker();\n")) {
+		t.Errorf("app.js registers the service worker as it runs, not once the app has started")
+	}
 }

@@ -107,16 +107,68 @@ function natterHoldSkeleton() {
 // service worker's cache, so that an offline start finds it and the worker
 // never downloads it a second time (its install skips the wasm). A page the
 // worker already controls got the wasm from that cache, or the worker
-// stores it itself.
+// stores it itself. The copy is written once the app has started: writing
+// megabytes while they compile slowed a cold start.
 function natterKeepForOffline(res) {
   if (!res.ok || !("caches" in self) || (navigator.serviceWorker && navigator.serviceWorker.controller)) {
     return;
   }
   const copy = res.clone(); // before instantiateStreaming reads the body
-  caches.open("natter-" + goappEnv.GOAPP_VERSION)
+  natterAfterStart(() => caches.open("natter-" + goappEnv.GOAPP_VERSION)
     .then((cache) => cache.put(natterWasmURL(), copy))
     .then(() => performance.mark("natter:wasm-cached"))
-    .catch((err) => console.warn("natter: could not keep app.wasm for offline use", err));
+    .catch((err) => console.warn("natter: could not keep app.wasm for offline use", err)));
+}
+
+// natterRegisterLater registers the service worker (go-app's register, in
+// app.js) once the app has started: its install fetches and stores every
+// page and asset, which on a first visit competed with the wasm's compile
+// and the first screen (server/web/front.go swaps go-app's call for this).
+function natterRegisterLater(register) {
+  natterAfterStart(register);
+}
+
+// natterAfterStart runs fn once the app marks "natter:ready" (wasm/main.go:
+// the first screen is drawn and the connection caught up, or there is
+// nothing to wait for), or after 5 s, whichever comes first: an app that
+// cannot start still gets its service worker. Its state lives on the
+// function, not in constants: app.js calls it before this part has run.
+function natterAfterStart(fn) {
+  const st = (natterAfterStart.state ??= { waiting: [], done: false });
+  if (st.done) {
+    fn();
+    return;
+  }
+  st.waiting.push(fn);
+  if (st.waiting.length > 1) {
+    return;
+  }
+  const run = () => {
+    if (st.done) {
+      return;
+    }
+    st.done = true;
+    for (const f of st.waiting.splice(0)) {
+      f();
+    }
+  };
+  if (performance.getEntriesByName("natter:ready", "mark").length > 0) {
+    run();
+    return;
+  }
+  try {
+    const seen = new PerformanceObserver((list) => {
+      if (list.getEntriesByName("natter:ready").length > 0) {
+        seen.disconnect();
+        run();
+      }
+    });
+    seen.observe({ type: "mark" });
+  } catch (err) {
+    run(); // no PerformanceObserver: do not wait
+    return;
+  }
+  setTimeout(run, 5000);
 }
 
 function goappCanLoadWebAssembly() {
