@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -38,8 +39,18 @@ func main() {
 		app.Route(path, shell)
 	}
 	app.RouteMatch(shared.IsConversationPath, shell)
+	// The hello goes before the first screen is drawn, so the server works
+	// on the welcome and the replay meanwhile (the socket is usually open
+	// by now). A slow network does not hold the screen for long.
+	select {
+	case <-env.Engine.FirstHello():
+	case <-time.After(helloWait):
+	}
 	app.RunWhenOnBrowser()
 }
+
+// helloWait bounds how long the first screen waits for the hello to go.
+const helloWait = 50 * time.Millisecond
 
 // newEnv opens the local store and starts the engine. Opening IndexedDB and
 // loading the cache are local and fast; the network is never awaited, so an

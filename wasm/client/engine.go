@@ -90,6 +90,7 @@ type Engine struct {
 	nextSub int
 
 	kick    chan struct{} // wakes the connection loop: RetryNow, online
+	hello   firstHello    // the first connection attempt's hello (FirstHello)
 	cancel  context.CancelFunc
 	done    chan struct{}
 	stopped bool
@@ -132,6 +133,7 @@ func New(cfg Config) *Engine {
 		dirty:     newDirtySet(),
 		subs:      map[int]func(){},
 		kick:      make(chan struct{}, 1),
+		hello:     firstHello{ch: make(chan struct{})},
 		requests:  map[string]chan reply{},
 		index:     map[string]*wordIndex{},
 	}
@@ -150,9 +152,25 @@ func (e *Engine) Start(ctx context.Context) {
 	e.mu.Unlock()
 	go func() {
 		defer close(e.done)
+		defer e.hello.done()
 		e.run(ctx)
 	}()
 }
+
+// FirstHello returns a channel closed once the engine's first connection
+// has sent its hello, or the first attempt failed or was put off (offline,
+// signed out, stopped). The page waits for it before drawing its first
+// screen: a hello written before that work lets the server prepare the
+// welcome and the replay while the page draws, instead of after.
+func (e *Engine) FirstHello() <-chan struct{} { return e.hello.ch }
+
+// firstHello is the channel FirstHello returns and its one close.
+type firstHello struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (h *firstHello) done() { h.once.Do(func() { close(h.ch) }) }
 
 // Stop ends the connection loop and writes every pending cache and draft
 // write, so the last keystroke survives. Safe to call more than once.

@@ -112,6 +112,7 @@ func (e *Engine) run(ctx context.Context) {
 		}
 		e.unlock()
 		if idle {
+			e.hello.done() // nothing to say hello to for now
 			var probe <-chan time.Time
 			var t *time.Timer
 			if !terminal {
@@ -250,6 +251,7 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 	conn, err := e.cfg.Transport.Dial(dctx)
 	cancel()
 	if err != nil {
+		e.hello.done()
 		return false, err
 	}
 	sctx, scancel := context.WithCancelCause(ctx)
@@ -269,7 +271,9 @@ func (e *Engine) connect(ctx context.Context) (welcomed bool, err error) {
 		EventCursors: e.eventCursors(), Focus: e.resolve(e.focus)}
 	e.sess = s
 	e.unlock()
-	if err := s.send(shared.TypeHello, "", hello); err != nil {
+	err = s.send(shared.TypeHello, "", hello)
+	e.hello.done()
+	if err != nil {
 		return false, err
 	}
 	go s.readLoop()
