@@ -137,6 +137,21 @@ func main() {
 	if *visits {
 		report(os.Stdout, builds, results, *runs)
 	}
+	if *traceDir != "" {
+		sums := map[*build]traceSummary{}
+		for _, b := range builds {
+			path := filepath.Join(*traceDir, strings.ReplaceAll(b.label, " ", "-")+"-cold.json")
+			s, err := traceCold(*chromium, b, path)
+			if err != nil {
+				log.Printf("%s: traced cold visit failed: %v", b.label, err)
+				continue
+			}
+			log.Printf("%s: cold visit traced into %s", b.label, path)
+			sums[b] = s
+		}
+		fmt.Println()
+		reportTraces(os.Stdout, builds, sums)
+	}
 
 	if *list {
 		lists := map[*build][]listRun{}
