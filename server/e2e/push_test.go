@@ -76,42 +76,65 @@ func withPush(svc *pushtest.Service) webtest.Option {
 
 // swValue evaluates a JavaScript expression (awaiting a promise) in the
 // service worker of b's browser and returns its value.
+//
+// The worker may be starting (a push just delivered wakes a stopped one):
+// its target appears a moment later on a loaded machine. Or it may be
+// stopping, idle since the page left: a target found then never answers,
+// and the push's wake-up starts another. So each try is short, and a try
+// that times out looks for the worker's target again.
 func swValue[T any](tb testing.TB, b *Browser, expr string) T {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(b.Ctx, browserWait)
 	defer cancel()
-	// The worker may be starting (a push just delivered wakes a stopped
-	// one): its target appears a moment later on a loaded machine.
+	var lastErr error
+	for {
+		v, err := swTry[T](ctx, b, expr)
+		if err == nil {
+			return v
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("e2e: in the service worker: %v", lastErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// swTry is one try of swValue: the first service worker target, asked
+// within swTryWait.
+func swTry[T any](ctx context.Context, b *Browser, expr string) (T, error) {
+	var zero T
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("targets: %w", err)
+	}
 	var id target.ID
-	var targets []*target.Info
-	for id == "" {
-		var err error
-		if targets, err = chromedp.Targets(ctx); err != nil {
-			tb.Fatalf("e2e: no service worker among %d targets: %v", len(targets), err)
+	for _, ti := range targets {
+		if ti.Type == "service_worker" {
+			id = ti.TargetID
 		}
-		for _, ti := range targets {
-			if ti.Type == "service_worker" {
-				id = ti.TargetID
-			}
-		}
-		if id == "" {
-			select {
-			case <-ctx.Done():
-				tb.Fatalf("e2e: no service worker among %d targets", len(targets))
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+	}
+	if id == "" {
+		return zero, fmt.Errorf("no service worker among %d targets", len(targets))
 	}
 	sw, swCancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer swCancel()
-	wctx, wcancel := context.WithTimeout(sw, browserWait)
+	wctx, wcancel := context.WithTimeout(sw, swTryWait)
 	defer wcancel()
-	v, err := chromedp.Run(wctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.Fatalf("e2e: in the service worker: %v", err)
-	}
-	return v
+	go func() { // the try ends with the whole wait too
+		select {
+		case <-ctx.Done():
+			wcancel()
+		case <-wctx.Done():
+		}
+	}()
+	return chromedp.Run(wctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
+
+// swTryWait bounds one try of swValue: a live worker answers in
+// milliseconds.
+const swTryWait = 10 * time.Second
 
 // registrationID returns the id of the service worker registration of
 // origin, for ServiceWorker.deliverPushMessage.
