@@ -129,7 +129,7 @@ func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then
 		c.noOlder = true
 	}
 	e.dirty.conv(convID)
-	e.scheduleFlush()
+	e.scheduleHistoryFlush()
 	e.touch()
 	if then != nil {
 		then(c)
