@@ -155,6 +155,7 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 	if err != nil {
 		return lr, err
 	}
+	time.Sleep(*settle) // an experiment: let the opening's deferred work finish first
 	if *steps {
 		dir := ""
 		if profile != "" {

@@ -35,6 +35,12 @@ var steps = flag.Bool("steps", false, "break each older-page step down (fetch se
 // taken with it are not the benchmark's.
 var revisit = flag.Duration("revisit", 0, "experiment: open the list's conversation, wait this long, open it again and measure that visit")
 
+// settle, an experiment, waits this long between the list showing the
+// conversation and the first older page: what the opening left to do (its
+// first write to IndexedDB) is then done before the steps begin. Figures
+// taken with it are not the benchmark's.
+var settle = flag.Duration("settle", 0, "experiment: wait this long after the conversation opens before the older pages")
+
 // stepProbeJS is installed before the app starts (after FrameProbeJS,
 // whose wrapper it wraps in turn).
 const stepProbeJS = `(() => {
