@@ -113,6 +113,7 @@ func OlderPages(ctx context.Context, max int) ([]float64, error) {
 		// oldest page may be shorter than a screen).
 		ms, err := evalPromise[float64](ctx, `new Promise((done, fail) => {
 			const l = document.querySelector("#messages"), h0 = l.scrollHeight, t0 = performance.now();
+			window.natterOlderT0 = t0; // for probes that break a step down
 			l.scrollTop = 0;
 			const check = () => {
 				if (l.scrollHeight > h0 + l.clientHeight || l.querySelector(".history.is-start")) return done(performance.now() - t0);

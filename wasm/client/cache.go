@@ -82,8 +82,41 @@ func (e *Engine) scheduleFlush() {
 			return
 		}
 		e.flushTimer.Stop()
+	} else {
+		e.flushArmed = time.Now()
 	}
 	e.flushTimer, e.flushDue = time.AfterFunc(d, e.Flush), due
+}
+
+// historyFlushWait is how long pages of older history may hold back the
+// write of conversations (scheduleHistoryFlush), from when it was armed.
+const historyFlushWait = 5 * time.Second
+
+// scheduleHistoryFlush arms the flush after a page of older history, like
+// scheduleFlush, but a flush of conversations alone that is already armed
+// goes back to convFlushDelay after this page, within historyFlushWait of
+// when it was armed. A reader scrolling back through history brings a page
+// every few hundred milliseconds, and each flush encodes and indexes every
+// message the conversation keeps, on the thread that draws the pages: a
+// flush a second made the pages wait for it, and wrote the history over
+// and over as it grew. The pages are on the server; they are written once
+// the reader stops, or every historyFlushWait. A draft or an outbox change
+// is not held back: with them dirty, this is scheduleFlush. Callers hold
+// e.mu.
+func (e *Engine) scheduleHistoryFlush() {
+	if e.flushTimer == nil || !e.dirty.onlyConvs() || len(e.settled) > 0 {
+		e.scheduleFlush()
+		return
+	}
+	due := time.Now().Add(convFlushDelay)
+	if last := e.flushArmed.Add(historyFlushWait); last.Before(due) {
+		due = last
+	}
+	if !due.After(e.flushDue) {
+		return
+	}
+	e.flushTimer.Stop()
+	e.flushTimer, e.flushDue = time.AfterFunc(time.Until(due), e.Flush), due
 }
 
 // write is one storage operation of a flush; a nil value deletes.

@@ -91,6 +91,50 @@ func (c *conv) merge(m shared.Message) bool {
 	return true
 }
 
+// mergeOlder merges a page of history, as merge does each message. The
+// messages older than every one held (all of them, for a page LoadOlder
+// asked for) go in front in one copy: merged one at a time, each insert
+// moved every message held, and a page of 100 into 2,000 held moved
+// 200,000 messages, every older page longer than the one before. The rest
+// merge one by one. It reports whether anything changed.
+func (c *conv) mergeOlder(ms []shared.Message) bool {
+	changed := false
+	if len(c.msgs) == 0 {
+		for _, m := range ms {
+			changed = c.merge(m) || changed
+		}
+		return changed
+	}
+	first := c.msgs[0].Seq
+	older := make([]shared.Message, 0, len(ms))
+	for _, m := range ms {
+		if m.Seq < first {
+			older = append(older, m)
+		} else if c.merge(m) {
+			changed = true
+		}
+	}
+	if len(older) == 0 {
+		return changed
+	}
+	bySeq := func(a, b shared.Message) int { return cmp.Compare(a.Seq, b.Seq) }
+	slices.SortStableFunc(older, bySeq)
+	// Of one seq twice in a page, the later wins, as merge would have it.
+	slices.Reverse(older)
+	older = slices.CompactFunc(older, func(a, b shared.Message) bool { return a.Seq == b.Seq })
+	slices.Reverse(older)
+	c.msgs = append(older, c.msgs...)
+	for _, m := range older {
+		if m.ActionID != "" {
+			c.actions[m.ActionID] = m.Seq
+		}
+	}
+	c.rows = nil // views handed out keep the old copy; the next read rebuilds
+	c.shape++
+	c.rev++
+	return true
+}
+
 func sameMessage(a, b shared.Message) bool {
 	return a.ID == b.ID && a.Body == b.Body && a.Sender == b.Sender &&
 		timeEq(a.EditedAt, b.EditedAt) && timeEq(a.DeletedAt, b.DeletedAt) &&

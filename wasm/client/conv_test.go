@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -116,5 +117,57 @@ func TestBackoffBounds(t *testing.T) {
 	}
 	if d := backoff(100, 0.5); d != BackoffMax/2 {
 		t.Errorf("large attempt: %v", d)
+	}
+}
+
+// A page of history merged at once holds what merging its messages one at
+// a time holds, whatever the page's order and overlap with what is held.
+func TestMergeOlderMatchesMergingEach(t *testing.T) {
+	msg := func(s int64) shared.Message {
+		return shared.Message{ConversationID: "c", Seq: s, Body: "b", ActionID: fmt.Sprint("a", s)}
+	}
+	run := func(from, to int64, step int64) []shared.Message {
+		var out []shared.Message
+		for s := from; s != to+step; s += step {
+			out = append(out, msg(s))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		held []shared.Message
+		page []shared.Message
+	}{
+		{"older page, oldest first", run(101, 200, 1), run(1, 100, 1)},
+		{"older page, newest first", run(101, 200, 1), run(100, 1, -1)},
+		{"overlapping the held", run(101, 200, 1), run(51, 150, 1)},
+		{"nothing held", nil, run(1, 100, 1)},
+		{"a seq twice", run(11, 20, 1), append(run(1, 10, 1), msg(5))},
+		{"empty page", run(1, 10, 1), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			each, page := newConv(shared.Conversation{ID: "c"}), newConv(shared.Conversation{ID: "c"})
+			for _, m := range tc.held {
+				each.merge(m)
+				page.merge(m)
+			}
+			rev := page.rev
+			wantChanged := false
+			for _, m := range tc.page {
+				wantChanged = each.merge(m) || wantChanged
+			}
+			if got := page.mergeOlder(tc.page); got != wantChanged {
+				t.Fatalf("changed %v, want %v", got, wantChanged)
+			}
+			if fmt.Sprint(seqs(page)) != fmt.Sprint(seqs(each)) {
+				t.Fatalf("held %v, want %v", seqs(page), seqs(each))
+			}
+			if fmt.Sprint(page.actions) != fmt.Sprint(each.actions) || page.c.LastSeq != each.c.LastSeq {
+				t.Fatalf("actions %v last %d, want %v %d", page.actions, page.c.LastSeq, each.actions, each.c.LastSeq)
+			}
+			if wantChanged && page.rev == rev {
+				t.Fatal("the revision did not change")
+			}
+		})
 	}
 }

@@ -79,6 +79,7 @@ type Engine struct {
 	dirty      dirtySet // cache records waiting for the debounced flush
 	flushTimer *time.Timer
 	flushDue   time.Time  // when flushTimer fires
+	flushArmed time.Time  // when flushTimer was armed from idle (scheduleHistoryFlush)
 	flushMu    sync.Mutex // serialises flushes so writes land in order
 
 	changed bool // a subscriber notification is due

@@ -354,3 +354,34 @@ func TestSetMeIsCachedForTheNextStart(t *testing.T) {
 		t.Fatalf("after reload: %q", got)
 	}
 }
+
+// Pages of older history push back a flush of conversations alone, within
+// historyFlushWait of when it was armed; a draft waiting is not held back.
+func TestHistoryPagesHoldBackTheConversationsFlush(t *testing.T) {
+	e := mustOfflineEngine(t, NewMemoryStorage())
+	defer e.Stop()
+	mustConv(t, e, "c", 10)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.scheduleFlush()
+	armed, first := e.flushArmed, e.flushDue
+	if e.flushTimer == nil || armed.IsZero() {
+		t.Fatal("no flush armed for a dirty conversation")
+	}
+	e.scheduleHistoryFlush()
+	if !e.flushDue.After(first) || e.flushDue.After(armed.Add(historyFlushWait)) {
+		t.Fatalf("a page moved the flush from %v to %v (armed %v)", first, e.flushDue, armed)
+	}
+	e.flushArmed = armed.Add(-historyFlushWait) // paging for that long already
+	held := e.flushDue
+	e.scheduleHistoryFlush()
+	if e.flushDue != held {
+		t.Fatalf("a page past historyFlushWait moved the flush from %v to %v", held, e.flushDue)
+	}
+	e.dirty.drafts["c"] = true
+	before := time.Now()
+	e.scheduleHistoryFlush()
+	if e.flushDue.After(before.Add(flushDelay + time.Second)) {
+		t.Fatalf("with a draft dirty the flush is due at %v, %v after the page", e.flushDue, e.flushDue.Sub(before))
+	}
+}

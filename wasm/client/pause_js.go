@@ -2,9 +2,34 @@
 
 package client
 
-import "time"
+import (
+	"syscall/js"
+	"time"
+)
 
-// pause hands the thread back to the browser for a moment: with every
-// goroutine asleep, Go's scheduler returns to the JavaScript event loop,
-// which paints and dispatches input before the timer wakes it.
-func pause() { time.Sleep(time.Millisecond) }
+// idleWait bounds how long pause waits for the browser to be idle: a page
+// that is never idle still gets its flush written, a slice at a time.
+const idleWait = 50 * time.Millisecond
+
+// pause hands the thread back to the browser until it is idle
+// (requestIdleCallback), at most idleWait: a flush is background work. It
+// used to resume a millisecond later (time.Sleep), whatever the page was
+// doing, and so took four fifths of the thread from the frames drawn
+// meanwhile: an older page scrolled to while the conversation's first
+// flush ran took its slices in turn with them. Where requestIdleCallback
+// is missing (Safari), it sleeps a millisecond as before.
+func pause() {
+	ric := js.Global().Get("requestIdleCallback")
+	if ric.Type() != js.TypeFunction {
+		time.Sleep(time.Millisecond)
+		return
+	}
+	done := make(chan struct{})
+	f := js.FuncOf(func(js.Value, []js.Value) any {
+		close(done)
+		return nil
+	})
+	defer f.Release()
+	ric.Invoke(f, map[string]any{"timeout": idleWait.Milliseconds()})
+	<-done
+}

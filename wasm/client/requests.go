@@ -109,17 +109,27 @@ func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then
 	if c == nil {
 		return nil
 	}
+	page := make([]shared.Message, 0, len(ack.History.Messages))
 	for _, m := range ack.History.Messages {
 		if m.ConversationID == "" {
 			m.ConversationID = convID
 		}
-		e.mergeMessage(m)
+		if m.ConversationID != convID {
+			e.mergeMessage(m) // not this conversation's: where it belongs
+			continue
+		}
+		if m.Seq > 0 {
+			page = append(page, m)
+		}
+	}
+	if c.mergeOlder(page) {
+		e.touch()
 	}
 	if !ack.History.More {
 		c.noOlder = true
 	}
 	e.dirty.conv(convID)
-	e.scheduleFlush()
+	e.scheduleHistoryFlush()
 	e.touch()
 	if then != nil {
 		then(c)

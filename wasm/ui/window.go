@@ -94,7 +94,7 @@ func pickWindow(offs []float64, top, height float64) (lo, hi int) {
 	if n <= 0 {
 		return 0, 0
 	}
-	pad := max(height*overscan, 400)
+	pad := overscanPad(height)
 	lo = rowAt(offs, top-pad)
 	hi = rowAt(offs, top+height+pad) + 1
 	if hi-lo > maxWindow {
@@ -105,6 +105,9 @@ func pickWindow(offs []float64, top, height float64) (lo, hi int) {
 	return lo, hi
 }
 
+// overscanPad is how far beyond a viewport of height rows are drawn.
+func overscanPad(height float64) float64 { return max(height*overscan, 400) }
+
 // covers reports whether the drawn rows [lo, hi) still cover the viewport
 // with half the overscan to spare on each side that has more rows, so
 // small scrolls draw nothing new.
@@ -113,7 +116,7 @@ func covers(offs []float64, lo, hi int, top, height float64) bool {
 	if hi <= lo {
 		return n == 0
 	}
-	pad := max(height*overscan, 400) / 2
+	pad := overscanPad(height) / 2
 	if lo > 0 && offs[lo] > top-pad {
 		return false
 	}
@@ -211,11 +214,23 @@ func (w *window) coversView() bool { return covers(w.offs, w.lo, w.hi, w.top, w.
 // settle makes the window cover a viewport starting at top: it keeps the
 // rows drawn when they still do (extended to the end when following the
 // bottom), so appending a message draws one row, not a new window.
+//
+// Following the bottom extends the window only while the rows it draws
+// above the view stay within twice the overscan: a conversation opening
+// takes its newest messages in batches of tens, and a window kept on the
+// first batch's rows drew them all (over a hundred rows where a screen
+// and its overscan hold about twenty), each laid out with the rest and
+// taken out of the DOM again by the first older page. A window that drew
+// nothing is not extended either: from row 0 to the end it would draw
+// every row of the first page.
 func (w *window) settle(top float64, toEnd bool) {
 	w.top = max(0, top)
 	lo, hi := w.lo, w.hi
-	if toEnd {
+	if toEnd && hi > lo {
 		hi = len(w.keys)
+		if lo < len(w.offs) && w.offs[lo] < w.top-2*overscanPad(w.height) {
+			hi = lo // drawn too far above the view: a fresh window
+		}
 	}
 	if hi <= lo || hi-lo > maxWindow || !covers(w.offs, lo, hi, w.top, w.height) {
 		lo, hi = pickWindow(w.offs, w.top, w.height)

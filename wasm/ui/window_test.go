@@ -102,6 +102,47 @@ func TestWindowKeepsItsRows(t *testing.T) {
 	}
 }
 
+// A list that drew nothing yet (the conversation's first page arrives
+// while it opens at the bottom) draws the rows near the viewport, not every
+// row from the first to the newest.
+func TestFirstPageDrawsAWindow(t *testing.T) {
+	for _, n := range []int{1, 30, 100, 200, maxWindow} {
+		t.Run(fmt.Sprint(n, " rows"), func(t *testing.T) {
+			var w window
+			w.height = 600
+			w.setRows(testKeys(n))
+			w.settle(w.total()-600, true)
+			want := min(n, (600+2*600)/int(defaultRowHeight)+2)
+			if w.hi != n || w.hi-w.lo > want {
+				t.Fatalf("window %d..%d of %d rows, want the last %d at most", w.lo, w.hi, n, want)
+			}
+			if !w.coversView() {
+				t.Fatalf("window %d..%d does not cover the view", w.lo, w.hi)
+			}
+		})
+	}
+}
+
+// Following the bottom while rows arrive in batches (a conversation
+// opening takes its newest messages a replay page at a time) keeps the
+// rows drawn near the view: a window kept on the first batch's rows would
+// draw every row since.
+func TestFollowingBatchesKeepsTheWindowSmall(t *testing.T) {
+	var w window
+	w.height = 600
+	keys := testKeys(1000)
+	for n := 100; n <= 220; n += 30 {
+		w.setRows(keys[:n])
+		w.settle(w.total()-600, true)
+		if w.hi != n || w.offs[w.lo] < w.top-2*overscanPad(600) {
+			t.Fatalf("%d rows: window %d..%d draws from %.0f px above the view", n, w.lo, w.hi, w.top-w.offs[w.lo])
+		}
+		if !w.coversView() {
+			t.Fatalf("%d rows: window %d..%d does not cover the view", n, w.lo, w.hi)
+		}
+	}
+}
+
 // A fresh page opened far down a long cached conversation: the first rows
 // measured change the estimate for the thousands above them, whose spacer
 // is still drawn at the old one. A view placed at a drawn row lands on it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -128,9 +129,23 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 	})); err != nil {
 		return lr, err
 	}
+	if *steps {
+		if err := br.run(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stepProbeJS})
+			return err
+		})); err != nil {
+			return lr, err
+		}
+	}
 	connected := `(document.querySelector("#conn-status")||{dataset:{}}).dataset.state === "connected"`
 	if err := br.run(chromedp.Navigate(b.url+"/c/"+ls.long), waitJS(connected+` && document.querySelectorAll("#messages .msg[data-seq]").length > 0`)); err != nil {
 		return lr, fmt.Errorf("open the long conversation: %w", err)
+	}
+	if *revisit > 0 {
+		time.Sleep(*revisit) // an experiment: time for V8 to cache the compiled wasm
+		if err := br.run(chromedp.Navigate(b.url+"/c/"+ls.long), waitJS(connected+` && document.querySelectorAll("#messages .msg[data-seq]").length > 0`)); err != nil {
+			return lr, fmt.Errorf("open the long conversation again: %w", err)
+		}
 	}
 	ctx := br.ctx
 	if _, err := listbench.Eval[bool](ctx, listbench.ProbeJS); err != nil {
@@ -140,7 +155,17 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 	if err != nil {
 		return lr, err
 	}
-	if lr.Older, err = listbench.OlderPages(ctx, 100); err != nil {
+	time.Sleep(*settle) // an experiment: let the opening's deferred work finish first
+	if *steps {
+		dir := ""
+		if profile != "" {
+			dir = filepath.Dir(profile)
+		}
+		lr.Older, err = olderSteps(ctx, os.Stdout, b.label, dir)
+	} else {
+		lr.Older, err = listbench.OlderPages(ctx, 100)
+	}
+	if err != nil {
 		return lr, err
 	}
 	if err := listbench.Wait(ctx, fmt.Sprintf(`(() => { const l = document.querySelector("#messages"); l.scrollTop = l.scrollHeight; return !!document.getElementById("msg-%d"); })()`, newest), time.Minute); err != nil {
