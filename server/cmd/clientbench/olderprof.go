@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -223,26 +222,9 @@ func timeline(w io.Writer, prof *profiler.Profile) {
 		merged = append(merged, s)
 	}
 	top := func(m map[string]float64, n int) string {
-		type kv struct {
-			k string
-			v float64
-		}
-		var kvs []kv
-		for k, v := range m {
-			kvs = append(kvs, kv{k, v})
-		}
-		slices.SortFunc(kvs, func(a, b kv) int {
-			if a.v != b.v {
-				if a.v > b.v {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.k, b.k)
-		})
 		var parts []string
-		for _, e := range kvs[:min(n, len(kvs))] {
-			parts = append(parts, fmt.Sprintf("%s %.1f", e.k, e.v))
+		for _, e := range heaviest(m, n) {
+			parts = append(parts, fmt.Sprintf("%s %.1f", e.name, e.ms))
 		}
 		return strings.Join(parts, "; ")
 	}

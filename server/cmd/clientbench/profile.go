@@ -111,26 +111,9 @@ func summarize(w io.Writer, title string, prof *profiler.Profile, top int) {
 		}
 	}
 	print := func(label string, m map[string]float64) {
-		type kv struct {
-			k string
-			v float64
-		}
-		var kvs []kv
-		for k, v := range m {
-			kvs = append(kvs, kv{k, v})
-		}
-		slices.SortFunc(kvs, func(a, b kv) int {
-			switch {
-			case a.v > b.v:
-				return -1
-			case a.v < b.v:
-				return 1
-			}
-			return strings.Compare(a.k, b.k)
-		})
 		fmt.Fprintf(w, "%s, %s:\n", title, label)
-		for _, e := range kvs[:min(top, len(kvs))] {
-			fmt.Fprintf(w, "  %8.1f ms  %5.1f%%  %s\n", e.v, 100*e.v/max(all, 1), e.k)
+		for _, e := range heaviest(m, top) {
+			fmt.Fprintf(w, "  %8.1f ms  %5.1f%%  %s\n", e.ms, 100*e.ms/max(all, 1), e.name)
 		}
 	}
 	fmt.Fprintf(w, "%s: %.0f ms busy on the main thread (idle and program left out)\n", title, all)
@@ -143,4 +126,28 @@ func summarize(w io.Writer, title string, prof *profiler.Profile, top int) {
 		}
 	}
 	print("total time in Natter's own functions", ours)
+}
+
+// named is a function's name and its milliseconds in a profile.
+type named struct {
+	name string
+	ms   float64
+}
+
+// heaviest returns m's n largest entries, largest first, ties by name.
+func heaviest(m map[string]float64, n int) []named {
+	var out []named
+	for k, v := range m {
+		out = append(out, named{k, v})
+	}
+	slices.SortFunc(out, func(a, b named) int {
+		switch {
+		case a.ms > b.ms:
+			return -1
+		case a.ms < b.ms:
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out[:min(n, len(out))]
 }
