@@ -166,10 +166,7 @@ func timeline(w io.Writer, prof *profiler.Profile) {
 			break
 		}
 		at += float64(prof.TimeDeltas[i]) / 1000
-		ms := 0.1
-		if i+1 < len(prof.TimeDeltas) {
-			ms = float64(prof.TimeDeltas[i+1]) / 1000
-		}
+		ms := sampleMS(prof, i)
 		n := byID[id]
 		if n == nil {
 			continue

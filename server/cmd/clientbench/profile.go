@@ -87,11 +87,7 @@ func summarize(w io.Writer, title string, prof *profiler.Profile, top int) {
 		if i >= len(prof.TimeDeltas) {
 			break
 		}
-		// A sample's time is the delta to the next one.
-		ms := 0.1
-		if i+1 < len(prof.TimeDeltas) {
-			ms = float64(prof.TimeDeltas[i+1]) / 1000
-		}
+		ms := sampleMS(prof, i)
 		n := byID[id]
 		if n == nil {
 			continue
@@ -150,4 +146,14 @@ func heaviest(m map[string]float64, n int) []named {
 		return strings.Compare(a.name, b.name)
 	})
 	return out[:min(n, len(out))]
+}
+
+// sampleMS is how long sample i of prof stood, in milliseconds: the delta
+// to the next sample (a tenth of a millisecond, the sampling interval, for
+// the last).
+func sampleMS(prof *profiler.Profile, i int) float64 {
+	if i+1 < len(prof.TimeDeltas) {
+		return float64(prof.TimeDeltas[i+1]) / 1000
+	}
+	return 0.1
 }
