@@ -239,11 +239,21 @@ func TestQueuedChangesAckLostAfterCommitApplyOnce(t *testing.T) {
 	e.SetOnline(true)
 	e.waitAcked(t)
 
+	// Every ack was lost the first time. A send may also be confirmed by
+	// its own message coming back in the replay after a reconnect, with no
+	// ack at all (seen under load): then no ack of it was cut. The edit,
+	// the reaction and the delete have only their acks.
 	e.tap.mu.Lock()
 	cuts := len(cutOnce)
+	for _, a := range queued {
+		acked := len(e.tap.acks[a.ID]) > 0
+		if (acked || a.Type != shared.TypeMessageSend) && !cutOnce[a.ID] {
+			t.Errorf("%s %s: its first ack was not cut (acks %d)", a.Type, a.ID, len(e.tap.acks[a.ID]))
+		}
+	}
 	e.tap.mu.Unlock()
-	if cuts != 6 || e.tap.dialCount() < 7 {
-		t.Fatalf("%d acks cut over %d dials; want each of the 6 actions' first ack cut", cuts, e.tap.dialCount())
+	if cuts < 3 || e.tap.dialCount() < cuts+1 {
+		t.Fatalf("%d acks cut over %d dials; want the changes' first acks cut, each with its connection", cuts, e.tap.dialCount())
 	}
 	got := mustHistory(t, srv, ann, conv)
 	if len(got) != 3 || got[0].Body != "one, edited" || got[0].EditedAt == nil || len(got[0].Reactions) != 1 ||
