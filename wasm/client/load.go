@@ -140,4 +140,3 @@ func (e *Engine) load(ctx context.Context) {
 	}
 	e.expireOld()
 }
-
