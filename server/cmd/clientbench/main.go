@@ -38,7 +38,7 @@ func main() {
 		oldDirs = append(oldDirs, s)
 		return nil
 	})
-	profDir := flag.String("profile", "", "write a V8 profile of each build's first live-message run to this directory, and summarize it")
+	profDir := flag.String("profile", "", "write V8 profiles of each build's first live-message run and of one more cold visit to this directory, and summarize them")
 	visits := flag.Bool("visits", true, "measure the cold, warm and offline visits")
 	list := flag.Bool("list", true, "measure the message list too (list.go)")
 	listMsgs := flag.Int("listmsgs", 2000, "messages in the list scenarios' conversation")
@@ -136,6 +136,17 @@ func main() {
 	}
 	if *visits {
 		report(os.Stdout, builds, results, *runs)
+	}
+	if *visits && *profDir != "" {
+		for _, b := range builds {
+			path := filepath.Join(*profDir, strings.ReplaceAll(b.label, " ", "-")+"-cold.cpuprofile")
+			prof, err := profileCold(*chromium, b, path)
+			if err != nil {
+				log.Printf("%s: profiled cold visit failed: %v", b.label, err)
+				continue
+			}
+			summarize(os.Stdout, b.label+": a cold visit until connected (one, profiled)", prof, 25)
+		}
 	}
 	if *traceDir != "" {
 		sums := map[*build]traceSummary{}
