@@ -83,14 +83,22 @@ type faultPeer struct {
 	sent  []faultSent
 
 	dials  atomic.Int64
-	wmu    sync.Mutex             // not mu: the engine writes while a reload holds mu
-	writes map[string][]time.Time // message.send action id -> when each copy went on the wire
-	got    map[string][]string    // "conv/seq" -> how it reached the engine (see faultConn.Read)
+	gate   atomic.Pointer[chan struct{}] // while set, dials wait for it to close (reload)
+	wmu    sync.Mutex                    // not mu: the engine writes while a reload holds mu
+	writes map[string][]time.Time        // message.send action id -> when each copy went on the wire
+	got    map[string][]string           // "conv/seq" -> how it reached the engine (see faultConn.Read)
 }
 
 // Dial wraps the engine's connections so the test sees every action it
 // writes, and so which ones it sent more than once.
 func (p *faultPeer) Dial(ctx context.Context) (client.Conn, error) {
+	if g := p.gate.Load(); g != nil {
+		select {
+		case <-*g:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	c, err := (&client.WebSocketTransport{URL: p.wsURL, Header: p.header}).Dial(ctx)
 	if err != nil {
 		return nil, err
@@ -196,8 +204,15 @@ func (p *faultPeer) reload(t *testing.T) {
 	p.unsub()
 	p.eng.Stop()
 	was := p.eng.State().Outbox
+	// The new engine's first connection waits until its outbox is read:
+	// otherwise it may send the first actions and have their acks (which
+	// take them out of the outbox) before the test looks.
+	gate := make(chan struct{})
+	p.gate.Store(&gate)
 	p.start()
 	now := p.eng.State().Outbox
+	close(gate)
+	p.gate.Store(nil)
 	p.mu.Unlock()
 	if len(now) != len(was) {
 		t.Errorf("%s: the outbox held %d actions when the tab closed, %d after the reload", p.Nickname, len(was), len(now))
