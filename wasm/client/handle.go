@@ -162,7 +162,16 @@ func decode(env shared.Envelope, v any) error {
 	if len(env.Data) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(env.Data, v); err != nil {
+	var err error
+	if u, ok := v.(json.Unmarshaler); ok {
+		// A message or a conversation, decoded by hand (shared's
+		// wiredecode.go), without encoding/json's reflection or its scan
+		// of the input ahead of the decoder's own.
+		err = u.UnmarshalJSON(env.Data)
+	} else {
+		err = json.Unmarshal(env.Data, v)
+	}
+	if err != nil {
 		return fmt.Errorf("client: decode %s: %w", env.Type, err)
 	}
 	return nil
