@@ -1,17 +1,32 @@
 package shared
 
-// Hand-written decoders for the types every frame carries: the envelope,
-// messages and conversations (jsonread.go says why). encoding/json calls
-// them for these types wherever they appear (a page of history, an ack),
-// and the browser's hot paths call them directly (DecodeFrame, and the
-// client's decode), which also skips encoding/json's own scan of the
-// input. TestWireDecodeMatchesEncodingJSON holds them to encoding/json's
-// results.
+import "encoding/json"
 
-// UnmarshalJSON decodes an envelope; Data keeps the raw bytes of its value.
-func (e *Envelope) UnmarshalJSON(b []byte) error {
+// Hand-written decoders for the types every frame carries: the envelope,
+// messages and conversations (jsonread.go says why). DecodeJSON uses them
+// for those types and encoding/json for the rest. They are functions, not
+// UnmarshalJSON methods: a method would be promoted to every struct that
+// embeds one of these types (store.Created embeds Conversation) and
+// decode only the embedded part of it. TestWireDecodeMatchesEncodingJSON
+// holds them to encoding/json's results.
+
+// DecodeJSON is json.Unmarshal, by hand when v is a *Envelope, *Message or
+// *Conversation: about 4.7 times faster in the browser's wasm, with no
+// reflection and no scan of the input ahead of the decoding.
+func DecodeJSON(b []byte, v any) error {
 	r := &jsonReader{b: b}
-	if err := e.decode(r); err != nil {
+	var err error
+	switch v := v.(type) {
+	case *Envelope:
+		err = v.decode(r)
+	case *Message:
+		err = v.decode(r)
+	case *Conversation:
+		err = v.decode(r)
+	default:
+		return json.Unmarshal(b, v)
+	}
+	if err != nil {
 		return err
 	}
 	return r.end()
@@ -41,15 +56,6 @@ func (e *Envelope) decode(r *jsonReader) error {
 		}
 		return r.skip()
 	})
-}
-
-// UnmarshalJSON decodes a message.
-func (m *Message) UnmarshalJSON(b []byte) error {
-	r := &jsonReader{b: b}
-	if err := m.decode(r); err != nil {
-		return err
-	}
-	return r.end()
 }
 
 func (m *Message) decode(r *jsonReader) error {
@@ -114,15 +120,6 @@ func (m *Message) decode(r *jsonReader) error {
 	})
 }
 
-// UnmarshalJSON decodes a reply's quote.
-func (q *ReplyQuote) UnmarshalJSON(b []byte) error {
-	r := &jsonReader{b: b}
-	if err := q.decode(r); err != nil {
-		return err
-	}
-	return r.end()
-}
-
 func (q *ReplyQuote) decode(r *jsonReader) error {
 	if r.null() {
 		return nil
@@ -144,15 +141,6 @@ func (q *ReplyQuote) decode(r *jsonReader) error {
 	})
 }
 
-// UnmarshalJSON decodes a reaction.
-func (x *Reaction) UnmarshalJSON(b []byte) error {
-	r := &jsonReader{b: b}
-	if err := x.decode(r); err != nil {
-		return err
-	}
-	return r.end()
-}
-
 func (x *Reaction) decode(r *jsonReader) error {
 	if r.null() {
 		return nil
@@ -166,15 +154,6 @@ func (x *Reaction) decode(r *jsonReader) error {
 		}
 		return r.skip()
 	})
-}
-
-// UnmarshalJSON decodes a member.
-func (mb *Member) UnmarshalJSON(b []byte) error {
-	r := &jsonReader{b: b}
-	if err := mb.decode(r); err != nil {
-		return err
-	}
-	return r.end()
 }
 
 func (mb *Member) decode(r *jsonReader) error {
@@ -196,15 +175,6 @@ func (mb *Member) decode(r *jsonReader) error {
 		}
 		return r.skip()
 	})
-}
-
-// UnmarshalJSON decodes a conversation.
-func (c *Conversation) UnmarshalJSON(b []byte) error {
-	r := &jsonReader{b: b}
-	if err := c.decode(r); err != nil {
-		return err
-	}
-	return r.end()
 }
 
 func (c *Conversation) decode(r *jsonReader) error {

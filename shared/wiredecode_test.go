@@ -10,119 +10,17 @@ import (
 	"time"
 )
 
-// The reference: the same fields decoded by encoding/json's reflection,
-// through copies of the types without their UnmarshalJSON methods.
-type (
-	plainQuote    ReplyQuote
-	plainReaction Reaction
-	plainMember   Member
-	plainMessage  struct {
-		ID             int64           `json:"id"`
-		ConversationID string          `json:"conversation_id"`
-		Seq            int64           `json:"seq"`
-		SenderID       int64           `json:"sender_id,omitempty"`
-		Sender         string          `json:"sender,omitempty"`
-		Kind           string          `json:"kind,omitempty"`
-		Body           string          `json:"body"`
-		ActionID       string          `json:"action_id,omitempty"`
-		CreatedAt      time.Time       `json:"created_at"`
-		EditedAt       *time.Time      `json:"edited_at,omitempty"`
-		DeletedAt      *time.Time      `json:"deleted_at,omitempty"`
-		EventSeq       int64           `json:"event_seq,omitempty"`
-		ReplyTo        *plainQuote     `json:"reply_to,omitempty"`
-		Reactions      []plainReaction `json:"reactions,omitempty"`
-	}
-	plainConversation struct {
-		ID        string        `json:"id"`
-		Title     string        `json:"title"`
-		Named     bool          `json:"named,omitempty"`
-		Direct    bool          `json:"direct,omitempty"`
-		CreatedBy int64         `json:"created_by"`
-		CreatedAt time.Time     `json:"created_at"`
-		ClosedAt  *time.Time    `json:"closed_at,omitempty"`
-		LastSeq   int64         `json:"last_seq"`
-		LastAt    *time.Time    `json:"last_at,omitempty"`
-		Members   []plainMember `json:"members"`
-		Preview   *plainMessage `json:"preview,omitempty"`
-		Delta     bool          `json:"delta,omitempty"`
-		Removed   []int64       `json:"removed,omitempty"`
-	}
-	plainEnvelope Envelope
-)
-
-func (p plainMessage) real() Message {
-	m := Message{ID: p.ID, ConversationID: p.ConversationID, Seq: p.Seq, SenderID: p.SenderID, Sender: p.Sender, Kind: p.Kind,
-		Body: p.Body, ActionID: p.ActionID, CreatedAt: p.CreatedAt, EditedAt: p.EditedAt, DeletedAt: p.DeletedAt, EventSeq: p.EventSeq}
-	if p.ReplyTo != nil {
-		q := ReplyQuote(*p.ReplyTo)
-		m.ReplyTo = &q
-	}
-	if p.Reactions != nil {
-		m.Reactions = []Reaction{}
-		for _, x := range p.Reactions {
-			m.Reactions = append(m.Reactions, Reaction(x))
-		}
-	}
-	return m
-}
-
-func (p plainConversation) real() Conversation {
-	c := Conversation{ID: p.ID, Title: p.Title, Named: p.Named, Direct: p.Direct, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt,
-		ClosedAt: p.ClosedAt, LastSeq: p.LastSeq, LastAt: p.LastAt, Delta: p.Delta, Removed: p.Removed}
-	if p.Members != nil {
-		c.Members = []Member{}
-		for _, mb := range p.Members {
-			c.Members = append(c.Members, Member(mb))
-		}
-	}
-	if p.Preview != nil {
-		m := p.Preview.real()
-		c.Preview = &m
-	}
-	return c
-}
-
-// The copies must have the fields of the types they stand for.
-func TestPlainCopiesMatchTheWireTypes(t *testing.T) {
-	for _, pair := range [][2]any{{plainMessage{}, Message{}}, {plainConversation{}, Conversation{}}} {
-		a, b := reflect.TypeOf(pair[0]), reflect.TypeOf(pair[1])
-		if a.NumField() != b.NumField() {
-			t.Fatalf("%v has %d fields, %v %d", a, a.NumField(), b, b.NumField())
-		}
-		for i := range a.NumField() {
-			if fa, fb := a.Field(i), b.Field(i); fa.Name != fb.Name || fa.Tag != fb.Tag {
-				t.Errorf("%v field %d is %s %q, %v's is %s %q", a, i, fa.Name, fa.Tag, b, fb.Name, fb.Tag)
-			}
-		}
-	}
-}
-
 // wireCase decodes in with both decoders and compares.
 func wireCase(t *testing.T, name, in string) {
 	t.Helper()
-	var pm plainMessage
-	var m Message
-	errRef, err := json.Unmarshal([]byte(in), &pm), m.UnmarshalJSON([]byte(in))
-	if (errRef == nil) != (err == nil) {
-		t.Errorf("%s: message %s: encoding/json says %v, ours %v", name, in, errRef, err)
-	} else if err == nil && !reflect.DeepEqual(pm.real(), m) {
-		t.Errorf("%s: message %s:\nencoding/json %+v\nours          %+v", name, in, pm.real(), m)
-	}
-	var pc plainConversation
-	var c Conversation
-	errRef, err = json.Unmarshal([]byte(in), &pc), c.UnmarshalJSON([]byte(in))
-	if (errRef == nil) != (err == nil) {
-		t.Errorf("%s: conversation %s: encoding/json says %v, ours %v", name, in, errRef, err)
-	} else if err == nil && !reflect.DeepEqual(pc.real(), c) {
-		t.Errorf("%s: conversation %s:\nencoding/json %+v\nours          %+v", name, in, pc.real(), c)
-	}
-	var pe plainEnvelope
-	var e Envelope
-	errRef, err = json.Unmarshal([]byte(in), &pe), e.UnmarshalJSON([]byte(in))
-	if (errRef == nil) != (err == nil) {
-		t.Errorf("%s: envelope %s: encoding/json says %v, ours %v", name, in, errRef, err)
-	} else if err == nil && !reflect.DeepEqual(Envelope(pe), e) {
-		t.Errorf("%s: envelope %s:\nencoding/json %+v\nours          %+v", name, in, Envelope(pe), e)
+	for _, pair := range [][2]any{{&Message{}, &Message{}}, {&Conversation{}, &Conversation{}}, {&Envelope{}, &Envelope{}}} {
+		ref, ours := pair[0], pair[1]
+		errRef, err := json.Unmarshal([]byte(in), ref), DecodeJSON([]byte(in), ours)
+		if (errRef == nil) != (err == nil) {
+			t.Errorf("%s: %T %s: encoding/json says %v, ours %v", name, ours, in, errRef, err)
+		} else if err == nil && !reflect.DeepEqual(ref, ours) {
+			t.Errorf("%s: %T %s:\nencoding/json %+v\nours          %+v", name, ours, in, ref, ours)
+		}
 	}
 }
 
@@ -259,14 +157,14 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	b.Run("by hand", func(b *testing.B) {
 		for range b.N {
 			var out Message
-			if err := out.UnmarshalJSON(data); err != nil {
+			if err := DecodeJSON(data, &out); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("encoding/json", func(b *testing.B) {
 		for range b.N {
-			var out plainMessage
+			var out Message
 			if err := json.Unmarshal(data, &out); err != nil {
 				b.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -162,15 +161,9 @@ func decode(env shared.Envelope, v any) error {
 	if len(env.Data) == 0 {
 		return nil
 	}
-	var err error
-	if u, ok := v.(json.Unmarshaler); ok {
-		// A message or a conversation, decoded by hand (shared's
-		// wiredecode.go), without encoding/json's reflection or its scan
-		// of the input ahead of the decoder's own.
-		err = u.UnmarshalJSON(env.Data)
-	} else {
-		err = json.Unmarshal(env.Data, v)
-	}
+	// Messages and conversations are decoded by hand (shared's
+	// wiredecode.go), without encoding/json's reflection.
+	err := shared.DecodeJSON(env.Data, v)
 	if err != nil {
 		return fmt.Errorf("client: decode %s: %w", env.Type, err)
 	}

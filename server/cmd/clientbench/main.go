@@ -285,7 +285,10 @@ func measure(chromium string, b *build) (round, error) {
 	if err := br.signIn(b); err != nil {
 		return rd, err
 	}
-	connected := `!!window.natterBench.connected && document.querySelectorAll("#conv-list li").length > 0`
+	// Connected, and caught up (natter:ready) when the build marks it (old
+	// builds do not), so the visit's figures include the whole replay.
+	connected := `!!window.natterBench.connected && document.querySelectorAll("#conv-list li").length > 0 &&
+		(performance.getEntriesByName("natter:go-start").length === 0 || performance.getEntriesByName("natter:ready").length > 0)`
 	if rd.cold, err = br.load(b.url+"/", connected); err != nil {
 		return rd, err
 	}

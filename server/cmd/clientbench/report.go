@@ -69,6 +69,7 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 			}
 			return 0
 		}},
+		{"cold visit → caught up (the replay in)", "ms", func(_ *build, r round) float64 { return span(r.cold, "", "natter:ready") }},
 		{"warm visit → first paint", "ms", func(_ *build, r round) float64 { return r.warm.FCP }},
 		{"warm visit → Go started", "ms", func(_ *build, r round) float64 { return span(r.warm, "", "natter:go-start") }},
 		{"warm visit: Go started → app's first frame", "ms", func(_ *build, r round) float64 {
@@ -78,6 +79,7 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 			return 0
 		}},
 		{"warm visit → connected", "ms", func(_ *build, r round) float64 { return r.warm.Connected }},
+		{"warm visit → caught up", "ms", func(_ *build, r round) float64 { return span(r.warm, "", "natter:ready") }},
 		{"warm offline visit → first paint", "ms", func(_ *build, r round) float64 { return r.offline.FCP }},
 		{"warm offline visit: Go started → app's first frame", "ms", func(_ *build, r round) float64 {
 			if s := span(r.offline, "", "natter:go-start"); s > 0 {
