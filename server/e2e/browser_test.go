@@ -265,7 +265,19 @@ func TypeInto(sel, text string) chromedp.Action[chromedp.Void] {
 // in between lands on its neighbour. So the row must keep the same box over
 // three polls and be what the browser hit-tests at its centre.
 func Click(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), WaitJS(stillJS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	click := chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), WaitJS(stillJS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		// go-app may replace the element between the query and the click
+		// (a sibling before it changing kind shifts the children it
+		// compares by position): the node id goes stale. Find it again.
+		var err error
+		for range 3 {
+			if _, err = click(ctx, t); err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+				return err
+			}
+		}
+		return err
+	})
 }
 
 // stillJS is true once the element matching sel has kept its box for three
