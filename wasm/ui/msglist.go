@@ -354,11 +354,7 @@ func (c *MessageList) Render() app.UI {
 	items := make([]app.UI, 0, hi-lo+3)
 	items = append(items, c.historyRow(), spacer(c.win.above()))
 	for i := lo; i < hi; i++ {
-		row := c.drawRow(c.rows[i])
-		if i < len(c.win.keys) {
-			row = keyed(row, c.win.keys[i])
-		}
-		items = append(items, row)
+		items = append(items, c.drawRow(c.rows[i]))
 	}
 	items = append(items, spacer(c.win.below()))
 	return app.Div().Class("msgs-wrap").Body(
@@ -396,17 +392,6 @@ func (c *MessageList) drawRow(r listRow) app.UI {
 		if li, ok := ui.(app.HTMLLi); ok {
 			ui = li.Class("is-target").Aria("current", "true")
 		}
-	}
-	return ui
-}
-
-// keyed gives a row its key (data-key), so that when the window gains or
-// loses rows at its top the rows it keeps stay as they are in the DOM:
-// go-app compares a list's children position by position, and our fork
-// (third_party/go-app, PATCHES.md) first lines keyed children up.
-func keyed(ui app.UI, key string) app.UI {
-	if li, ok := ui.(app.HTMLLi); ok {
-		return li.DataSet("key", key)
 	}
 	return ui
 }

@@ -406,10 +406,7 @@ func (m nodeManager) updateHTML(ctx Context, v, new HTML) (UI, error) {
 		m.updateHTMLEventHandlers(ctx, v, newEvents)
 	}
 
-	children, err := m.alignKeyed(ctx, v, v.body(), new.body())
-	if err != nil {
-		return nil, err
-	}
+	children := v.body()
 	newChildren := new.body()
 	sharedLen := min(len(children), len(newChildren))
 	for i := 0; i < min(len(children), len(newChildren)); i++ {
@@ -469,79 +466,6 @@ func (m nodeManager) updateHTML(ctx Context, v, new HTML) (UI, error) {
 
 	v = v.setBody(children)
 	return v, nil
-}
-
-// keyAttr names the attribute that keys an element among its siblings
-// (natter fork: see alignKeyed).
-const keyAttr = "data-key"
-
-// alignKeyed lines the mounted children up with the new ones before they
-// are compared position by position (natter fork). Upstream compares the
-// i-th child with the i-th, so rows added or removed at the top of a list
-// rewrite every row below them in place: a windowed list that scrolls by a
-// few rows rewrote all of them. Here the first new child whose key
-// (attribute data-key) is mounted is found; when it is mounted at another
-// position, the children before it are inserted (the new ones, mounted in
-// front of it) or removed (the old ones in front of it), so it and the
-// keyed children after it meet their mounted selves. Lists without keys
-// are compared as upstream does.
-func (m nodeManager) alignKeyed(ctx Context, v HTML, children, newChildren []UI) ([]UI, error) {
-	var old map[string]int
-	i, j := -1, -1
-	for n, c := range newChildren {
-		k := uiKey(c)
-		if k == "" {
-			continue
-		}
-		if old == nil {
-			old = make(map[string]int, len(children))
-			for o, c := range children {
-				if k := uiKey(c); k != "" {
-					old[k] = o
-				}
-			}
-			if len(old) == 0 {
-				return children, nil
-			}
-		}
-		if o, ok := old[k]; ok {
-			i, j = o, n
-			break
-		}
-	}
-	switch {
-	case i < 0 || i == j:
-		return children, nil
-	case i < j: // new children before it: mount them in front of it
-		added := make([]UI, 0, j-i)
-		for n := i; n < j; n++ {
-			child, err := m.Mount(ctx, v.depth()+1, newChildren[n])
-			if err != nil {
-				return nil, errors.New("mounting child failed").
-					WithTag("type", reflect.TypeOf(v)).
-					WithTag("tag", v.Tag()).
-					WithTag("index", n).
-					Wrap(err)
-			}
-			v.JSValue().Call("insertBefore", child, children[i])
-			added = append(added, child.setParent(v))
-		}
-		return append(children[:i:i], append(added, children[i:]...)...), nil
-	default: // children gone before it: remove them
-		for n := j; n < i; n++ {
-			v.JSValue().removeChild(children[n])
-			m.Dismount(children[n])
-		}
-		return append(children[:j:j], children[i:]...), nil
-	}
-}
-
-// uiKey is an element's key among its siblings, or "".
-func uiKey(u UI) string {
-	if h, ok := u.(HTML); ok {
-		return h.attrs()[keyAttr]
-	}
-	return ""
 }
 
 func (m nodeManager) updateHTMLAttributes(ctx Context, v HTML, newAttrs attributes) {
