@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/profiler"
-	"github.com/chromedp/chromedp"
 )
 
 // profileCold makes one cold visit of b with V8's sampling profiler on,
@@ -14,19 +13,11 @@ import (
 // (the loader, Go's start, the first screens) spent the start on. Build
 // the wasm without -ldflags=-s to see Go's function names.
 func profileCold(chromium string, b *build, path string) (*profiler.Profile, error) {
-	br, err := newBrowser(chromium)
+	br, err := newColdBrowser(chromium, b)
 	if err != nil {
 		return nil, err
 	}
 	defer br.cancel()
-	if err := br.signIn(b); err != nil {
-		return nil, err
-	}
-	// A page of the same site first, so the profiled navigation stays in
-	// the renderer the profiler is started in.
-	if err := br.run(chromedp.Navigate(b.url + "/manifest.webmanifest")); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(br.ctx, 2*time.Minute)
 	defer cancel()
 	if err := startProfile(ctx); err != nil {

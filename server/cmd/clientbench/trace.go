@@ -63,23 +63,35 @@ type traceSummary struct {
 	connected float64
 }
 
+// newColdBrowser starts a browser with a fresh profile, signed in to b,
+// on a page of b's site that is not the app (its manifest): the cold visit
+// that follows then stays in the renderer a trace or a profile was started
+// in.
+func newColdBrowser(chromium string, b *build) (*browser, error) {
+	br, err := newBrowser(chromium)
+	if err != nil {
+		return nil, err
+	}
+	if err := br.signIn(b); err != nil {
+		br.cancel()
+		return nil, err
+	}
+	if err := br.run(chromedp.Navigate(b.url + "/manifest.webmanifest")); err != nil {
+		br.cancel()
+		return nil, err
+	}
+	return br, nil
+}
+
 // traceCold makes one cold visit of b with tracing on and writes the trace
 // to path.
 func traceCold(chromium string, b *build, path string) (traceSummary, error) {
 	sum := traceSummary{ms: map[string]float64{}, count: map[string]int{}}
-	br, err := newBrowser(chromium)
+	br, err := newColdBrowser(chromium, b)
 	if err != nil {
 		return sum, err
 	}
 	defer br.cancel()
-	if err := br.signIn(b); err != nil {
-		return sum, err
-	}
-	// A page of the same site first, so the traced navigation stays in the
-	// renderer the trace is started in.
-	if err := br.run(chromedp.Navigate(b.url + "/manifest.webmanifest")); err != nil {
-		return sum, err
-	}
 	var mu sync.Mutex
 	var raw []json.RawMessage
 	complete := make(chan struct{})
