@@ -179,11 +179,7 @@ func (s *IDB) List(ctx context.Context, bucket string) ([]client.KV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser: list %s: %w", bucket, err)
 	}
-	return kvsOf(keys.Get("result"), vals.Get("result")), nil
-}
-
-// kvsOf pairs a store's getAllKeys and getAll results.
-func kvsOf(ks, vs js.Value) []client.KV {
+	ks, vs := keys.Get("result"), vals.Get("result")
 	n := ks.Length()
 	out := make([]client.KV, 0, n)
 	for i := 0; i < n; i++ {
@@ -192,37 +188,6 @@ func kvsOf(ks, vs js.Value) []client.KV {
 			continue
 		}
 		out = append(out, client.KV{Key: k.String(), Value: bytesOf(vs.Index(i))})
-	}
-	return out
-}
-
-// Snapshot reads every entry of the buckets in one readonly transaction:
-// one round trip to the browser's storage however many buckets, and a
-// consistent view, since a transaction over overlapping stores runs wholly
-// before or after another tab's write.
-func (s *IDB) Snapshot(ctx context.Context, buckets ...string) (map[string][]client.KV, error) {
-	var tx js.Value
-	keys, vals := make([]js.Value, len(buckets)), make([]js.Value, len(buckets))
-	err := try(func() {
-		names := make([]any, len(buckets))
-		for i, b := range buckets {
-			names[i] = b
-		}
-		tx = s.db.Call("transaction", names, "readonly")
-		for i, b := range buckets {
-			st := tx.Call("objectStore", b)
-			keys[i], vals[i] = st.Call("getAllKeys"), st.Call("getAll")
-		}
-	})
-	if err == nil {
-		err = awaitTx(ctx, tx)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("browser: snapshot: %w", err)
-	}
-	out := make(map[string][]client.KV, len(buckets))
-	for i, b := range buckets {
-		out[b] = kvsOf(keys[i].Get("result"), vals[i].Get("result"))
 	}
 	return out, nil
 }

@@ -271,6 +271,93 @@ func (e *Engine) collect(d dirtySet) ([]write, []convJob) {
 	return ws, jobs
 }
 
+// load reads everything back from Storage. A bucket that cannot be read is
+// reported in StorageError and the engine starts without it.
+func (e *Engine) load(ctx context.Context) {
+	st := e.cfg.Storage
+	e.mu.Lock()
+	defer e.unlock()
+	e.touch()
+	fail := func(err error) {
+		if err != nil {
+			e.setStorageErr(err)
+		}
+	}
+	noUser := false // the user's record is known to be absent, not unreadable
+	if b, ok, err := st.Get(ctx, BucketMeta, metaKey); err != nil {
+		fail(err)
+	} else if !ok {
+		noUser = true
+	} else {
+		var m meta
+		if json.Unmarshal(b, &m) == nil {
+			e.me = m.User
+			if m.BodyMax > 0 {
+				e.bodyMax = m.BodyMax
+			}
+		}
+	}
+	e.loadMutes(ctx)
+	kvs, err := st.List(ctx, BucketConvs)
+	fail(err)
+	for _, kv := range kvs {
+		var cc cachedConv
+		if json.Unmarshal(kv.Value, &cc) != nil || cc.Conv.ID == "" {
+			continue
+		}
+		c := newConv(cc.Conv)
+		c.pending, c.failed, c.noOlder, c.events = cc.Pending, cc.Failed, cc.NoOlder, cc.Events
+		e.convs[cc.Conv.ID] = c
+	}
+	kvs, err = st.List(ctx, BucketMessages)
+	fail(err)
+	for _, kv := range kvs {
+		c := e.convs[kv.Key]
+		var msgs []shared.Message
+		if c == nil || json.Unmarshal(kv.Value, &msgs) != nil {
+			continue
+		}
+		for _, m := range msgs {
+			c.merge(m)
+		}
+	}
+	fail(e.loadIndex(ctx))
+	kvs, err = st.List(ctx, BucketOutbox)
+	fail(err)
+	e.outbox = e.outbox[:0]
+	for _, kv := range kvs {
+		a, err := decodeAction(kv)
+		if err != nil {
+			e.log.Warn("client: outbox entry", "key", kv.Key, "err", err)
+			continue
+		}
+		e.lastOrder = max(e.lastOrder, keyOrder(kv.Key))
+		e.outbox = append(e.outbox, a)
+	}
+	kvs, err = st.List(ctx, BucketDrafts)
+	fail(err)
+	for _, kv := range kvs {
+		e.drafts[kv.Key] = string(kv.Value)
+	}
+	kvs, err = st.List(ctx, BucketRedirects)
+	fail(err)
+	for _, kv := range kvs {
+		e.redirects[kv.Key] = string(kv.Value)
+	}
+	if noUser && (len(e.outbox) > 0 || len(e.drafts) > 0 || len(e.convs) > 0 || len(e.redirects) > 0) {
+		// Data without its user: a wipe (a revocation, a sign-out) removes
+		// the user's record with everything else in one step, so this is
+		// what a tab that had not heard of the wipe yet wrote afterwards
+		// and could not wipe again before it died. It belongs to nobody
+		// signed in here: drop it. (The user's record is written at sign-in
+		// and at every welcome, before anything can be queued or drafted.)
+		e.log.Warn("client: dropping data left by a signed-out user", "actions", len(e.outbox), "drafts", len(e.drafts))
+		fail(e.clearStorage())
+		e.clearMemory()
+	}
+	e.expireOld()
+}
+
 // dropConv forgets a conversation that is no longer the user's. Queued
 // actions for it stay, to fail with the server's reason. Callers hold e.mu.
 func (e *Engine) dropConv(id string) {

@@ -123,8 +123,8 @@ func (e *Engine) mutesWrite() write {
 }
 
 // loadMutes reads the mutes back at start. Callers hold e.mu.
-func (e *Engine) loadMutes(ctx context.Context, st cacheReader) {
-	b, ok, err := st.get(ctx, BucketMeta, mutesKey)
+func (e *Engine) loadMutes(ctx context.Context) {
+	b, ok, err := e.cfg.Storage.Get(ctx, BucketMeta, mutesKey)
 	if err != nil || !ok {
 		return
 	}

@@ -105,8 +105,8 @@ func intersect(a, b []int64) []int64 {
 // loadIndex reads the offline index back; a conversation cached without
 // one (written by an older version) is indexed from its messages. Callers
 // hold e.mu.
-func (e *Engine) loadIndex(ctx context.Context, st cacheReader) error {
-	kvs, err := st.list(ctx, BucketWords)
+func (e *Engine) loadIndex(ctx context.Context) error {
+	kvs, err := e.cfg.Storage.List(ctx, BucketWords)
 	for _, kv := range kvs {
 		var ix wordIndex
 		if e.convs[kv.Key] != nil && json.Unmarshal(kv.Value, &ix) == nil && ix.Words != nil {

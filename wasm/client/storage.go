@@ -17,11 +17,6 @@ type Storage interface {
 	Put(ctx context.Context, bucket, key string, value []byte) error
 	Delete(ctx context.Context, bucket, key string) error
 	List(ctx context.Context, bucket string) ([]KV, error) // ordered by key
-	// Snapshot returns every entry of each bucket named, ordered by key,
-	// all read at one moment (in IndexedDB, one transaction): the engine's
-	// start reads its whole cache in one round trip, and never half of
-	// another tab's write.
-	Snapshot(ctx context.Context, buckets ...string) (map[string][]KV, error)
 }
 
 // KV is one entry of a bucket.
@@ -105,28 +100,11 @@ func (m *MemoryStorage) Delete(_ context.Context, bucket, key string) error {
 func (m *MemoryStorage) List(_ context.Context, bucket string) ([]KV, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.list(bucket), nil
-}
-
-// list is List with m.mu held.
-func (m *MemoryStorage) list(bucket string) []KV {
 	out := make([]KV, 0, len(m.buckets[bucket]))
 	for k, v := range m.buckets[bucket] {
 		out = append(out, KV{Key: k, Value: slices.Clone(v)})
 	}
 	slices.SortFunc(out, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
-	return out
-}
-
-// Snapshot returns copies of every entry of the buckets, read under one
-// lock.
-func (m *MemoryStorage) Snapshot(_ context.Context, buckets ...string) (map[string][]KV, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string][]KV, len(buckets))
-	for _, b := range buckets {
-		out[b] = m.list(b)
-	}
 	return out, nil
 }
 
