@@ -21,8 +21,9 @@ func toString(v any) string {
 	case int:
 		return strconv.Itoa(v)
 
-	// natter fork: the other integer kinds without fmt, whose reflection
-	// cost a few ms of every message list render (ids, seqs as data-*).
+	// natter fork: the other integer kinds without fmt (reflection in the
+	// browser), for Attr and Text given an integer. DataSet formats with
+	// fmt.Sprintf before its value gets here.
 	case int64:
 		return strconv.FormatInt(v, 10)
 
