@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -161,10 +162,7 @@ func decode(env shared.Envelope, v any) error {
 	if len(env.Data) == 0 {
 		return nil
 	}
-	// Messages and conversations are decoded by hand (shared's
-	// wiredecode.go), without encoding/json's reflection.
-	err := shared.DecodeJSON(env.Data, v)
-	if err != nil {
+	if err := json.Unmarshal(env.Data, v); err != nil {
 		return fmt.Errorf("client: decode %s: %w", env.Type, err)
 	}
 	return nil
