@@ -137,7 +137,11 @@ func (c *MessageList) toggleSeen(ctx app.Context, seq int64) {
 	eng, conv := c.Env.Engine, c.ConvID
 	self := c.dispatcher(ctx)
 	ctx.Async(func() {
-		sb, err := eng.SeenBy(ctx, conv, seq)
+		// Asked through the list's own context, not the click's: go-app
+		// cancels a context whose element is re-rendered away, and the
+		// answer came back "context canceled" (TestAccessibility,
+		// TestFirstUseConversation failed so now and then).
+		sb, err := eng.SeenBy(self, conv, seq)
 		self.Dispatch(func(ctx app.Context) {
 			if c.detailSeq != seq {
 				return
