@@ -27,7 +27,11 @@ func (c *MessageList) loadOlder(ctx app.Context) {
 	convID := c.ConvID
 	self := c.dispatcher(ctx)
 	ctx.Async(func() {
-		err := c.Env.Engine.LoadOlder(ctx, convID)
+		// Through the list's own context, not the asking one: the "Try
+		// again" button that asks is gone once the spinner is drawn, and
+		// go-app cancels the context of an element it removes (see
+		// toggleSeen).
+		err := c.Env.Engine.LoadOlder(self, convID)
 		self.Dispatch(func(ctx app.Context) {
 			c.loadingOlder = false
 			if err != nil {

@@ -138,9 +138,9 @@ func (c *MessageList) toggleSeen(ctx app.Context, seq int64) {
 	self := c.dispatcher(ctx)
 	ctx.Async(func() {
 		// Asked through the list's own context, not the click's: go-app
-		// cancels a context whose element is re-rendered away, and the
-		// answer came back "context canceled" (TestAccessibility,
-		// TestFirstUseConversation failed so now and then).
+		// cancels the context of an element it removes, and a row redrawn
+		// meanwhile made the answer "context canceled" (TestAccessibility
+		// and TestFirstUseConversation failed so now and then).
 		sb, err := eng.SeenBy(self, conv, seq)
 		self.Dispatch(func(ctx app.Context) {
 			if c.detailSeq != seq {

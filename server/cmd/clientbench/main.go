@@ -139,7 +139,7 @@ func main() {
 	}
 	if *visits && *profDir != "" {
 		for _, b := range builds {
-			path := filepath.Join(*profDir, strings.ReplaceAll(b.label, " ", "-")+"-cold.cpuprofile")
+			path := outFile(*profDir, b, "cold.cpuprofile")
 			prof, err := profileCold(*chromium, b, path)
 			if err != nil {
 				log.Printf("%s: profiled cold visit failed: %v", b.label, err)
@@ -151,7 +151,7 @@ func main() {
 	if *traceDir != "" {
 		sums := map[*build]traceSummary{}
 		for _, b := range builds {
-			path := filepath.Join(*traceDir, strings.ReplaceAll(b.label, " ", "-")+"-cold.json")
+			path := outFile(*traceDir, b, "cold.json")
 			s, err := traceCold(*chromium, b, path)
 			if err != nil {
 				log.Printf("%s: traced cold visit failed: %v", b.label, err)
@@ -183,7 +183,7 @@ func main() {
 			for _, b := range order {
 				prof := ""
 				if *profDir != "" && r == 0 {
-					prof = filepath.Join(*profDir, strings.ReplaceAll(b.label, " ", "-")+"-live.cpuprofile")
+					prof = outFile(*profDir, b, "live.cpuprofile")
 				}
 				lr, err := measureList(*chromium, b, setups[b], *missed, prof)
 				if err != nil {
@@ -350,4 +350,10 @@ func fileSize(b *build, name string) float64 {
 		return 0
 	}
 	return float64(st.Size())
+}
+
+// outFile is where a build's file of the given kind goes in dir: the
+// build's label, spaces as dashes, then the kind ("after-cold.json").
+func outFile(dir string, b *build, kind string) string {
+	return filepath.Join(dir, strings.ReplaceAll(b.label, " ", "-")+"-"+kind)
 }
