@@ -128,12 +128,11 @@ func TestAckLostAfterCommitIsReplayedNotRepeated(t *testing.T) {
 	// must be the original result, or, before the engine sent it again, by
 	// its own message in the reconnect's replay (it carries the action
 	// id), which must be the original message.
-	got := orig.Message
+	var got *shared.Message
 	switch acks := e.tap.acksOf(id); {
 	case len(acks) == 1 && acks[0].Message != nil:
 		got = acks[0].Message
 	case len(acks) == 0:
-		got = nil
 		for _, m := range e.Messages(conv) {
 			if m.Message.ActionID == id {
 				got = &m.Message
