@@ -160,7 +160,7 @@ func (e *Engine) Flush() {
 	if len(indexes) > 0 {
 		e.mu.Lock()
 		for id, ix := range indexes {
-			if e.convs[id] != nil && e.index[id] == nil {
+			if e.convs[id] != nil {
 				e.index[id] = ix
 			}
 		}
@@ -321,7 +321,6 @@ func (e *Engine) load(ctx context.Context) {
 			c.merge(m)
 		}
 	}
-	fail(e.loadIndex(ctx))
 	kvs, err = st.List(ctx, BucketOutbox)
 	fail(err)
 	e.outbox = e.outbox[:0]

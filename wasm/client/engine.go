@@ -98,6 +98,9 @@ type Engine struct {
 
 	requests map[string]chan reply // non-durable requests awaiting their answer
 	index    map[string]*wordIndex // offline search, per conversation (searchindex.go)
+	// indexRead is set once the stored index has been read (on the first
+	// local search, not at start: most visits never search offline).
+	indexRead bool
 
 	wiped   bool // everything was forgotten: no write reaches Storage any more
 	leaving bool // SignOut is ending the session: its own revocation is expected

@@ -61,6 +61,7 @@ func (e *Engine) SearchLocal(req shared.SearchRequest) (shared.SearchResults, er
 	}
 	limit = min(limit, shared.SearchPageMax)
 
+	e.readIndex(context.Background())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	scope := ""
@@ -81,8 +82,12 @@ convs:
 		}
 		ix := e.index[id]
 		kept := e.retention().keep(c.msgs, now)
-		if ix == nil || e.dirty.convs[id] {
+		switch {
+		case e.dirty.convs[id]:
 			ix = buildIndex(kept) // changed since the last write: index what will be written
+		case ix == nil:
+			ix = buildIndex(kept) // none stored (a conversation made offline, an older version's cache)
+			e.index[id] = ix
 		}
 		for _, seq := range ix.candidates(q) {
 			i, ok := slices.BinarySearchFunc(kept, seq, func(m shared.Message, s int64) int { return cmp.Compare(m.Seq, s) })

@@ -135,15 +135,58 @@ func TestLocalSearchFollowsEditsDeletesAndReloads(t *testing.T) {
 		t.Fatalf("stored index: %s", b)
 	}
 	e.Stop()
+
+	// After a reload the stored index is read on the first local search,
+	// not at start. To tell it from one rebuilt from the messages, the
+	// stored one gains a word no message holds ("papaya" -> seq 4).
+	ix.Words["papaya"] = []int64{4}
+	planted, _ := json.Marshal(ix)
+	if err := st.Put(context.Background(), BucketWords, conv, planted); err != nil {
+		t.Fatal(err)
+	}
 	e2 := mustOfflineEngine(t, st)
 	e2.mu.Lock()
-	loaded := e2.index[conv]
+	atStart := e2.index[conv]
 	e2.mu.Unlock()
-	if loaded == nil || !slices.Equal(loaded.Words["mango"], []int64{4}) {
-		t.Fatalf("index not loaded from storage: %+v", loaded)
+	if atStart != nil {
+		t.Fatal("the index was read at start; it should wait for a search")
 	}
 	if got := localSeqs(t, e2, "kiwi "); !slices.Equal(got, []int64{5, 3, 1}) {
 		t.Fatalf("after reload: %v", got)
+	}
+	if got := localSeqs(t, e2, "papaya"); !slices.Equal(got, []int64{4}) {
+		t.Fatalf("papaya = %v: the stored index was not read", got)
+	}
+}
+
+// TestLocalSearchIndexesWhatIsNotStored: a conversation whose index was
+// never stored (a cache from before the index, or one lost) is indexed
+// from its messages on the first search, and that index is kept.
+func TestLocalSearchIndexesWhatIsNotStored(t *testing.T) {
+	st := NewMemoryStorage()
+	e := mustOfflineEngine(t, st)
+	conv := shared.NewUUIDv7()
+	e.mu.Lock()
+	c := newConv(shared.Conversation{ID: conv, Title: "Fruit", Named: true, Members: []shared.Member{{UserID: 7, Nickname: "ann"}}})
+	c.merge(shared.Message{ConversationID: conv, Seq: 1, SenderID: 7, Sender: "ann", Kind: shared.KindText, Body: "lychee", CreatedAt: time.Now()})
+	e.convs[conv] = c
+	e.dirty.conv(conv)
+	e.mu.Unlock()
+	e.Flush()
+	if err := st.Delete(context.Background(), BucketWords, conv); err != nil {
+		t.Fatal(err)
+	}
+	e.Stop()
+
+	e2 := mustOfflineEngine(t, st)
+	if got := localSeqs(t, e2, "lychee"); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("lychee = %v", got)
+	}
+	e2.mu.Lock()
+	kept := e2.index[conv]
+	e2.mu.Unlock()
+	if kept == nil || !slices.Equal(kept.Words["lychee"], []int64{1}) {
+		t.Fatalf("the index built by the search was not kept: %+v", kept)
 	}
 }
 

@@ -102,23 +102,36 @@ func intersect(a, b []int64) []int64 {
 	return out
 }
 
-// loadIndex reads the offline index back; a conversation cached without
-// one (written by an older version) is indexed from its messages. Callers
-// hold e.mu.
-func (e *Engine) loadIndex(ctx context.Context) error {
+// readIndex reads the stored offline index into memory, once: on the
+// first local search rather than at start, where decoding every
+// conversation's index cost the commonest visit (online, never searching
+// offline) time before its first frame. It holds flushMu, so no write is
+// under way: what is stored then matches what the last write collected. An
+// index already in memory (written since the start) is newer and stays; a
+// conversation changed since its last write is indexed afresh by the search
+// anyway. An unreadable index is left out: the search indexes the messages.
+func (e *Engine) readIndex(ctx context.Context) {
+	e.mu.Lock()
+	done := e.indexRead
+	e.mu.Unlock()
+	if done {
+		return
+	}
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
 	kvs, err := e.cfg.Storage.List(ctx, BucketWords)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.log.Warn("client: read the offline search index", "err", err)
+	}
 	for _, kv := range kvs {
 		var ix wordIndex
-		if e.convs[kv.Key] != nil && json.Unmarshal(kv.Value, &ix) == nil && ix.Words != nil {
+		if e.convs[kv.Key] != nil && e.index[kv.Key] == nil && json.Unmarshal(kv.Value, &ix) == nil && ix.Words != nil {
 			e.index[kv.Key] = &ix
 		}
 	}
-	for id, c := range e.convs {
-		if e.index[id] == nil {
-			e.index[id] = buildIndex(e.retention().keep(c.msgs, e.cfg.Now()))
-		}
-	}
-	return err
+	e.indexRead = true
 }
 
 // retention is the policy in force.

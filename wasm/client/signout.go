@@ -216,6 +216,7 @@ func (e *Engine) clearMemory() {
 	e.drafts = map[string]string{}
 	e.redirects = map[string]string{}
 	e.index = map[string]*wordIndex{}
+	e.indexRead = false
 	e.mutes = nil
 	e.dirty = newDirtySet()
 	e.storageErr = ""

@@ -146,6 +146,12 @@ func main() {
 				continue
 			}
 			summarize(os.Stdout, b.label+": a cold visit until connected (one, profiled)", prof, 25)
+			path = outFile(*profDir, b, "warm.cpuprofile")
+			if prof, err = profileWarm(*chromium, b, path); err != nil {
+				log.Printf("%s: profiled warm visit failed: %v", b.label, err)
+				continue
+			}
+			summarize(os.Stdout, b.label+": a warm visit until caught up (one, profiled)", prof, 25)
 		}
 	}
 	if *traceDir != "" {
@@ -272,6 +278,12 @@ const stored = `(() => {
 // less than the warm one did.
 var diag = flag.Bool("diag", false, "log what IndexedDB holds before the warm and the offline visit")
 
+// readyJS is true once the page shows the list connected, and caught up
+// (natter:ready) when the build marks it (old builds do not), so a
+// visit's figures include the whole replay.
+const readyJS = `!!window.natterBench.connected && document.querySelectorAll("#conv-list li").length > 0 &&
+	(performance.getEntriesByName("natter:go-start").length === 0 || performance.getEntriesByName("natter:ready").length > 0)`
+
 // measure makes the three visits: cold (nothing cached, signed in) to
 // connected; warm (service worker and local data in place) to connected;
 // and warm while offline to the conversation list.
@@ -285,10 +297,7 @@ func measure(chromium string, b *build) (round, error) {
 	if err := br.signIn(b); err != nil {
 		return rd, err
 	}
-	// Connected, and caught up (natter:ready) when the build marks it (old
-	// builds do not), so the visit's figures include the whole replay.
-	connected := `!!window.natterBench.connected && document.querySelectorAll("#conv-list li").length > 0 &&
-		(performance.getEntriesByName("natter:go-start").length === 0 || performance.getEntriesByName("natter:ready").length > 0)`
+	connected := readyJS
 	if rd.cold, err = br.load(b.url+"/", connected); err != nil {
 		return rd, err
 	}
