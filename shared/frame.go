@@ -44,7 +44,7 @@ func DecodeFrame(b []byte) ([]Envelope, error) {
 			continue
 		}
 		var env Envelope
-		if err := json.Unmarshal(line, &env); err != nil {
+		if err := DecodeJSON(line, &env); err != nil { // by hand: wiredecode.go
 			bad = fmt.Errorf("shared: decode envelope: %w", err)
 			continue
 		}

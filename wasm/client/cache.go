@@ -314,7 +314,7 @@ func (e *Engine) load(ctx context.Context) {
 	for _, kv := range kvs {
 		c := e.convs[kv.Key]
 		var msgs []shared.Message
-		if c == nil || json.Unmarshal(kv.Value, &msgs) != nil {
+		if c == nil || shared.DecodeJSON(kv.Value, &msgs) != nil { // by hand: shared/wiredecode.go
 			continue
 		}
 		for _, m := range msgs {

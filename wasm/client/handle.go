@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -162,7 +161,10 @@ func decode(env shared.Envelope, v any) error {
 	if len(env.Data) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(env.Data, v); err != nil {
+	// Messages and conversations are decoded by hand (shared's
+	// wiredecode.go), without encoding/json's reflection.
+	err := shared.DecodeJSON(env.Data, v)
+	if err != nil {
 		return fmt.Errorf("client: decode %s: %w", env.Type, err)
 	}
 	return nil
