@@ -13,7 +13,8 @@ import (
 // wireCase decodes in with both decoders and compares.
 func wireCase(t *testing.T, name, in string) {
 	t.Helper()
-	for _, pair := range [][2]any{{&Message{}, &Message{}}, {&Conversation{}, &Conversation{}}, {&Envelope{}, &Envelope{}}} {
+	for _, pair := range [][2]any{{&Message{}, &Message{}}, {&Conversation{}, &Conversation{}}, {&Envelope{}, &Envelope{}},
+		{&History{}, &History{}}, {&Ack{}, &Ack{}}} {
 		ref, ours := pair[0], pair[1]
 		errRef, err := json.Unmarshal([]byte(in), ref), DecodeJSON([]byte(in), ours)
 		if (errRef == nil) != (err == nil) {
@@ -66,6 +67,17 @@ func TestWireDecodeMatchesEncodingJSON(t *testing.T) {
 		{"envelope string data", `{"type":"t","data":"s"}`},
 		{"envelope bad data", `{"type":"t","data":{"a":}}`},
 		{"deep", `{"x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`},
+		{"history", `{"history":{"conversation_id":"c","messages":[{"seq":1,"body":"a"},{"seq":2,"reply_to":{"seq":1}}],"more":true,"newer":false}}`},
+		{"history, no messages", `{"history":{"messages":null,"more":false},"messages":[]}`},
+		{"history null", `{"history":null,"message":null,"conversation":null}`},
+		{"history bad message", `{"history":{"messages":[{"seq":"x"}]}}`},
+		{"history not an object", `{"history":[1]}`},
+		{"ack with message", `{"message":{"seq":3,"body":"m","action_id":"a"},"conversation":{"id":"c","members":[{"user_id":1}]}}`},
+		{"ack, the rest", `{"seen":{"user_id":1,"seq":4},"seen_by":{"seq":2,"readers":[{"user_id":1,"nickname":"ann","at":"2026-01-02T03:04:05Z"}]},"left_out":[{"user_id":2,"nickname":"bob","reason":"blocked"}],"mute":{"conversation_id":"c"},"edits":{"seq":1}}`},
+		{"ack, the rest with a bad value", `{"seen":{"seq":"four"}}`},
+		{"ack, upper-case keys", `{"HISTORY":{"More":true},"Left_Out":[]}`},
+		{"ack, duplicate keys merge", `{"message":{"seq":1},"message":{"body":"b"},"history":{"more":true},"history":{"conversation_id":"c"}}`},
+		{"ack, search and page", `{"search":{"hits":[],"next":"2"},"page":{"conversations":[],"more":true}}`},
 	} {
 		wireCase(t, tc.name, tc.in)
 	}
@@ -146,6 +158,15 @@ func TestWireDecodeRoundTrips(t *testing.T) {
 			eb, _ := json.Marshal(env)
 			wireCase(t, fmt.Sprint("random envelope ", i), string(eb))
 		}
+	}
+	// Pages of history in acks, as the server sends them.
+	for i := 0; i < len(list); i += 37 {
+		ack := Ack{History: &History{ConversationID: str(), Messages: list[i:min(i+50, len(list))], More: rng.IntN(2) == 0, Newer: rng.IntN(2) == 0}}
+		if rng.IntN(3) == 0 {
+			m := msg()
+			ack.Message = &m
+		}
+		wireCase(t, fmt.Sprint("random history ", i), mustJSON(t, ack))
 	}
 	// A conversation's cached messages: an array.
 	for _, in := range []string{"null", "[]", " [ ] ", "[1]", "[{}", mustJSON(t, list)} {
