@@ -38,7 +38,11 @@ func staleChange(held, in shared.Message) bool {
 // Callers hold e.mu.
 func (e *Engine) mergeChanged(m shared.Message) *conv {
 	c := e.convs[m.ConversationID]
-	if c == nil || !c.has(m.Seq) {
+	if c == nil {
+		return nil
+	}
+	c.dropAhead(m.Seq) // held there, it would be merged as it was
+	if !c.has(m.Seq) {
 		return nil
 	}
 	if c.merge(m) {

@@ -25,6 +25,7 @@ type conv struct {
 	events  int64            // event cursor: every change up to it is held (changes.go)
 	later   map[int64]int64  // event ranges (from, to] received past a gap
 	leftOut []shared.LeftOut // from this device's create ack
+	ahead   *ahead           // the next older page, asked for before it was needed (readahead.go)
 
 	// rev changes whenever what Messages returns for c may change: held
 	// messages or the queued changes shown over them (msgview.go).

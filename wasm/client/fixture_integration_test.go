@@ -50,10 +50,14 @@ type tap struct {
 	// onAck runs after each ack is recorded, outside the lock.
 	onAck func(total int)
 	total int
+	// types counts the inbound envelopes by type; frame is signalled after
+	// each inbound frame (waitFrames).
+	types map[string]int
+	frame chan struct{}
 }
 
 func newTap(inner client.Transport) *tap {
-	return &tap{inner: inner, acks: map[string][]shared.Ack{}}
+	return &tap{inner: inner, acks: map[string][]shared.Ack{}, types: map[string]int{}, frame: make(chan struct{}, 1)}
 }
 
 func (t *tap) Dial(ctx context.Context) (client.Conn, error) {
@@ -119,6 +123,7 @@ func (c *tapConn) Read(ctx context.Context) ([]byte, error) {
 	var hooks []int
 	c.t.mu.Lock()
 	for _, env := range envs {
+		c.t.types[env.Type]++
 		if env.Type == shared.TypeAck {
 			var a shared.Ack
 			json.Unmarshal(env.Data, &a)
@@ -129,12 +134,53 @@ func (c *tapConn) Read(ctx context.Context) ([]byte, error) {
 	}
 	onAck := c.t.onAck
 	c.t.mu.Unlock()
+	select {
+	case c.t.frame <- struct{}{}:
+	default:
+	}
 	if onAck != nil {
 		for _, n := range hooks {
 			onAck(n)
 		}
 	}
 	return b, nil
+}
+
+// waitFor blocks until cond holds, re-checking after each inbound frame;
+// it fails the test after webtest.Timeout, saying what it waited for.
+func (t *tap) waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.NewTimer(webtest.Timeout)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-t.frame:
+		case <-deadline.C:
+			tb.Fatalf("waited %s for %s", webtest.Timeout, what)
+		}
+	}
+}
+
+// frames counts the inbound envelopes of type typ so far.
+func (t *tap) frames(typ string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.types[typ]
+}
+
+// historyAcks counts the acks received that hold a page of history.
+func (t *tap) historyAcks() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, as := range t.acks {
+		for _, a := range as {
+			if a.History != nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // engine is a started engine under test.

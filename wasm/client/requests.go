@@ -65,9 +65,11 @@ func (e *Engine) requestOnce(ctx context.Context, typ string, data any) (shared.
 	}
 }
 
-// LoadOlder fetches the page of history just before the oldest message
-// held (the newest page when none is held) and merges it. The UI calls it
-// when the user scrolls to the top while ConvView.HasOlder.
+// LoadOlder merges the page of history just before the oldest message
+// held (the newest page when none is held): the one read ahead when there
+// is one (readahead.go), else one fetched now. Then it reads the next page
+// ahead. The UI calls it when the user scrolls to the top while
+// ConvView.HasOlder.
 func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	e.mu.Lock()
 	convID = e.resolve(convID)
@@ -84,33 +86,58 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	if before == 1 {
 		return nil
 	}
-	return e.loadPage(ctx, convID, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage}, nil)
-}
-
-// loadPage asks for one page of a conversation's history (history.fetch or
-// history.around) and merges it; then, still under the lock, runs then (if
-// any) on the conversation. A conversation removed while the request was out
-// is left alone: merging would bring it back.
-func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then func(*conv)) error {
-	env, err := e.request(ctx, typ, req)
+	hist, ok, err := e.takeAhead(ctx, c)
 	if err != nil {
 		return err
 	}
-	var ack shared.Ack
-	if err := decode(env, &ack); err != nil {
+	if !ok {
+		if hist, err = e.fetchHistory(ctx, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage}); err != nil {
+			return err
+		}
+	}
+	e.mergePage(convID, hist, e.readAhead)
+	return nil
+}
+
+// loadPage asks for one page of a conversation's history (history.fetch or
+// history.around) and merges it (mergePage).
+func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then func(*conv)) error {
+	hist, err := e.fetchHistory(ctx, typ, req)
+	if err != nil {
 		return err
 	}
-	if ack.History == nil {
-		return nil
+	e.mergePage(convID, hist, then)
+	return nil
+}
+
+// fetchHistory asks for one page of history; nil when the answer holds none.
+func (e *Engine) fetchHistory(ctx context.Context, typ string, req any) (*shared.History, error) {
+	env, err := e.request(ctx, typ, req)
+	if err != nil {
+		return nil, err
+	}
+	var ack shared.Ack
+	if err := decode(env, &ack); err != nil {
+		return nil, err
+	}
+	return ack.History, nil
+}
+
+// mergePage merges a page of a conversation's history; then, still under
+// the lock, runs then (if any) on the conversation. A conversation removed
+// while the request was out is left alone: merging would bring it back.
+func (e *Engine) mergePage(convID string, hist *shared.History, then func(*conv)) {
+	if hist == nil {
+		return
 	}
 	e.mu.Lock()
 	defer e.unlock()
 	c := e.convs[convID]
 	if c == nil {
-		return nil
+		return
 	}
-	page := make([]shared.Message, 0, len(ack.History.Messages))
-	for _, m := range ack.History.Messages {
+	page := make([]shared.Message, 0, len(hist.Messages))
+	for _, m := range hist.Messages {
 		if m.ConversationID == "" {
 			m.ConversationID = convID
 		}
@@ -125,7 +152,7 @@ func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then
 	if c.mergeOlder(page) {
 		e.touch()
 	}
-	if !ack.History.More {
+	if !hist.More {
 		c.noOlder = true
 	}
 	e.dirty.conv(convID)
@@ -134,7 +161,6 @@ func (e *Engine) loadPage(ctx context.Context, convID, typ string, req any, then
 	if then != nil {
 		then(c)
 	}
-	return nil
 }
 
 // SeenBy asks the server who has seen message seq of a conversation, and when.

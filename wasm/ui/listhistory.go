@@ -12,19 +12,38 @@ import (
 // as the reader nears the top, and its top row says what is going on.
 
 // maybeLoadOlder fetches older history when the view is near the top and
-// reports whether it started.
+// reports whether the list's top row changed (a spinner to draw).
 func (c *MessageList) maybeLoadOlder(ctx app.Context) bool {
 	if c.win.top+c.win.base >= olderTrigger || !c.HasOlder || c.loadingOlder || c.olderErr != "" ||
 		c.Env.Engine.State().Status.State != client.StateConnected {
 		return false // offline, OnUpdate tries again once connected
 	}
-	c.loadOlder(ctx)
-	return true
+	return c.loadOlder(ctx)
 }
 
-func (c *MessageList) loadOlder(ctx app.Context) {
-	c.loadingOlder, c.olderErr = true, ""
+// readAheadScreens is how many screens from the top of what is held the
+// reader must come for the next older page to be read ahead.
+const readAheadScreens = 4
+
+// maybeReadAhead has the engine read the next older page ahead when the
+// reader nears the top of what is held (client/readahead.go).
+func (c *MessageList) maybeReadAhead() {
+	if c.win.top+c.win.base < readAheadScreens*c.win.height && c.HasOlder && c.olderErr == "" &&
+		c.Env.Engine.State().Status.State == client.StateConnected {
+		c.Env.Engine.ReadAhead(c.ConvID)
+	}
+}
+
+// loadOlder merges the page read ahead when it is in (client/readahead.go;
+// the engine's change then draws it, without a spinner first), else fetches
+// it with the spinner up, and reports whether it put the spinner up.
+func (c *MessageList) loadOlder(ctx app.Context) bool {
 	convID := c.ConvID
+	c.olderErr = ""
+	if c.Env.Engine.LoadOlderHeld(convID) {
+		return false
+	}
+	c.loadingOlder = true
 	self := c.dispatcher(ctx)
 	ctx.Async(func() {
 		// Through the list's own context, not the asking one: the "Try
@@ -41,6 +60,7 @@ func (c *MessageList) loadOlder(ctx app.Context) {
 			c.replace(ctx) // the top row changes: the rows below stay put
 		})
 	})
+	return true
 }
 
 func (c *MessageList) onLoadOlder(ctx app.Context, e app.Event) {

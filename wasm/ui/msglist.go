@@ -324,6 +324,7 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	if c.maybeLoadOlder(ctx) {
 		changed = true
 	}
+	c.maybeReadAhead()
 	c.shownLater(ctx)
 	if !changed {
 		ctx.PreventUpdate()

@@ -278,6 +278,11 @@ const stored = `(() => {
 // less than the warm one did.
 var diag = flag.Bool("diag", false, "log what IndexedDB holds before the warm and the offline visit")
 
+// coldOnly, an experiment, makes the cold visit alone: for builds whose
+// warm visits cannot work (one without IndexedDB, say). The warm and
+// offline figures are then empty.
+var coldOnly = flag.Bool("coldonly", false, "experiment: measure the cold visits only")
+
 // readyJS is true once the page shows the list connected, and caught up
 // (natter:ready) when the build marks it (old builds do not), so a
 // visit's figures include the whole replay.
@@ -300,6 +305,9 @@ func measure(chromium string, b *build) (round, error) {
 	connected := readyJS
 	if rd.cold, err = br.load(b.url+"/", connected); err != nil {
 		return rd, err
+	}
+	if *coldOnly {
+		return rd, nil
 	}
 	if err := br.run(waitJS(wasmKept)); err != nil {
 		return rd, fmt.Errorf("the service worker did not settle: %w", err)
