@@ -65,10 +65,10 @@ func (e *Engine) readAhead(c *conv) {
 }
 
 // takeAhead returns the page held ahead for c if it fits before the oldest
-// message held now, waiting for it while it is still out (a nil ctx does
-// not wait: ok is then false). ok is false when there is none to use: the
-// caller asks the server.
-func (e *Engine) takeAhead(ctx context.Context, c *conv) (hist *shared.History, ok bool, err error) {
+// message held now, waiting for it while it is still out when wait is set
+// (without it, a page still out is left for LoadOlder). ok is false when
+// there is none to use: the caller asks the server.
+func (e *Engine) takeAhead(ctx context.Context, c *conv, wait bool) (hist *shared.History, ok bool, err error) {
 	e.mu.Lock()
 	a := c.ahead
 	fits := func() bool {
@@ -80,7 +80,7 @@ func (e *Engine) takeAhead(ctx context.Context, c *conv) (hist *shared.History, 
 		return nil, false, nil
 	}
 	e.mu.Unlock()
-	if ctx == nil {
+	if !wait {
 		select {
 		case <-a.done:
 		default:
@@ -128,7 +128,7 @@ func (e *Engine) LoadOlderHeld(convID string) bool {
 	if c == nil {
 		return false
 	}
-	hist, ok, _ := e.takeAhead(nil, c)
+	hist, ok, _ := e.takeAhead(context.Background(), c, false)
 	if ok {
 		e.mergePage(convID, hist, e.readAhead)
 	}

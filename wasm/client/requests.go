@@ -86,7 +86,7 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 	if before == 1 {
 		return nil
 	}
-	hist, ok, err := e.takeAhead(ctx, c)
+	hist, ok, err := e.takeAhead(ctx, c, true)
 	if err != nil {
 		return err
 	}

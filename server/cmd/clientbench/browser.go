@@ -29,6 +29,18 @@ const probe = `(() => {
 		if (t.connected === undefined && c && c.dataset.state === "connected") t.connected = performance.now();
 	};
 	new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ["data-state", "data-skeleton"]});
+	// The WebSocket's first frame out (the hello) and in (the welcome):
+	// when the page handled it, and when the browser queued it (timeStamp).
+	const WS = window.WebSocket;
+	window.WebSocket = function (...args) {
+		const ws = new WS(...args);
+		const send = ws.send;
+		ws.send = function (d) { if (t.wsSend === undefined) t.wsSend = performance.now(); return send.call(this, d); };
+		ws.addEventListener("message", (e) => { if (t.wsRecv === undefined) { t.wsRecv = performance.now(); t.wsRecvQueued = e.timeStamp; } });
+		return ws;
+	};
+	window.WebSocket.prototype = WS.prototype;
+	for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) window.WebSocket[k] = WS[k];
 })()`
 
 // visit is what one page load measured, in milliseconds since navigation
@@ -39,6 +51,9 @@ type visit struct {
 	List      float64            `json:"list"`      // conversation list drawn
 	Connected float64            `json:"connected"` // indicator says connected
 	Marks     map[string]float64 `json:"marks"`     // natter:* performance marks
+	WSSend    float64            `json:"wsSend"`    // the WebSocket's first frame sent (the hello)
+	WSRecv    float64            `json:"wsRecv"`    // its first frame handled (the welcome)
+	WSQueued  float64            `json:"wsQueued"`  // when the browser queued that frame
 	Bytes     float64            `json:"bytes"`     // transferred: page and resources
 	Wasm      float64            `json:"wasm"`      // transferred for app.wasm
 }
@@ -46,6 +61,7 @@ type visit struct {
 const collect = `JSON.stringify({
 	fcp: (performance.getEntriesByName("first-contentful-paint")[0] || {}).startTime || 0,
 	app: window.natterBench.app || 0, list: window.natterBench.list || 0, connected: window.natterBench.connected || 0,
+	wsSend: window.natterBench.wsSend || 0, wsRecv: window.natterBench.wsRecv || 0, wsQueued: window.natterBench.wsRecvQueued || 0,
 	marks: Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("natter:")).map((m) => [m.name, m.startTime])),
 	bytes: performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((s, e) => s + (e.transferSize || 0), 0),
 	wasm: performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname === "/web/app.wasm").reduce((s, e) => s + (e.transferSize || 0), 0),
