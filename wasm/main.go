@@ -66,12 +66,13 @@ func newEnv(ctx context.Context, transport *client.Predialed) *ui.Env {
 	env.Push = pushControl(env.API) // push.go
 
 	var store client.Storage
+	storeNew := true // a memory store starts empty too
 	if idb, err := browser.OpenIDB(ctx); err != nil {
 		log.Warn("natter: no durable storage", "err", err)
 		store = client.NewMemoryStorage()
 		env.StorageWarning = "This browser won't let Natter save data on this device, so drafts and messages not sent yet are lost when you close the tab."
 	} else {
-		store = idb
+		store, storeNew = idb, idb.Created()
 	}
 	app.Window().Get("performance").Call("mark", "natter:idb-open")
 
@@ -106,6 +107,7 @@ func newEnv(ctx context.Context, transport *client.Predialed) *ui.Env {
 	}
 	engine = client.New(client.Config{
 		Storage:        store,
+		StorageNew:     storeNew,
 		Transport:      transport,
 		Device:         browser.DeviceID(),
 		ResumeTokens:   browser.SessionTokens{},

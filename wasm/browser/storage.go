@@ -24,7 +24,14 @@ const (
 // the engine reports an action accepted only after its Put returned.
 type IDB struct {
 	db js.Value
+	// created is set when this open created the database: it holds
+	// nothing yet (Created).
+	created bool
 }
+
+// Created reports whether opening created the database, so there is
+// nothing in it to read back (client.Config.StorageNew).
+func (s *IDB) Created() bool { return s.created }
 
 var _ client.Storage = (*IDB)(nil)
 
@@ -40,7 +47,9 @@ func OpenIDB(ctx context.Context) (*IDB, error) {
 	if err := try(func() { req = idb.Call("open", DBName, dbVersion) }); err != nil {
 		return nil, fmt.Errorf("browser: open IndexedDB: %w", err)
 	}
-	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
+	created := false
+	upgrade := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		created = len(args) > 0 && args[0].Get("oldVersion").Int() == 0
 		db := req.Get("result")
 		names := db.Get("objectStoreNames")
 		for _, b := range client.Buckets {
@@ -70,7 +79,7 @@ func OpenIDB(ctx context.Context) (*IDB, error) {
 		db.Call("close")
 		return nil
 	}))
-	return &IDB{db: db}, nil
+	return &IDB{db: db, created: created}, nil
 }
 
 // awaitRequest waits for an IDBRequest's success or error event.

@@ -14,7 +14,11 @@ import (
 // Config wires an Engine to its seams. Storage and Transport are required;
 // everything else has a default.
 type Config struct {
-	Storage      Storage
+	Storage Storage
+	// StorageNew says Storage was created just now (IndexedDB's first
+	// open on this device): there is nothing to read back, so Start skips
+	// reading it, and the hello goes out that much sooner on a first visit.
+	StorageNew   bool
 	Transport    Transport
 	Device       string     // a stable name of this browser, sent in hello
 	ResumeTokens TokenStore // sessionStorage in the browser; MemoryTokens when nil
@@ -148,7 +152,9 @@ func New(cfg Config) *Engine {
 // or until ctx ends. Call it once, from a goroutine that may block on
 // Storage (in the browser: not inside a js.FuncOf callback).
 func (e *Engine) Start(ctx context.Context) {
-	e.load(ctx)
+	if !e.cfg.StorageNew {
+		e.load(ctx)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	e.mu.Lock()
 	e.cancel = cancel
