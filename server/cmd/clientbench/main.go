@@ -198,6 +198,9 @@ func main() {
 				}
 				log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
 					len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
+				if *verbose {
+					log.Printf("  older pages (ms): %.1f", lr.Older)
+				}
 				lists[b] = append(lists[b], lr)
 			}
 		}
