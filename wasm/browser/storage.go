@@ -201,6 +201,45 @@ func (s *IDB) List(ctx context.Context, bucket string) ([]client.KV, error) {
 	return out, nil
 }
 
+// WriteAll applies a flush's writes in one readwrite transaction over the
+// stores they touch: one round trip, and all of them or (aborted) none.
+func (s *IDB) WriteAll(ctx context.Context, ws []client.Write) error {
+	var tx js.Value
+	err := try(func() {
+		var names []any
+		seen := map[string]bool{}
+		for _, w := range ws {
+			if !seen[w.Bucket] {
+				seen[w.Bucket] = true
+				names = append(names, w.Bucket)
+			}
+		}
+		tx = s.db.Call("transaction", names, "readwrite")
+		stores := map[string]js.Value{}
+		for _, w := range ws {
+			st, ok := stores[w.Bucket]
+			if !ok {
+				st = tx.Call("objectStore", w.Bucket)
+				stores[w.Bucket] = st
+			}
+			if w.Value == nil {
+				st.Call("delete", w.Key)
+				continue
+			}
+			arr := js.Global().Get("Uint8Array").New(len(w.Value))
+			js.CopyBytesToJS(arr, w.Value)
+			st.Call("put", arr, w.Key)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("browser: write: %w", err)
+	}
+	if err := awaitTx(ctx, tx); err != nil {
+		return fmt.Errorf("browser: write: %w", err)
+	}
+	return nil
+}
+
 var _ client.Clearer = (*IDB)(nil)
 
 // Clear empties every object store in one readwrite transaction with strict

@@ -119,12 +119,6 @@ func (e *Engine) scheduleHistoryFlush() {
 	e.flushTimer, e.flushDue = time.AfterFunc(time.Until(due), e.Flush), due
 }
 
-// write is one storage operation of a flush; a nil value deletes.
-type write struct {
-	bucket, key string
-	value       []byte
-}
-
 // Flush writes every pending cache and draft change now. Stop calls it; the
 // browser should also call it when the page is hidden, since a closing tab
 // may never reach Stop.
@@ -140,7 +134,7 @@ func (e *Engine) Flush() {
 	e.dirty = newDirtySet()
 	settled := e.settled
 	e.settled = map[string]bool{}
-	var ws []write
+	var ws []Write
 	var jobs []convJob
 	if !e.wiped {
 		ws, jobs = e.collect(d)
@@ -154,8 +148,8 @@ func (e *Engine) Flush() {
 	for _, j := range jobs {
 		ix := buildIndexSliced(j.msgs, sl)
 		indexes[j.id] = ix
-		ws = append(ws, write{BucketConvs, j.id, j.rec}, write{BucketMessages, j.id, encodeMessages(j.msgs, sl)},
-			write{BucketWords, j.id, encodeIndex(ix, sl)})
+		ws = append(ws, Write{BucketConvs, j.id, j.rec}, Write{BucketMessages, j.id, encodeMessages(j.msgs, sl)},
+			Write{BucketWords, j.id, encodeIndex(ix, sl)})
 	}
 	if len(indexes) > 0 {
 		e.mu.Lock()
@@ -167,25 +161,12 @@ func (e *Engine) Flush() {
 		e.mu.Unlock()
 	}
 
-	// Acknowledged actions leave the outbox bucket last, once what their
-	// acks changed is written (settleAction).
+	// Acknowledged actions leave the outbox bucket with what their acks
+	// changed, in the same transaction (settleAction).
 	for k := range settled {
-		ws = append(ws, write{BucketOutbox, k, nil})
+		ws = append(ws, Write{BucketOutbox, k, nil})
 	}
-	var failed error
-	ctx := context.Background()
-	for _, w := range ws {
-		var err error
-		if w.value == nil {
-			err = e.cfg.Storage.Delete(ctx, w.bucket, w.key)
-		} else {
-			err = e.cfg.Storage.Put(ctx, w.bucket, w.key, w.value)
-		}
-		if err != nil {
-			failed = fmt.Errorf("client: save %s: %w", w.bucket, err)
-			break
-		}
-	}
+	failed := e.write(context.Background(), ws)
 	e.mu.Lock()
 	defer e.unlock()
 	if failed != nil {
@@ -214,6 +195,17 @@ func (e *Engine) Flush() {
 	}
 }
 
+// write applies a flush's writes, at once (Storage.WriteAll).
+func (e *Engine) write(ctx context.Context, ws []Write) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	if err := e.cfg.Storage.WriteAll(ctx, ws); err != nil {
+		return fmt.Errorf("client: save: %w", err)
+	}
+	return nil
+}
+
 // convJob is a conversation to write: its record, encoded, and the
 // messages it keeps, copied (the engine replaces messages, never changes
 // them in place, so a copy of the slice is a snapshot).
@@ -227,12 +219,12 @@ type convJob struct {
 // takes a snapshot of the conversations' messages for Flush to encode.
 // The index of each goes until Flush has built the new one, so a search
 // meanwhile indexes what will be written (search.go). Callers hold e.mu.
-func (e *Engine) collect(d dirtySet) ([]write, []convJob) {
-	var ws []write
+func (e *Engine) collect(d dirtySet) ([]Write, []convJob) {
+	var ws []Write
 	var jobs []convJob
 	if d.meta {
 		b, _ := json.Marshal(meta{User: e.me, BodyMax: e.bodyMax})
-		ws = append(ws, write{BucketMeta, metaKey, b})
+		ws = append(ws, Write{BucketMeta, metaKey, b})
 		if e.mutes != nil { // once a mute is known (mute.go)
 			ws = append(ws, e.mutesWrite())
 		}
@@ -241,7 +233,7 @@ func (e *Engine) collect(d dirtySet) ([]write, []convJob) {
 		c := e.convs[id]
 		if c == nil {
 			delete(e.index, id)
-			ws = append(ws, write{BucketConvs, id, nil}, write{BucketMessages, id, nil}, write{BucketWords, id, nil})
+			ws = append(ws, Write{BucketConvs, id, nil}, Write{BucketMessages, id, nil}, Write{BucketWords, id, nil})
 			continue
 		}
 		// What the retention policy keeps (older pages fetched by scrolling
@@ -259,14 +251,14 @@ func (e *Engine) collect(d dirtySet) ([]write, []convJob) {
 		if t, ok := e.drafts[k]; ok {
 			v = []byte(t)
 		}
-		ws = append(ws, write{BucketDrafts, k, v})
+		ws = append(ws, Write{BucketDrafts, k, v})
 	}
 	for k := range d.redirects {
 		var v []byte
 		if t, ok := e.redirects[k]; ok {
 			v = []byte(t)
 		}
-		ws = append(ws, write{BucketRedirects, k, v})
+		ws = append(ws, Write{BucketRedirects, k, v})
 	}
 	return ws, jobs
 }

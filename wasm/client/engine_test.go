@@ -385,3 +385,65 @@ func TestHistoryPagesHoldBackTheConversationsFlush(t *testing.T) {
 		t.Fatalf("with a draft dirty the flush is due at %v, %v after the page", e.flushDue, e.flushDue.Sub(before))
 	}
 }
+
+// countingStorage counts the writes that reach Storage one at a time.
+type countingStorage struct {
+	*MemoryStorage
+	single, batches int
+}
+
+func (c *countingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+	c.single++
+	return c.MemoryStorage.Put(ctx, bucket, key, value)
+}
+
+func (c *countingStorage) Delete(ctx context.Context, bucket, key string) error {
+	c.single++
+	return c.MemoryStorage.Delete(ctx, bucket, key)
+}
+
+func (c *countingStorage) WriteAll(ctx context.Context, ws []Write) error {
+	c.batches++
+	return c.MemoryStorage.WriteAll(ctx, ws)
+}
+
+// A flush is one WriteAll, holding the conversation an ack changed and the
+// removal of the acked action's outbox entry together; when it fails,
+// neither is written, and the next flush writes both.
+func TestFlushWritesAckAndOutboxTogether(t *testing.T) {
+	mem := NewMemoryStorage()
+	st := &countingStorage{MemoryStorage: mem}
+	ctx := context.Background()
+	if err := mem.Put(ctx, BucketOutbox, "k1", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{Storage: st})
+	e.mu.Lock()
+	conv := shared.NewUUIDv7()
+	c := newConv(shared.Conversation{ID: conv, Title: "t"})
+	c.merge(shared.Message{ConversationID: conv, Seq: 1, Body: "sent", CreatedAt: time.Now()})
+	e.convs[conv] = c
+	e.dirty.conv(conv)
+	e.settled["k1"] = true
+	e.mu.Unlock()
+
+	mem.SetError(errors.New("disk full"))
+	e.Flush()
+	if _, ok, _ := mem.Get(ctx, BucketOutbox, "k1"); !ok {
+		t.Fatal("a failed flush removed the outbox entry")
+	}
+	if _, ok, _ := mem.Get(ctx, BucketConvs, conv); ok {
+		t.Fatal("a failed flush wrote the conversation")
+	}
+	mem.SetError(nil)
+	e.Flush()
+	if _, ok, _ := mem.Get(ctx, BucketOutbox, "k1"); ok {
+		t.Error("the outbox entry stayed")
+	}
+	if _, ok, _ := mem.Get(ctx, BucketMessages, conv); !ok {
+		t.Error("the conversation's messages were not written")
+	}
+	if st.single != 0 || st.batches != 2 {
+		t.Errorf("flushes wrote %d records one at a time and made %d batches, want 0 and 2", st.single, st.batches)
+	}
+}

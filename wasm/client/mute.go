@@ -117,9 +117,9 @@ func (e *Engine) mutesCaughtUp(ms []shared.Mute) {
 }
 
 // mutesWrite is the record of every mute, for the flush. Callers hold e.mu.
-func (e *Engine) mutesWrite() write {
+func (e *Engine) mutesWrite() Write {
 	b, _ := json.Marshal(e.mutes)
-	return write{BucketMeta, mutesKey, b}
+	return Write{BucketMeta, mutesKey, b}
 }
 
 // loadMutes reads the mutes back at start. Callers hold e.mu.

@@ -160,8 +160,9 @@ func (e *Engine) removeAction(a *action) {
 }
 
 // settleAction drops an acknowledged action from the outbox in memory and
-// leaves its Storage entry for the next flush to delete, after it has
-// written the conversation the ack changed. Deleting it at once left a
+// leaves its Storage entry for the next flush to delete, in the
+// transaction that writes the conversation the ack changed. Deleting it at
+// once left a
 // window (the flush comes up to a second later) in which a reload found
 // the message neither in the outbox nor in the cache: a person offline saw
 // a message they had sent vanish. A reload in that window finds the entry

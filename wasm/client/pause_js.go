@@ -18,7 +18,14 @@ const idleWait = 50 * time.Millisecond
 // meanwhile: an older page scrolled to while the conversation's first
 // flush ran took its slices in turn with them. Where requestIdleCallback
 // is missing (Safari), it sleeps a millisecond as before.
+//
+// A hidden page does not pause at all: nothing is drawn, its timers are
+// throttled to a second or more, and its flush (OnVisibility) races the
+// page's end.
 func pause() {
+	if doc := js.Global().Get("document"); doc.Truthy() && doc.Get("hidden").Truthy() {
+		return
+	}
 	ric := js.Global().Get("requestIdleCallback")
 	if ric.Type() != js.TypeFunction {
 		time.Sleep(time.Millisecond)

@@ -13,17 +13,16 @@ import (
 )
 
 // dyingStorage is Storage on a MemoryStorage that, once armed, dies at the
-// first write of a conversation (the flush after an ack): from then on
-// nothing lands and every write blocks, as a closing page's do when it
-// goes. snapshot is what is on disk then.
+// first flush that writes a conversation (the flush after an ack): from
+// then on nothing lands and every write blocks, as a closing page's do when
+// it goes. snapshot is what is on disk then.
 type dyingStorage struct {
 	*client.MemoryStorage
 	mu    sync.Mutex
 	armed bool
 	dead  bool
 	died  chan struct{} // closed when it dies
-	// late: die at the flush's first outbox delete instead, after the
-	// conversation was written.
+	// late: that flush lands whole and the page dies just after it.
 	late bool
 }
 
@@ -33,9 +32,22 @@ func (d *dyingStorage) arm() {
 	d.mu.Unlock()
 }
 
-func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+func (d *dyingStorage) WriteAll(ctx context.Context, ws []client.Write) error {
 	d.mu.Lock()
-	if d.armed && !d.dead && !d.late && (bucket == client.BucketConvs || bucket == client.BucketMessages) {
+	dies := false
+	if d.armed && !d.dead {
+		for _, w := range ws {
+			dies = dies || w.Bucket == client.BucketConvs || w.Bucket == client.BucketMessages
+		}
+	}
+	if dies && d.late {
+		err := d.MemoryStorage.WriteAll(ctx, ws)
+		d.dead = true
+		close(d.died)
+		d.mu.Unlock()
+		return err
+	}
+	if dies {
 		d.dead = true
 		close(d.died)
 	}
@@ -45,15 +57,22 @@ func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte
 		<-ctx.Done() // never, for the engine's writes: the page is gone
 		return ctx.Err()
 	}
+	return d.MemoryStorage.WriteAll(ctx, ws)
+}
+
+func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+	d.mu.Lock()
+	dead := d.dead
+	d.mu.Unlock()
+	if dead {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	return d.MemoryStorage.Put(ctx, bucket, key, value)
 }
 
 func (d *dyingStorage) Delete(ctx context.Context, bucket, key string) error {
 	d.mu.Lock()
-	if d.armed && !d.dead && d.late && bucket == client.BucketOutbox {
-		d.dead = true
-		close(d.died)
-	}
 	dead := d.dead
 	d.mu.Unlock()
 	if dead {
@@ -82,19 +101,21 @@ func (d *dyingStorage) snapshot(tb testing.TB) *client.MemoryStorage {
 }
 
 // TestAckThenPageDiesKeepsTheMessage: a page that dies after a send was
-// acknowledged but before the conversation was written keeps the message
-// in its outbox, so the next start shows it (offline too) and sends it
-// again, which the server answers with the original: one message, never
-// none on screen, never two on the server. One that dies after writing the
-// conversation but before the entry went drops the entry at the start.
+// acknowledged but before the flush that writes the conversation landed
+// keeps the message in its outbox, so the next start shows it (offline too)
+// and sends it again, which the server answers with the original: one
+// message, never none on screen, never two on the server. The flush writes
+// the conversation and removes the entry in one transaction, so a page
+// that dies just after it finds the message in the cache and nothing
+// queued.
 func TestAckThenPageDiesKeepsTheMessage(t *testing.T) {
 	srv := webtest.MustServer(t)
 	for _, tt := range []struct {
 		name string
 		late bool
 	}{
-		{"before the conversation is written", false},
-		{"after the conversation is written, before the outbox entry goes", true},
+		{"before the flush after the ack lands", false},
+		{"just after the flush after the ack landed", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) { ackThenPageDies(t, srv, tt.late) })
 	}
@@ -143,7 +164,7 @@ func ackThenPageDies(t *testing.T, srv *webtest.Server, late bool) {
 		}
 		return false
 	})
-	if late { // held in the cache: the entry goes at the start, nothing is sent again
+	if late { // held in the cache, the entry gone with the same write: nothing is sent again
 		if n := second.Unsent().Actions; n != 0 {
 			t.Fatalf("%d actions still queued after the start", n)
 		}

@@ -17,6 +17,12 @@ type Storage interface {
 	Put(ctx context.Context, bucket, key string, value []byte) error
 	Delete(ctx context.Context, bucket, key string) error
 	List(ctx context.Context, bucket string) ([]KV, error) // ordered by key
+	// WriteAll applies many writes at once, all or none: a flush is one
+	// IndexedDB transaction instead of one per record, so it lands in one
+	// round trip (the flush when the page is hidden races the page's end),
+	// and an ack's changes and the removal of its outbox entry are never
+	// written apart.
+	WriteAll(ctx context.Context, ws []Write) error
 }
 
 // KV is one entry of a bucket.
@@ -106,6 +112,35 @@ func (m *MemoryStorage) List(_ context.Context, bucket string) ([]KV, error) {
 	}
 	slices.SortFunc(out, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
+}
+
+// Write is one operation of a WriteAll: a put, or a delete when Value is
+// nil.
+type Write struct {
+	Bucket, Key string
+	Value       []byte
+}
+
+// WriteAll applies every write or, failing, none.
+func (m *MemoryStorage) WriteAll(_ context.Context, ws []Write) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	for _, w := range ws {
+		b := m.buckets[w.Bucket]
+		if w.Value == nil {
+			delete(b, w.Key)
+			continue
+		}
+		if b == nil {
+			b = map[string][]byte{}
+			m.buckets[w.Bucket] = b
+		}
+		b[w.Key] = slices.Clone(w.Value)
+	}
+	return nil
 }
 
 // Clear empties every bucket at once, as one IndexedDB transaction does.
