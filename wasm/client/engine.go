@@ -14,17 +14,17 @@ import (
 // Config wires an Engine to its seams. Storage and Transport are required;
 // everything else has a default.
 type Config struct {
-	Storage Storage
-	// StorageNew says Storage was created just now (IndexedDB's first
-	// open on this device): there is nothing to read back, so Start skips
-	// reading it, and the hello goes out that much sooner on a first visit.
-	StorageNew   bool
+	Storage      Storage
 	Transport    Transport
 	Device       string     // a stable name of this browser, sent in hello
 	ResumeTokens TokenStore // sessionStorage in the browser; MemoryTokens when nil
-	Logger       *slog.Logger
-	Now          func() time.Time
-	Rand         func() float64 // in [0,1): backoff jitter
+	// StorageNew says Storage was created just now (IndexedDB's first
+	// open on this device): there is nothing to read back, so Start skips
+	// reading it, and the hello goes out that much sooner on a first visit.
+	StorageNew bool
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Rand       func() float64 // in [0,1): backoff jitter
 	// OnIncoming runs for each message from someone else that arrives live
 	// (not replayed history, not own, not in a muted conversation), from the
 	// engine's goroutine. The UI decides whether to show a notification.

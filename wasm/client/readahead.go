@@ -18,8 +18,8 @@ import (
 // A page held ahead must never show an older state of a message than the
 // server's. Changes to messages the conversation does not hold are not
 // applied anywhere (changes.go), so:
-//   - a change to a message at or below the held page's range drops the
-//     page (mergeChanged): the next step asks the server again;
+//   - a change to a message older than the oldest held drops the page
+//     (mergeChanged): the next step asks the server again;
 //   - the page is used only on the connection it came on: a change made
 //     while this device was away is replayed only for messages held;
 //   - it is used only if the oldest message held is still the one it was
@@ -54,7 +54,7 @@ func (e *Engine) readAhead(c *conv) {
 // next step finds its page in. Callers hold e.mu.
 func (e *Engine) readAheadBefore(c *conv, before int64) {
 	s := e.sess
-	if s == nil || !s.welcome || c.pending || before <= 1 {
+	if s == nil || !s.welcome || c.pending || c.noOlder || before <= 1 {
 		return
 	}
 	if a := c.ahead; a != nil && a.before == before && a.sess == s {
@@ -105,7 +105,7 @@ func (e *Engine) takeAhead(ctx context.Context, c *conv, wait bool) (hist *share
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !fits() || a.err != nil {
+	if !fits() || a.err != nil || a.hist == nil {
 		if c.ahead == a {
 			c.ahead = nil
 		}
