@@ -42,21 +42,11 @@ type ahead struct {
 // conversation has nothing older or a page is already held or out.
 // Callers hold e.mu.
 func (e *Engine) readAhead(c *conv) {
-	if c.noOlder || len(c.msgs) == 0 {
-		return
-	}
-	e.readAheadBefore(c, c.msgs[0].Seq)
-}
-
-// readAheadBefore asks for the page before seq, to hold ahead, unless it
-// is already held or out. LoadOlder calls it with the seq its own page
-// will start at (seqs have no gaps), so the two travel together and the
-// next step finds its page in. Callers hold e.mu.
-func (e *Engine) readAheadBefore(c *conv, before int64) {
 	s := e.sess
-	if s == nil || !s.welcome || c.pending || c.noOlder || before <= 1 {
+	if s == nil || !s.welcome || c.pending || c.noOlder || len(c.msgs) == 0 || c.msgs[0].Seq <= 1 {
 		return
 	}
+	before := c.msgs[0].Seq
 	if a := c.ahead; a != nil && a.before == before && a.sess == s {
 		return
 	}

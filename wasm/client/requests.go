@@ -91,11 +91,6 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 		return err
 	}
 	if !ok {
-		if before > 0 {
-			e.mu.Lock()
-			e.readAheadBefore(c, before-HistoryPage) // the page after this one, asked for alongside it
-			e.mu.Unlock()
-		}
 		if hist, err = e.fetchHistory(ctx, shared.TypeHistoryFetch, shared.HistoryFetch{ConversationID: convID, Before: before, Limit: HistoryPage}); err != nil {
 			return err
 		}

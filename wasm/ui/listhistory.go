@@ -27,7 +27,7 @@ const readAheadScreens = 4
 
 // maybeReadAhead has the engine read the next older page ahead when the
 // reader nears the top of what is held (client/readahead.go). Not while a
-// step is loading: LoadOlder asks for the page after its own alongside it.
+// step is loading: LoadOlder reads the next page ahead once its own is in.
 func (c *MessageList) maybeReadAhead() {
 	if c.win.top+c.win.base < readAheadScreens*c.win.height && c.HasOlder && c.olderErr == "" && !c.loadingOlder &&
 		c.Env.Engine.State().Status.State == client.StateConnected {
