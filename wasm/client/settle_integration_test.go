@@ -60,24 +60,29 @@ func (d *dyingStorage) WriteAll(ctx context.Context, ws []client.Write) error {
 	return d.MemoryStorage.WriteAll(ctx, ws)
 }
 
-func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+// gone blocks once the storage is dead, as a write of a closed page never
+// ends, and returns the context's error; nil while it lives.
+func (d *dyingStorage) gone(ctx context.Context) error {
 	d.mu.Lock()
 	dead := d.dead
 	d.mu.Unlock()
-	if dead {
-		<-ctx.Done()
-		return ctx.Err()
+	if !dead {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (d *dyingStorage) Put(ctx context.Context, bucket, key string, value []byte) error {
+	if err := d.gone(ctx); err != nil {
+		return err
 	}
 	return d.MemoryStorage.Put(ctx, bucket, key, value)
 }
 
 func (d *dyingStorage) Delete(ctx context.Context, bucket, key string) error {
-	d.mu.Lock()
-	dead := d.dead
-	d.mu.Unlock()
-	if dead {
-		<-ctx.Done()
-		return ctx.Err()
+	if err := d.gone(ctx); err != nil {
+		return err
 	}
 	return d.MemoryStorage.Delete(ctx, bucket, key)
 }

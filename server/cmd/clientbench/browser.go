@@ -128,6 +128,20 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// newSignedIn starts a browser with a fresh profile and b's session
+// cookie, no page loaded yet.
+func newSignedIn(chromium string, b *build) (*browser, error) {
+	br, err := newBrowser(chromium)
+	if err != nil {
+		return nil, err
+	}
+	if err := br.signIn(b); err != nil {
+		br.cancel()
+		return nil, err
+	}
+	return br, nil
+}
+
 // signIn gives the browser the user's session cookie without loading a
 // page, so the first visit is cold.
 func (b *browser) signIn(bd *build) error {

@@ -115,14 +115,11 @@ func measureList(chromium string, b *build, ls *listSetup, missed int, profile s
 	if err := ls.markRead(ls.long, last); err != nil {
 		return lr, err
 	}
-	br, err := newBrowser(chromium)
+	br, err := newSignedIn(chromium, b)
 	if err != nil {
 		return lr, err
 	}
 	defer br.cancel()
-	if err := br.signIn(b); err != nil {
-		return lr, err
-	}
 	if err := br.run(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: listbench.FrameProbeJS})
 		return err

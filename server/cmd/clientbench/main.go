@@ -297,14 +297,11 @@ const readyJS = `!!window.natterBench.connected && document.querySelectorAll("#c
 // and warm while offline to the conversation list.
 func measure(chromium string, b *build) (round, error) {
 	var rd round
-	br, err := newBrowser(chromium)
+	br, err := newSignedIn(chromium, b)
 	if err != nil {
 		return rd, err
 	}
 	defer br.cancel()
-	if err := br.signIn(b); err != nil {
-		return rd, err
-	}
 	connected := readyJS
 	if rd.cold, err = br.load(b.url+"/", connected); err != nil {
 		return rd, err

@@ -68,12 +68,8 @@ type traceSummary struct {
 // that follows then stays in the renderer a trace or a profile was started
 // in.
 func newColdBrowser(chromium string, b *build) (*browser, error) {
-	br, err := newBrowser(chromium)
+	br, err := newSignedIn(chromium, b)
 	if err != nil {
-		return nil, err
-	}
-	if err := br.signIn(b); err != nil {
-		br.cancel()
 		return nil, err
 	}
 	if err := br.run(chromedp.Navigate(b.url + "/manifest.webmanifest")); err != nil {

@@ -36,14 +36,11 @@ func profileCold(chromium string, b *build, path string) (*profiler.Profile, err
 // start, whose Go work (the cache read, the first frame, the replay) runs
 // interleaved on the one thread.
 func profileWarm(chromium string, b *build, path string) (*profiler.Profile, error) {
-	br, err := newBrowser(chromium)
+	br, err := newSignedIn(chromium, b)
 	if err != nil {
 		return nil, err
 	}
 	defer br.cancel()
-	if err := br.signIn(b); err != nil {
-		return nil, err
-	}
 	if _, err := br.load(b.url+"/", readyJS); err != nil {
 		return nil, err
 	}
