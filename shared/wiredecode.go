@@ -42,17 +42,24 @@ func DecodeJSON(b []byte, v any) error {
 
 // decodeMessages reads an array of messages; null is a nil slice.
 func decodeMessages(r *jsonReader, v *[]Message) error {
+	return decodeSlice(r, v, (*Message).decode)
+}
+
+// decodeSlice reads an array into *v with dec for each element, as
+// encoding/json does for a slice field: nil for null, empty (not nil) for
+// [].
+func decodeSlice[T any](r *jsonReader, v *[]T, dec func(*T, *jsonReader) error) error {
 	if r.null() {
 		*v = nil
 		return nil
 	}
-	out := []Message{}
+	out := []T{}
 	err := r.array(func() error {
-		var m Message
-		if err := m.decode(r); err != nil {
+		var x T
+		if err := dec(&x, r); err != nil {
 			return err
 		}
-		out = append(out, m)
+		out = append(out, x)
 		return nil
 	})
 	if err != nil {
@@ -119,32 +126,9 @@ func (m *Message) decode(r *jsonReader) error {
 		case "event_seq":
 			return r.int64(&m.EventSeq)
 		case "reply_to":
-			if r.null() {
-				m.ReplyTo = nil
-				return nil
-			}
-			q := &ReplyQuote{}
-			if err := q.decode(r); err != nil {
-				return err
-			}
-			m.ReplyTo = q
-			return nil
+			return decodePtr(r, &m.ReplyTo, (*ReplyQuote).decode)
 		case "reactions":
-			if r.null() {
-				m.Reactions = nil
-				return nil
-			}
-			out := []Reaction{}
-			err := r.array(func() error {
-				var x Reaction
-				if err := x.decode(r); err != nil {
-					return err
-				}
-				out = append(out, x)
-				return nil
-			})
-			m.Reactions = out
-			return err
+			return decodeSlice(r, &m.Reactions, (*Reaction).decode)
 		}
 		return r.skip()
 	})
@@ -232,32 +216,9 @@ func (c *Conversation) decode(r *jsonReader) error {
 		case "last_at":
 			return r.timePtr(&c.LastAt)
 		case "members":
-			if r.null() {
-				c.Members = nil
-				return nil
-			}
-			out := []Member{}
-			err := r.array(func() error {
-				var mb Member
-				if err := mb.decode(r); err != nil {
-					return err
-				}
-				out = append(out, mb)
-				return nil
-			})
-			c.Members = out
-			return err
+			return decodeSlice(r, &c.Members, (*Member).decode)
 		case "preview":
-			if r.null() {
-				c.Preview = nil
-				return nil
-			}
-			m := &Message{}
-			if err := m.decode(r); err != nil {
-				return err
-			}
-			c.Preview = m
-			return nil
+			return decodePtr(r, &c.Preview, (*Message).decode)
 		case "delta":
 			return r.bool(&c.Delta)
 		case "removed":

@@ -76,6 +76,7 @@ func TestWireDecodeMatchesEncodingJSON(t *testing.T) {
 		{"ack, the rest", `{"seen":{"user_id":1,"seq":4},"seen_by":{"seq":2,"readers":[{"user_id":1,"nickname":"ann","at":"2026-01-02T03:04:05Z"}]},"left_out":[{"user_id":2,"nickname":"bob","reason":"blocked"}],"mute":{"conversation_id":"c"},"edits":{"seq":1}}`},
 		{"ack, the rest with a bad value", `{"seen":{"seq":"four"}}`},
 		{"ack, upper-case keys", `{"HISTORY":{"More":true},"Left_Out":[]}`},
+		{"duplicate nested keys merge", `{"reply_to":{"seq":1},"reply_to":{"line":"l"},"preview":{"seq":2},"preview":{"body":"b"},"members":[{"user_id":1}],"members":[]}`},
 		{"ack, duplicate keys merge", `{"message":{"seq":1},"message":{"body":"b"},"history":{"more":true},"history":{"conversation_id":"c"}}`},
 		{"ack, search and page", `{"search":{"hits":[],"next":"2"},"page":{"conversations":[],"more":true}}`},
 	} {
