@@ -27,6 +27,8 @@ func main() {
 	// (server/cmd/clientbench) splits start-up time with them.
 	perf := app.Window().Get("performance")
 	perf.Call("mark", "natter:go-start")
+	tuneGC()
+	exposeMemStats()
 	// The WebSocket is opened first of all: its handshake and the server's
 	// check of the session then overlap with IndexedDB opening and the
 	// cache loading (client.Predial), and the engine's hello, which needs

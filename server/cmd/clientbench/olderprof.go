@@ -80,6 +80,17 @@ type stepTimes struct {
 	IDB  []float64    `json:"idb"`  // IndexedDB writes begun (a flush)
 }
 
+// memStats is what the app's natterMemStats() reports (wasm/memory.go);
+// builds before it report nothing.
+type memStats struct {
+	HeapAlloc float64 `json:"heapAlloc"`
+	NextGC    float64 `json:"nextGC"`
+	Sys       float64 `json:"sys"`
+	NumGC     int     `json:"numGC"`
+}
+
+const memStatsJS = `window.natterMemStats ? natterMemStats() : {}`
+
 const stepReset = `(natterStep.send = [], natterStep.recv = [], natterStep.mut = [], natterStep.idb = [], true)`
 
 const stepRead = `(() => { const t0 = window.natterOlderT0 || 0, r = x => Math.round((x - t0) * 10) / 10;
@@ -126,6 +137,10 @@ func olderSteps(ctx context.Context, w io.Writer, label, dir string) ([]float64,
 		}
 		fmt.Fprintf(w, "%s older step %d: %.1f ms; fetch sent at %v, answers at %v (ms, bytes), list DOM changed at %v (ms, nodes added, removed, list children), IndexedDB writes at %v\n",
 			label, i+1, ms[0], t.Send, t.Recv, t.Mut, t.IDB)
+		if m, err := listbench.Eval[memStats](ctx, memStatsJS); err == nil && m.Sys > 0 {
+			fmt.Fprintf(w, "    Go heap: %d collections so far, %.1f MB allocated of %.1f MB before the next, WebAssembly memory %.1f MB\n",
+				m.NumGC, m.HeapAlloc/1e6, m.NextGC/1e6, m.Sys/1e6)
+		}
 		if m1, err := metrics(ctx); err == nil {
 			d := func(k string) float64 { return 1000 * (m1[k] - m0[k]) }
 			fmt.Fprintf(w, "    Blink, step and reading it back: script %.1f ms, V8 compile %.1f ms, style %.1f ms (%.0f times), layout %.1f ms (%.0f times), tasks %.1f ms\n",
