@@ -79,6 +79,7 @@ type Engine struct {
 	probe     bool // dial once although the browser says offline: Retry now, or the offline probe
 	sender    bool
 	sess      *session
+	aheadConv string // the one conversation that may hold a page read ahead (readahead.go)
 
 	dirty      dirtySet // cache records waiting for the debounced flush
 	flushTimer *time.Timer

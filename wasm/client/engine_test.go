@@ -386,6 +386,39 @@ func TestHistoryPagesHoldBackTheConversationsFlush(t *testing.T) {
 	}
 }
 
+// Asking for an older page pushes back an armed flush of conversations
+// before the page is in, whether a page was held ahead or not: the write
+// of the conversation just opened must not start between the reader's
+// scroll and the page.
+func TestSteppingBackHoldsBackTheConversationsFlush(t *testing.T) {
+	e := mustOfflineEngine(t, NewMemoryStorage())
+	defer e.Stop()
+	mustConv(t, e, "c", 10)
+	for _, step := range []struct {
+		name string
+		ask  func()
+	}{
+		{"LoadOlderHeld", func() { e.LoadOlderHeld("c") }},
+		{"LoadOlder", func() { _ = e.LoadOlder(context.Background(), "c") }},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			e.mu.Lock()
+			e.dirty.conv("c")
+			e.scheduleFlush()
+			// As if armed half a second ago: pushed back, it is due later.
+			e.flushArmed, e.flushDue = e.flushArmed.Add(-time.Second/2), e.flushDue.Add(-time.Second/2)
+			due := e.flushDue
+			e.mu.Unlock()
+			step.ask()
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.flushTimer == nil || !e.flushDue.After(due) {
+				t.Fatalf("the flush due at %v is due at %v after the step was asked for", due, e.flushDue)
+			}
+		})
+	}
+}
+
 // countingStorage counts the writes that reach Storage one at a time.
 type countingStorage struct {
 	*MemoryStorage
@@ -445,5 +478,28 @@ func TestFlushWritesAckAndOutboxTogether(t *testing.T) {
 	}
 	if st.single != 0 || st.batches != 2 {
 		t.Errorf("flushes wrote %d records one at a time and made %d batches, want 0 and 2", st.single, st.batches)
+	}
+}
+
+// A page read ahead is held for one conversation at a time: reading ahead
+// in another forgets it, so that opening many conversations does not keep
+// a page of each in memory.
+func TestReadAheadHoldsOneConversation(t *testing.T) {
+	e := mustOfflineEngine(t, NewMemoryStorage())
+	defer e.Stop()
+	mustConv(t, e, "a", 10)
+	mustConv(t, e, "b", 10)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, b := e.convs["a"], e.convs["b"]
+	e.readAhead(a)
+	a.ahead = &ahead{before: 1, done: make(chan struct{})} // as if asked and in
+	e.readAhead(a)
+	if a.ahead == nil {
+		t.Fatal("reading ahead in the same conversation dropped its page")
+	}
+	e.readAhead(b)
+	if a.ahead != nil {
+		t.Fatal("reading ahead in another conversation kept the first one's page")
 	}
 }

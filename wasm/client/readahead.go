@@ -42,6 +42,12 @@ type ahead struct {
 // conversation has nothing older or a page is already held or out.
 // Callers hold e.mu.
 func (e *Engine) readAhead(c *conv) {
+	// One conversation at a time holds a page: the reader is in one, and
+	// the UI reads ahead for every conversation it opens.
+	if o := e.convs[e.aheadConv]; o != nil && o != c {
+		o.ahead = nil
+	}
+	e.aheadConv = c.c.ID
 	s := e.sess
 	if s == nil || !s.welcome || c.pending || c.noOlder || len(c.msgs) == 0 || c.msgs[0].Seq <= 1 {
 		return
@@ -107,7 +113,8 @@ func (e *Engine) takeAhead(ctx context.Context, c *conv, wait bool) (hist *share
 
 // ReadAhead asks for the page before the oldest message of a conversation
 // held, to hold it ahead, unless it is already held or out: the UI calls it
-// as the reader nears the top, so the first step up finds it in too.
+// when a conversation is shown, so that even the first step up, however
+// far, finds its page in.
 func (e *Engine) ReadAhead(convID string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -124,6 +131,9 @@ func (e *Engine) LoadOlderHeld(convID string) bool {
 	e.mu.Lock()
 	convID = e.resolve(convID)
 	c := e.convs[convID]
+	if c != nil {
+		e.scheduleHistoryFlush() // the reader is stepping back: not now
+	}
 	e.mu.Unlock()
 	if c == nil {
 		return false

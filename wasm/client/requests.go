@@ -78,6 +78,7 @@ func (e *Engine) LoadOlder(ctx context.Context, convID string) error {
 		e.mu.Unlock()
 		return nil
 	}
+	e.scheduleHistoryFlush() // the reader is stepping back: not now
 	var before int64
 	if len(c.msgs) > 0 {
 		before = c.msgs[0].Seq

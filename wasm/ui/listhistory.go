@@ -35,6 +35,13 @@ func (c *MessageList) maybeReadAhead() {
 	}
 }
 
+// readAheadOpen has the engine hold the page before what is held.
+func (c *MessageList) readAheadOpen() {
+	if c.Connected && c.HasOlder && c.olderErr == "" && !c.loadingOlder {
+		c.Env.Engine.ReadAhead(c.ConvID)
+	}
+}
+
 // loadOlder merges the page read ahead when it is in (client/readahead.go;
 // the engine's change then draws it, without a spinner first), else fetches
 // it with the spinner up, and reports whether it put the spinner up.

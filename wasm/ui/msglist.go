@@ -122,6 +122,7 @@ func (c *MessageList) OnMount(ctx app.Context) {
 	c.atBottom = p.kind == placeBottom
 	c.settle(p)
 	c.place(ctx, p)
+	c.readAheadOpen()
 	c.visFn = app.FuncOf(func(this app.Value, args []app.Value) any {
 		ctx.Dispatch(func(ctx app.Context) {
 			c.markShown()
@@ -250,6 +251,7 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
 	}
 	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
+	c.readAheadOpen()
 	if c.Target != c.shown && c.Target > 0 {
 		p = c.openAt(ctx, c.Target)
 	} else if c.goTo != "" {
