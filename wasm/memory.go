@@ -14,10 +14,10 @@ import (
 // (a render of the message window allocates 1-3 MB), and a collection runs
 // on the one thread that also draws: 10-35 ms of marking and assists inside
 // the step in profiled older-page steps. With the target at 400 it starts
-// every 8-16 MB: in ten older-page steps 2 collections instead of 14, none
-// during the start (2 before). The price is memory: the page's WebAssembly
-// memory (which never shrinks) reached 31 MB in those ten steps instead of
-// 15 MB.
+// every 8-16 MB: in ten older-page steps 2 collections instead of 14, and
+// none from the start to the first step (2 before). The price is memory:
+// the page's WebAssembly memory (which never shrinks) reached 26-31 MB in
+// those ten steps instead of 15 MB.
 const gcPercent = 400
 
 // memoryLimit caps what the larger target may cost a device holding much

@@ -35,7 +35,11 @@ func (c *MessageList) maybeReadAhead() {
 	}
 }
 
-// readAheadOpen has the engine hold the page before what is held.
+// readAheadOpen has the engine hold the page before what is held as soon
+// as the conversation is shown (on mount and on every update while
+// connected; the engine asks once per page): even the first step up, a
+// jump to the top of what is held, then finds its page in and draws once,
+// where it drew the rows at the top, waited for the server and drew again.
 func (c *MessageList) readAheadOpen() {
 	if c.Connected && c.HasOlder && c.olderErr == "" && !c.loadingOlder {
 		c.Env.Engine.ReadAhead(c.ConvID)
