@@ -5,9 +5,11 @@
 // missed messages) and Lighthouse's scores. Given older builds with -old
 // (once or more) it measures them all in one run, alternating, so that the
 // machine's load falls on all alike: only such paired figures are
-// compared.
+// compared. With -rounds N it does all of it N times, each with fresh
+// servers and databases, and pools the runs; with two builds each figure
+// gets a bootstrap interval of their difference (pool.go).
 //
-//	go run ./server/cmd/clientbench [-old DIR]... [-runs 5] [-list=false] [-lighthouse PATH]
+//	go run ./server/cmd/clientbench [-old DIR]... [-runs 5] [-rounds 1 -warmup 0] [-list=false] [-lighthouse PATH]
 //
 // A build is a directory holding bin/natter and web/ (./build.sh build
 // makes them); each runs its own server with its own embedded PostgreSQL.
@@ -90,17 +92,9 @@ func main() {
 	}
 	for _, b := range builds {
 		defer b.stop()
-		if err := b.start(ctx); err != nil {
-			fatal("%v", err)
-		}
-		id, err := b.seed(ctx, *convs, *messages)
-		if err != nil {
-			fatal("%v", err)
-		}
-		convPath[b] = "/c/" + id
 	}
-
 	if *serve {
+		startAll(ctx, builds, convPath, *convs, *messages, fatal)
 		for _, b := range builds {
 			fmt.Printf("%s: %s%s  Cookie: %s=%s\n", b.label, b.url, convPath[b], b.cookie.Name, b.cookie.Value)
 		}
@@ -110,123 +104,166 @@ func main() {
 		return
 	}
 
+	// Every round starts the servers afresh and pools its runs with the
+	// others' (pool.go); profiles, traces and Lighthouse run in the last.
 	results := map[*build][]round{}
-	for r := 0; r < *runs && *visits; r++ {
-		order := slices.Clone(builds)
-		if r%2 == 1 {
-			slices.Reverse(order) // neither build always goes first
+	lists := map[*build][]listRun{}
+	for rd := 0; rd < *rounds; rd++ {
+		last := rd == *rounds-1
+		if *rounds > 1 {
+			log.Printf("round %d of %d", rd+1, *rounds)
 		}
-		for _, b := range order {
-			rd, err := measure(*chromium, b)
-			if err != nil {
-				// Reported and left out of the medians: one stuck visit
-				// should not cost the whole paired run.
-				log.Printf("%s, run %d failed, left out: %v", b.label, r+1, err)
-				continue
-			}
-			log.Printf("%s run %d: cold %.0f ms, warm %.0f ms, offline %.0f ms", b.label, r+1, rd.cold.Connected, rd.warm.Connected, rd.offline.List)
-			if *verbose {
-				for _, v := range []visit{rd.cold, rd.warm, rd.offline} {
-					j, _ := json.Marshal(v)
-					log.Printf("  %s", j)
-				}
-			}
-			results[b] = append(results[b], rd)
-		}
-	}
-	if *visits {
-		report(os.Stdout, builds, results, *runs)
-	}
-	if *visits && *profDir != "" {
-		for _, b := range builds {
-			path := outFile(*profDir, b, "cold.cpuprofile")
-			prof, err := profileCold(*chromium, b, path)
-			if err != nil {
-				log.Printf("%s: profiled cold visit failed: %v", b.label, err)
-				continue
-			}
-			summarize(os.Stdout, b.label+": a cold visit until connected (one, profiled)", prof, 25)
-			path = outFile(*profDir, b, "warm.cpuprofile")
-			if prof, err = profileWarm(*chromium, b, path); err != nil {
-				log.Printf("%s: profiled warm visit failed: %v", b.label, err)
-				continue
-			}
-			summarize(os.Stdout, b.label+": a warm visit until caught up (one, profiled)", prof, 25)
-		}
-	}
-	if *traceDir != "" {
-		sums := map[*build]traceSummary{}
-		for _, b := range builds {
-			path := outFile(*traceDir, b, "cold.json")
-			s, err := traceCold(*chromium, b, path)
-			if err != nil {
-				log.Printf("%s: traced cold visit failed: %v", b.label, err)
-				continue
-			}
-			log.Printf("%s: cold visit traced into %s", b.label, path)
-			sums[b] = s
-		}
-		fmt.Println()
-		reportTraces(os.Stdout, builds, sums)
-	}
-
-	if *list {
-		lists := map[*build][]listRun{}
-		setups := map[*build]*listSetup{}
-		for _, b := range builds {
-			ls, err := b.startList(*listMsgs)
-			if err != nil {
-				fatal("%v", err)
-			}
-			defer ls.close()
-			setups[b] = ls
-		}
-		for r := 0; r < *runs; r++ {
+		startAll(ctx, builds, convPath, *convs, *messages, fatal)
+		for r := 0; r < *runs && *visits; r++ {
 			order := slices.Clone(builds)
-			if r%2 == 1 {
-				slices.Reverse(order)
+			if (rd*(*runs)+r)%2 == 1 {
+				slices.Reverse(order) // neither build always goes first
 			}
 			for _, b := range order {
-				prof := ""
-				if *profDir != "" && r == 0 {
-					prof = outFile(*profDir, b, "live.cpuprofile")
-				}
-				lr, err := measureList(*chromium, b, setups[b], *missed, prof)
+				rv, err := measure(*chromium, b)
 				if err != nil {
-					log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
+					// Reported and left out of the medians: one stuck visit
+					// should not cost the whole paired run.
+					log.Printf("%s, run %d failed, left out: %v", b.label, r+1, err)
 					continue
 				}
-				log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
-					len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
+				log.Printf("%s run %d: cold %.0f ms, warm %.0f ms, offline %.0f ms", b.label, r+1, rv.cold.Connected, rv.warm.Connected, rv.offline.List)
 				if *verbose {
-					log.Printf("  older pages (ms): %.1f", lr.Older)
+					for _, v := range []visit{rv.cold, rv.warm, rv.offline} {
+						j, _ := json.Marshal(v)
+						log.Printf("  %s", j)
+					}
 				}
-				lists[b] = append(lists[b], lr)
+				if r < *warmup {
+					log.Printf("%s run %d: a warm-up, left out", b.label, r+1)
+					continue
+				}
+				results[b] = append(results[b], rv)
 			}
 		}
-		fmt.Println()
-		reportList(os.Stdout, builds, lists, *runs, *listMsgs, *missed)
-	}
-
-	if *lh != "" {
-		fmt.Println()
-		fmt.Println("| Lighthouse 12.2.3 | build | performance | LCP | TBT | CLS | accessibility | best practices |")
-		fmt.Println("|---|---|---|---|---|---|---|---|")
-		for _, page := range []string{"/signin", "conversation"} {
-			for _, preset := range []string{"mobile", "desktop"} {
-				for _, b := range builds {
-					url, cookie := b.url+page, ""
-					if page == "conversation" {
-						url, cookie = b.url+convPath[b], b.cookie.Name+"="+b.cookie.Value
+		if last && *visits {
+			report(os.Stdout, builds, results, (*runs-*warmup)*(*rounds))
+		}
+		if last && *visits && *profDir != "" {
+			for _, b := range builds {
+				path := outFile(*profDir, b, "cold.cpuprofile")
+				prof, err := profileCold(*chromium, b, path)
+				if err != nil {
+					log.Printf("%s: profiled cold visit failed: %v", b.label, err)
+					continue
+				}
+				summarize(os.Stdout, b.label+": a cold visit until connected (one, profiled)", prof, 25)
+				path = outFile(*profDir, b, "warm.cpuprofile")
+				if prof, err = profileWarm(*chromium, b, path); err != nil {
+					log.Printf("%s: profiled warm visit failed: %v", b.label, err)
+					continue
+				}
+				summarize(os.Stdout, b.label+": a warm visit until caught up (one, profiled)", prof, 25)
+			}
+		}
+		if last && *traceDir != "" {
+			sums := map[*build]traceSummary{}
+			for _, b := range builds {
+				path := outFile(*traceDir, b, "cold.json")
+				s, err := traceCold(*chromium, b, path)
+				if err != nil {
+					log.Printf("%s: traced cold visit failed: %v", b.label, err)
+					continue
+				}
+				log.Printf("%s: cold visit traced into %s", b.label, path)
+				sums[b] = s
+			}
+			fmt.Println()
+			reportTraces(os.Stdout, builds, sums)
+		}
+		if *list {
+			measureLists(builds, lists, *runs, rd, *chromium, *listMsgs, *missed, *profDir, *verbose, fatal)
+			if last {
+				fmt.Println()
+				reportList(os.Stdout, builds, lists, (*runs-*warmup)*(*rounds), *listMsgs, *missed)
+			}
+		}
+		if last && *lh != "" {
+			fmt.Println()
+			fmt.Println("| Lighthouse 12.2.3 | build | performance | LCP | TBT | CLS | accessibility | best practices |")
+			fmt.Println("|---|---|---|---|---|---|---|---|")
+			for _, page := range []string{"/signin", "conversation"} {
+				for _, preset := range []string{"mobile", "desktop"} {
+					for _, b := range builds {
+						url, cookie := b.url+page, ""
+						if page == "conversation" {
+							url, cookie = b.url+convPath[b], b.cookie.Name+"="+b.cookie.Value
+						}
+						s, err := lighthouse(ctx, *lh, *chromium, url, preset, cookie)
+						if err != nil {
+							log.Printf("%v", err)
+							continue
+						}
+						fmt.Printf("| %s, %s | %s | %.0f | %.1f s | %.0f ms | %.3f | %.0f | %.0f |\n", page, preset, b.label, s.Performance, s.LCP/1000, s.TBT, s.CLS, s.Accessibility, s.BestPractices)
 					}
-					s, err := lighthouse(ctx, *lh, *chromium, url, preset, cookie)
-					if err != nil {
-						log.Printf("%v", err)
-						continue
-					}
-					fmt.Printf("| %s, %s | %s | %.0f | %.1f s | %.0f ms | %.3f | %.0f | %.0f |\n", page, preset, b.label, s.Performance, s.LCP/1000, s.TBT, s.CLS, s.Accessibility, s.BestPractices)
 				}
 			}
+		}
+		if !last {
+			for _, b := range builds {
+				b.stop()
+			}
+		}
+	}
+}
+
+// startAll starts every build's server and seeds it, noting the path of
+// the seeded conversation.
+func startAll(ctx context.Context, builds []*build, convPath map[*build]string, convs, messages int, fatal func(string, ...any)) {
+	for _, b := range builds {
+		if err := b.start(ctx); err != nil {
+			fatal("%v", err)
+		}
+		id, err := b.seed(ctx, convs, messages)
+		if err != nil {
+			fatal("%v", err)
+		}
+		convPath[b] = "/c/" + id
+	}
+}
+
+// measureLists runs the message list scenarios of one round (list.go),
+// the builds alternating run by run, appending to lists.
+func measureLists(builds []*build, lists map[*build][]listRun, runs, rd int, chromium string, msgs, missed int, profDir string, verbose bool, fatal func(string, ...any)) {
+	setups := map[*build]*listSetup{}
+	for _, b := range builds {
+		ls, err := b.startList(msgs)
+		if err != nil {
+			fatal("%v", err)
+		}
+		defer ls.close()
+		setups[b] = ls
+	}
+	for r := 0; r < runs; r++ {
+		order := slices.Clone(builds)
+		if (rd*runs+r)%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, b := range order {
+			prof := ""
+			if profDir != "" && r == 0 && rd == 0 {
+				prof = outFile(profDir, b, "live.cpuprofile")
+			}
+			lr, err := measureList(chromium, b, setups[b], missed, prof)
+			if err != nil {
+				log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
+				continue
+			}
+			log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
+				len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
+			if verbose {
+				log.Printf("  older pages (ms): %.1f", lr.Older)
+			}
+			if r < *warmup {
+				log.Printf("%s list run %d: a warm-up, left out", b.label, r+1)
+				continue
+			}
+			lists[b] = append(lists[b], lr)
 		}
 	}
 }

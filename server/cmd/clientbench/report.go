@@ -11,12 +11,7 @@ import (
 
 // median of the values picked from each round; 0 when none is set.
 func median(rounds []round, pick func(round) float64) float64 {
-	var v []float64
-	for _, r := range rounds {
-		if x := pick(r); x > 0 {
-			v = append(v, x)
-		}
-	}
+	v := picked(rounds, pick)
 	if len(v) == 0 {
 		return 0
 	}
@@ -89,13 +84,20 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 		}},
 		{"warm offline visit → conversation list", "ms", func(_ *build, r round) float64 { return r.offline.List }},
 	}
+	paired := len(builds) == 2 // then a column for the difference's interval (pool.go)
 	fmt.Fprintf(w, "| medians of %d | ", runs)
 	for _, b := range builds {
 		fmt.Fprintf(w, "%s | ", b.label)
 	}
+	if paired {
+		fmt.Fprintf(w, "%s − %s, 90%% interval | ", builds[1].label, builds[0].label)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, "|---|")
 	for range builds {
+		fmt.Fprint(w, "---|")
+	}
+	if paired {
 		fmt.Fprint(w, "---|")
 	}
 	fmt.Fprintln(w)
@@ -112,8 +114,27 @@ func report(w io.Writer, builds []*build, results map[*build][]round, runs int) 
 				fmt.Fprintf(w, "%.0f ms | ", m)
 			}
 		}
+		if paired {
+			cell := "—"
+			if row.unit == "ms" {
+				vals := func(b *build) []float64 { return picked(results[b], func(r round) float64 { return row.pick(b, r) }) }
+				cell = intervalCell(vals(builds[0]), vals(builds[1]), "%.0f ms")
+			}
+			fmt.Fprintf(w, "%s | ", cell)
+		}
 		fmt.Fprintln(w)
 	}
+}
+
+// picked returns the values picked from each round that are set.
+func picked(rounds []round, pick func(round) float64) []float64 {
+	var v []float64
+	for _, r := range rounds {
+		if x := pick(r); x > 0 {
+			v = append(v, x)
+		}
+	}
+	return v
 }
 
 // median1 is the median of v, 0 when empty.
@@ -124,15 +145,16 @@ func median1(v []float64) float64 { return listbench.Median(v) }
 // figures (a live message, a keystroke) as percentiles of every event of
 // every run, pooled, so p99 rests on a few hundred events.
 func reportList(w io.Writer, builds []*build, lists map[*build][]listRun, runs, msgs, missed int) {
-	perRun := func(b *build, pick func(listRun) float64) float64 {
+	runValues := func(b *build, pick func(listRun) float64) []float64 {
 		var v []float64
 		for _, lr := range lists[b] {
 			if x := pick(lr); x > 0 {
 				v = append(v, x)
 			}
 		}
-		return listbench.Median(v)
+		return v
 	}
+	perRun := func(b *build, pick func(listRun) float64) float64 { return listbench.Median(runValues(b, pick)) }
 	pooled := func(b *build, pick func(listRun) []float64, p float64) float64 {
 		var v []float64
 		for _, lr := range lists[b] {
@@ -145,30 +167,48 @@ func reportList(w io.Writer, builds []*build, lists map[*build][]listRun, runs, 
 	live := func(lr listRun) []float64 { return lr.Live }
 	framed := func(lr listRun) []float64 { return lr.Framed }
 	keys := func(lr listRun) []float64 { return lr.Keys }
+	step1 := func(lr listRun) float64 {
+		if len(lr.Older) == 0 {
+			return 0
+		}
+		return lr.Older[0]
+	}
+	count := func(lr listRun) float64 { return float64(len(lr.Older)) }
+	catchUp := func(lr listRun) float64 { return lr.CatchUp }
+	caught := func(lr listRun) float64 { return lr.Caught }
 	rows := []struct {
 		what string
 		v    func(*build) float64
+		runs func(listRun) float64 // for the interval: a figure per run; nil for pooled percentiles
 	}{
-		{"older page, first 3 pages (median of runs)", func(b *build) float64 { return perRun(b, first) }},
-		{"older page, last 3 pages (median of runs)", func(b *build) float64 { return perRun(b, last) }},
-		{"older pages to the start (count)", func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return float64(len(lr.Older)) }) }},
-		{"live message, frame → painted, p50", func(b *build) float64 { return pooled(b, framed, 0.5) }},
-		{"live message, frame → painted, p90", func(b *build) float64 { return pooled(b, framed, 0.9) }},
-		{"live message, frame → painted, p99", func(b *build) float64 { return pooled(b, framed, 0.99) }},
-		{"live message, write → painted, p50", func(b *build) float64 { return pooled(b, live, 0.5) }},
-		{"keystroke → next frame, 20 msg/s arriving, p50", func(b *build) float64 { return pooled(b, keys, 0.5) }},
-		{"keystroke → next frame, 20 msg/s arriving, p90", func(b *build) float64 { return pooled(b, keys, 0.9) }},
-		{"keystroke → next frame, 20 msg/s arriving, p99", func(b *build) float64 { return pooled(b, keys, 0.99) }},
-		{fmt.Sprintf("catch-up of %d missed: connected → newest painted (median of runs)", missed), func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return lr.CatchUp }) }},
-		{fmt.Sprintf("catch-up of %d missed: connected → newest in the DOM (median of runs)", missed), func(b *build) float64 { return perRun(b, func(lr listRun) float64 { return lr.Caught }) }},
+		{"older page, first 3 pages (median of runs)", func(b *build) float64 { return perRun(b, first) }, first},
+		{"older page, the first step alone, from the newest message (median of runs)", func(b *build) float64 { return perRun(b, step1) }, step1},
+		{"older page, last 3 pages (median of runs)", func(b *build) float64 { return perRun(b, last) }, last},
+		{"older pages to the start (count)", func(b *build) float64 { return perRun(b, count) }, nil},
+		{"live message, frame → painted, p50", func(b *build) float64 { return pooled(b, framed, 0.5) }, nil},
+		{"live message, frame → painted, p90", func(b *build) float64 { return pooled(b, framed, 0.9) }, nil},
+		{"live message, frame → painted, p99", func(b *build) float64 { return pooled(b, framed, 0.99) }, nil},
+		{"live message, write → painted, p50", func(b *build) float64 { return pooled(b, live, 0.5) }, nil},
+		{"keystroke → next frame, 20 msg/s arriving, p50", func(b *build) float64 { return pooled(b, keys, 0.5) }, nil},
+		{"keystroke → next frame, 20 msg/s arriving, p90", func(b *build) float64 { return pooled(b, keys, 0.9) }, nil},
+		{"keystroke → next frame, 20 msg/s arriving, p99", func(b *build) float64 { return pooled(b, keys, 0.99) }, nil},
+		{fmt.Sprintf("catch-up of %d missed: connected → newest painted (median of runs)", missed), func(b *build) float64 { return perRun(b, catchUp) }, catchUp},
+		{fmt.Sprintf("catch-up of %d missed: connected → newest in the DOM (median of runs)", missed), func(b *build) float64 { return perRun(b, caught) }, caught},
 	}
+	paired := len(builds) == 2
 	fmt.Fprintf(w, "| message list, %d messages; runs of %d | ", msgs, runs)
 	for _, b := range builds {
 		fmt.Fprintf(w, "%s (%d runs) | ", b.label, len(lists[b]))
 	}
+	if paired {
+		fmt.Fprintf(w, "%s − %s, 90%% interval | ", builds[1].label, builds[0].label)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, "|---|")
 	for range builds {
+		fmt.Fprint(w, "---|")
+	}
+	if paired {
 		fmt.Fprint(w, "---|")
 	}
 	fmt.Fprintln(w)
@@ -183,6 +223,13 @@ func reportList(w io.Writer, builds []*build, lists map[*build][]listRun, runs, 
 			default:
 				fmt.Fprintf(w, "%.1f ms | ", v)
 			}
+		}
+		if paired {
+			cell := "—"
+			if row.runs != nil {
+				cell = intervalCell(runValues(builds[0], row.runs), runValues(builds[1], row.runs), "%.1f ms")
+			}
+			fmt.Fprintf(w, "%s | ", cell)
 		}
 		fmt.Fprintln(w)
 	}
