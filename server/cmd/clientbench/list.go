@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,4 +260,45 @@ func catchUp(br *browser, b *build, ls *listSetup, missed int, profile string) (
 		return 0, 0, err
 	}
 	return t["painted"] - t["connected"], t["dom"] - t["connected"], nil
+}
+
+// measureLists runs the message list scenarios of one round (list.go),
+// the builds alternating run by run, appending to lists.
+func measureLists(builds []*build, lists map[*build][]listRun, runs, rd int, chromium string, msgs, missed int, profDir string, verbose bool, fatal func(string, ...any)) {
+	setups := map[*build]*listSetup{}
+	for _, b := range builds {
+		ls, err := b.startList(msgs)
+		if err != nil {
+			fatal("%v", err)
+		}
+		defer ls.close()
+		setups[b] = ls
+	}
+	for r := 0; r < runs; r++ {
+		order := slices.Clone(builds)
+		if (rd*runs+r)%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, b := range order {
+			prof := ""
+			if profDir != "" && r == 0 && rd == 0 {
+				prof = outFile(profDir, b, "live.cpuprofile")
+			}
+			lr, err := measureList(chromium, b, setups[b], missed, prof)
+			if err != nil {
+				log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
+				continue
+			}
+			log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
+				len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
+			if verbose {
+				log.Printf("  older pages (ms): %.1f", lr.Older)
+			}
+			if r < *warmup {
+				log.Printf("%s list run %d: a warm-up, left out", b.label, r+1)
+				continue
+			}
+			lists[b] = append(lists[b], lr)
+		}
+	}
 }

@@ -212,62 +212,6 @@ func main() {
 	}
 }
 
-// startAll starts every build's server and seeds it, noting the path of
-// the seeded conversation.
-func startAll(ctx context.Context, builds []*build, convPath map[*build]string, convs, messages int, fatal func(string, ...any)) {
-	for _, b := range builds {
-		if err := b.start(ctx); err != nil {
-			fatal("%v", err)
-		}
-		id, err := b.seed(ctx, convs, messages)
-		if err != nil {
-			fatal("%v", err)
-		}
-		convPath[b] = "/c/" + id
-	}
-}
-
-// measureLists runs the message list scenarios of one round (list.go),
-// the builds alternating run by run, appending to lists.
-func measureLists(builds []*build, lists map[*build][]listRun, runs, rd int, chromium string, msgs, missed int, profDir string, verbose bool, fatal func(string, ...any)) {
-	setups := map[*build]*listSetup{}
-	for _, b := range builds {
-		ls, err := b.startList(msgs)
-		if err != nil {
-			fatal("%v", err)
-		}
-		defer ls.close()
-		setups[b] = ls
-	}
-	for r := 0; r < runs; r++ {
-		order := slices.Clone(builds)
-		if (rd*runs+r)%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, b := range order {
-			prof := ""
-			if profDir != "" && r == 0 && rd == 0 {
-				prof = outFile(profDir, b, "live.cpuprofile")
-			}
-			lr, err := measureList(chromium, b, setups[b], missed, prof)
-			if err != nil {
-				log.Printf("%s, list run %d failed, left out: %v", b.label, r+1, err)
-				continue
-			}
-			log.Printf("%s list run %d: %d older pages, live %.0f ms, key %.0f ms, catch-up %.0f ms", b.label, r+1,
-				len(lr.Older), median1(lr.Framed), median1(lr.Keys), lr.CatchUp)
-			if verbose {
-				log.Printf("  older pages (ms): %.1f", lr.Older)
-			}
-			if r < *warmup {
-				log.Printf("%s list run %d: a warm-up, left out", b.label, r+1)
-				continue
-			}
-			lists[b] = append(lists[b], lr)
-		}
-	}
-}
-
 // round is one cold, warm and offline visit of a build in a fresh profile.
 type round struct{ cold, warm, offline visit }
 

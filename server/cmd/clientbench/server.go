@@ -128,3 +128,18 @@ func (b *build) stop() {
 		os.RemoveAll(b.data)
 	}
 }
+
+// startAll starts every build's server and seeds it, noting the path of
+// the seeded conversation.
+func startAll(ctx context.Context, builds []*build, convPath map[*build]string, convs, messages int, fatal func(string, ...any)) {
+	for _, b := range builds {
+		if err := b.start(ctx); err != nil {
+			fatal("%v", err)
+		}
+		id, err := b.seed(ctx, convs, messages)
+		if err != nil {
+			fatal("%v", err)
+		}
+		convPath[b] = "/c/" + id
+	}
+}
