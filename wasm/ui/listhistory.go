@@ -21,26 +21,16 @@ func (c *MessageList) maybeLoadOlder(ctx app.Context) bool {
 	return c.loadOlder(ctx)
 }
 
-// readAheadScreens is how many screens from the top of what is held the
-// reader must come for the next older page to be read ahead.
-const readAheadScreens = 4
-
-// maybeReadAhead has the engine read the next older page ahead when the
-// reader nears the top of what is held (client/readahead.go). Not while a
-// step is loading: LoadOlder reads the next page ahead once its own is in.
-func (c *MessageList) maybeReadAhead() {
-	if c.win.top+c.win.base < readAheadScreens*c.win.height && c.HasOlder && c.olderErr == "" && !c.loadingOlder &&
-		c.Env.Engine.State().Status.State == client.StateConnected {
-		c.Env.Engine.ReadAhead(c.ConvID)
-	}
-}
-
-// readAheadOpen has the engine hold the page before what is held as soon
-// as the conversation is shown (on mount and on every update while
-// connected; the engine asks once per page): even the first step up, a
-// jump to the top of what is held, then finds its page in and draws once,
-// where it drew the rows at the top, waited for the server and drew again.
-func (c *MessageList) readAheadOpen() {
+// readAhead has the engine hold the page before what is held
+// (client/readahead.go) whenever the conversation is shown and connected:
+// on mount, on every update and on every scroll (the engine asks once per
+// page, so repeated calls cost a lock). Even the first step up, a jump to
+// the top of what is held, then finds its page in and draws once, where it
+// drew the rows at the top, waited for the server and drew again; and a
+// page dropped because a message in it changed is asked for again at the
+// reader's next move. Not while a step is loading: LoadOlder reads the
+// next page ahead once its own is in.
+func (c *MessageList) readAhead() {
 	if c.Connected && c.HasOlder && c.olderErr == "" && !c.loadingOlder {
 		c.Env.Engine.ReadAhead(c.ConvID)
 	}

@@ -122,7 +122,7 @@ func (c *MessageList) OnMount(ctx app.Context) {
 	c.atBottom = p.kind == placeBottom
 	c.settle(p)
 	c.place(ctx, p)
-	c.readAheadOpen()
+	c.readAhead()
 	c.visFn = app.FuncOf(func(this app.Value, args []app.Value) any {
 		ctx.Dispatch(func(ctx app.Context) {
 			c.markShown()
@@ -251,7 +251,7 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
 	}
 	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
-	c.readAheadOpen()
+	c.readAhead()
 	if c.Target != c.shown && c.Target > 0 {
 		p = c.openAt(ctx, c.Target)
 	} else if c.goTo != "" {
@@ -326,7 +326,7 @@ func (c *MessageList) onScroll(ctx app.Context, e app.Event) {
 	if c.maybeLoadOlder(ctx) {
 		changed = true
 	}
-	c.maybeReadAhead()
+	c.readAhead()
 	c.shownLater(ctx)
 	if !changed {
 		ctx.PreventUpdate()
