@@ -143,7 +143,9 @@ func TestSearchFromSidebarAndOffline(t *testing.T) {
 		WaitJS(`document.querySelectorAll("#conv-list .conv-item").length === 2`),
 	)
 
-	A.Run(t, "the offline index is stored", WaitJS(wordsStored(2)))
+	// A reload offline is served by the service worker, which a first
+	// visit installs in a quiet moment after the start (loader.js).
+	A.Run(t, "the offline index is stored", WaitJS(wordsStored(2)), WaitJS(`navigator.serviceWorker.controller !== null`))
 	srv.Stop(t)
 	A.Offline(t, true)
 	A.Run(t, "offline, after a reload, search what this device keeps",

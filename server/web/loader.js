@@ -114,18 +114,43 @@ function natterKeepForOffline(res) {
     return;
   }
   const copy = res.clone(); // before instantiateStreaming reads the body
-  natterAfterStart(() => caches.open("natter-" + goappEnv.GOAPP_VERSION)
+  natterAfterStart(() => natterWhenQuiet(() => caches.open("natter-" + goappEnv.GOAPP_VERSION)
     .then((cache) => cache.put(natterWasmURL(), copy))
     .then(() => performance.mark("natter:wasm-cached"))
-    .catch((err) => console.warn("natter: could not keep app.wasm for offline use", err)));
+    .catch((err) => console.warn("natter: could not keep app.wasm for offline use", err))));
 }
 
 // natterRegisterLater registers the service worker (go-app's register, in
-// app.js) once the app has started: its install fetches and stores every
-// page and asset, which on a first visit competed with the wasm's compile
-// and the first screen (server/web/front.go swaps go-app's call for this).
+// app.js) once the app has started (server/web/front.go swaps go-app's call
+// for this). On a first visit, in a quiet moment after that: the worker's
+// install fetches and stores every page and asset, which competed with the
+// wasm's compile and the first screen, and then with what the person does
+// first. A page a worker already controls registers as the app has
+// started, as before: the install is behind it, and the registration is
+// also what listens to the worker's messages (a notification's click).
 function natterRegisterLater(register) {
-  natterAfterStart(register);
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+    natterAfterStart(register);
+    return;
+  }
+  natterAfterStart(() => natterWhenQuiet(register));
+}
+
+// natterWhenQuiet runs fn, background work of a first visit (the service
+// worker's install, the copy of the wasm for offline use), natterQuietAfter
+// ms later, when the page is next idle. Run as soon as the app had
+// started, it landed on what the person does first, opening a conversation
+// and scrolling up: on a two-core machine the first older page took half
+// again as long (docs/BENCHMARKS.md).
+function natterWhenQuiet(fn) {
+  const natterQuietAfter = 2000;
+  setTimeout(() => {
+    if (self.requestIdleCallback) {
+      requestIdleCallback(fn, { timeout: natterQuietAfter });
+    } else {
+      fn();
+    }
+  }, natterQuietAfter);
 }
 
 // natterAfterStart runs fn once the app marks "natter:ready" (wasm/main.go:
