@@ -18,6 +18,7 @@ type conv struct {
 	pending bool   // created here, the server has not confirmed it yet
 	failed  string // why creating it failed
 	msgs    []shared.Message
+	msgsBuf []shared.Message // the array msgs is the tail of, with room before it for older pages (headroom.go)
 	actions map[string]int64 // action id -> seq of the held confirmed copy
 	noOlder bool             // history said nothing older exists
 	typing  map[int64]typist
@@ -29,11 +30,12 @@ type conv struct {
 
 	// rev changes whenever what Messages returns for c may change: held
 	// messages or the queued changes shown over them (msgview.go).
-	rev   uint64
-	rows  []MsgView // msgs as rows, built on demand, grown by appends; never modified once handed out
-	print uint64    // the outbox's fingerprint for c when rev was last checked
-	shown []MsgView // rows with the outbox overlaid, for rev; nil when not built
-	shRev uint64
+	rev     uint64
+	rows    []MsgView // msgs as rows, built on demand, grown by appends and older pages; never modified once handed out
+	rowsBuf []MsgView // the array rows is the tail of, as msgsBuf
+	print   uint64    // the outbox's fingerprint for c when rev was last checked
+	shown   []MsgView // rows with the outbox overlaid, for rev; nil when not built
+	shRev   uint64
 	// shape changes when msgs change other than by appending (a
 	// replacement, an insertion, a cut): what was computed over them
 	// before may be extended over an append while it stays (scanUnread).
@@ -124,13 +126,24 @@ func (c *conv) mergeOlder(ms []shared.Message) bool {
 	slices.Reverse(older)
 	older = slices.CompactFunc(older, func(a, b shared.Message) bool { return a.Seq == b.Seq })
 	slices.Reverse(older)
-	c.msgs = append(older, c.msgs...)
+	rowsHeld := c.rows != nil && len(c.rows) == len(c.msgs)
+	c.msgsBuf, c.msgs = prependRoom(c.msgsBuf, c.msgs, older)
 	for _, m := range older {
 		if m.ActionID != "" {
 			c.actions[m.ActionID] = m.Seq
 		}
 	}
-	c.rows = nil // views handed out keep the old copy; the next read rebuilds
+	if rowsHeld {
+		// In front of the rows handed out, which keep reading as they did
+		// (headroom.go): the page's rows only, not all of them again.
+		rows := make([]MsgView, len(older))
+		for i, m := range older {
+			rows[i] = sentRow(m)
+		}
+		c.rowsBuf, c.rows = prependRoom(c.rowsBuf, c.rows, rows)
+	} else {
+		c.rows = nil // the next read rebuilds
+	}
 	c.shape++
 	c.rev++
 	return true

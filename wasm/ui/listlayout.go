@@ -67,15 +67,15 @@ func (c *MessageList) relayout(ms client.Msgs, now time.Time) bool {
 		// Appended: the engine never writes into a slice it handed out, so
 		// the same start means the same messages up to len(old).
 		from := len(l.b.rows)
-		for _, m := range ms.Msgs[len(old):] {
-			l.b.add(m)
+		for i := len(old); i < len(ms.Msgs); i++ {
+			l.b.add(&ms.Msgs[i])
 		}
 		c.rows = l.b.rows
 		c.win.appendRows(rowKeys(c.rows[from:]))
 	default:
 		l.b = newRowBuilder(ms.Msgs, c.Members, c.Viewers, c.MeID, now, c.newFrom)
-		for _, m := range ms.Msgs {
-			l.b.add(m)
+		for i := range ms.Msgs {
+			l.b.add(&ms.Msgs[i])
 		}
 		c.rows = l.b.rows
 		c.win.setRows(rowKeys(c.rows))

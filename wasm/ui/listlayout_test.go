@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,9 +58,11 @@ func TestRelayoutAppendsLikeAFullLayout(t *testing.T) {
 			}
 			full := &MessageList{Env: &Env{}, ConvID: "c", MeID: me, Members: l.Members, newFrom: 3}
 			full.relayout(client.Msgs{Rev: rev, Msgs: slices.Clone(store)}, now)
-			if got, want := fmt.Sprintf("%+v", l.rows), fmt.Sprintf("%+v", full.rows); got != want {
+			// DeepEqual follows the rows' pointers to the messages: the
+			// same messages, in another slice.
+			if !reflect.DeepEqual(l.rows, full.rows) {
 				t.Errorf("rows\n got %s\nwant %s", kinds(l.rows), kinds(full.rows))
-				t.Errorf("rows differ:\n got %s\nwant %s", got, want)
+				t.Errorf("rows differ:\n got %s\nwant %s", rowsText(l.rows), rowsText(full.rows))
 			}
 			if !slices.Equal(l.win.keys, full.win.keys) {
 				t.Errorf("keys\n got %v\nwant %v", l.win.keys, full.win.keys)
@@ -73,6 +77,21 @@ func TestRelayoutAppendsLikeAFullLayout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rowsText prints rows with the messages they point at.
+func rowsText(rows []listRow) string {
+	var b strings.Builder
+	for _, r := range rows {
+		m := r.Msg
+		r.Msg = nil
+		fmt.Fprintf(&b, "%+v", r)
+		if m != nil {
+			fmt.Fprintf(&b, " msg %+v", *m)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // TestRelayoutOfACopyLaysOutAgain: a slice that does not start where the

@@ -14,7 +14,7 @@ func rowKeys(rows []listRow) []string {
 	for i, r := range rows {
 		switch r.Kind {
 		case rowMsg:
-			prev = msgKey(r.Msg)
+			prev = msgKey(*r.Msg)
 			keys[i] = prev
 		case rowSeen:
 			keys[i] = "seen:" + prev

@@ -48,8 +48,8 @@ func TestRowKeysAndNewDivider(t *testing.T) {
 // returns the rows and where the divider is, or -1.
 func dividedRows(msgs []client.MsgView, members []shared.Member, from int64) ([]listRow, int) {
 	b := newRowBuilder(msgs, members, nil, 1, base.Add(48*time.Hour), from)
-	for _, m := range msgs {
-		b.add(m)
+	for i := range msgs {
+		b.add(&msgs[i])
 	}
 	for i, r := range b.rows {
 		if r.Kind == rowNew {

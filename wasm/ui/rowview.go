@@ -45,7 +45,7 @@ func (c *MessageList) row(r listRow) app.UI {
 // as text with safe links, the time, and for own messages the delivery state
 // with Retry and Discard when it failed.
 func (c *MessageList) msg(r listRow) app.UI {
-	m := r.Msg
+	m := *r.Msg
 	state := string(m.State)
 	if state == "" {
 		state = string(client.MsgSent)

@@ -1,0 +1,63 @@
+package client
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestPrependRoom: pages prepended one after another give what plain
+// prepends give, copy only the page while there is room, and never write
+// into a slice handed out before.
+func TestPrependRoom(t *testing.T) {
+	var buf, s []int
+	s = []int{100, 101, 102}
+	want := slices.Clone(s)
+	var handed, snaps [][]int
+	var copies []int
+	for page := 0; page < 40; page++ {
+		older := []int{-3*page - 3, -3*page - 2, -3*page - 1}
+		before := headroom(buf, s)
+		buf, s = prependRoom(buf, s, older)
+		want = append(slices.Clone(older), want...)
+		if !slices.Equal(s, want) {
+			t.Fatalf("page %d: %v, want %v", page, s, want)
+		}
+		if before >= len(older) {
+			if headroom(buf, s) != before-len(older) {
+				t.Fatalf("page %d: room %d after a prepend into %d", page, headroom(buf, s), before)
+			}
+		} else {
+			copies = append(copies, page)
+		}
+		handed, snaps = append(handed, slices.Clip(s)), append(snaps, slices.Clone(s))
+		// What was handed out still reads as it did.
+		for i, h := range handed {
+			if !slices.Equal(h, snaps[i]) {
+				t.Fatalf("page %d: slice %d handed out changed: %v", page, i, h)
+			}
+		}
+		// Appending at the end stays possible, and changes no handed slice.
+		s = append(s, 1000+page)
+		want = append(want, 1000+page)
+	}
+	if len(copies) > 4 {
+		t.Errorf("copied everything at pages %v: the room should double", copies)
+	}
+}
+
+// TestHeadroomOfAReallocatedSlice: a slice that no longer lies in the
+// array (an insert grew it) has no room, and the next prepend copies.
+func TestHeadroomOfAReallocatedSlice(t *testing.T) {
+	buf, s := prependRoom(nil, []int{5, 6}, []int{3, 4})
+	if headroom(buf, s) == 0 {
+		t.Fatal("no room after the first prepend")
+	}
+	s = slices.Insert(slices.Clip(s), 1, 9) // reallocates
+	if h := headroom(buf, s); h != 0 {
+		t.Fatalf("room %d in an array the slice left", h)
+	}
+	_, s = prependRoom(buf, s, []int{1})
+	if !slices.Equal(s, []int{1, 3, 9, 4, 5, 6}) {
+		t.Fatalf("got %v", s)
+	}
+}
