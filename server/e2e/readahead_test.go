@@ -45,10 +45,20 @@ const spinnerWatch = `((seq) => {
 	return true;
 })`
 
+// spinnerAny is spinnerWatch's second note, window.natterSpinnerAny:
+// whether the list draws the spinner at all from now on.
+const spinnerAny = `(() => {
+	window.natterSpinnerAny = false;
+	new MutationObserver(rs => { for (const r of rs) for (const n of r.addedNodes)
+		if (n.nodeType === 1 && (n.matches(".spinner") || n.querySelector(".spinner"))) natterSpinnerAny = true;
+	}).observe(document.querySelector("#msgs-list"), {childList: true, subtree: true});
+	return true;
+})()`
+
 // Opening a conversation reads the page before what it holds ahead: the
 // first step up, even straight to the top of what is held, draws the
 // older messages at once, with no spinner before them and no wait for the
-// server.
+// server, and then reads the next page ahead without merging it.
 func TestFirstStepUpFindsItsPageReadAhead(t *testing.T) {
 	srv := webtest.MustServer(t)
 	ann, _ := srv.MustSignUp(t, "ann")
@@ -82,11 +92,23 @@ func TestFirstStepUpFindsItsPageReadAhead(t *testing.T) {
 		t.Fatalf("the page read ahead was drawn before the reader got there: row %d shown, %d is the oldest held", held, oldestHeld)
 	}
 	A.Run(t, "scroll straight to the top: the page read ahead is drawn",
-		WaitJS(fmt.Sprintf("%s(%d)", spinnerWatch, oldestHeld-1)),
+		WaitJS(fmt.Sprintf("%s(%d)", spinnerWatch, oldestHeld-1)), WaitJS(spinnerAny),
 		WaitJS(`(() => { const l = document.querySelector("#messages"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); return true; })()`),
 		WaitJS(fmt.Sprintf(`!!document.querySelector('#messages .msg[data-seq="%d"]')`, oldestHeld-1)),
 	)
 	if Eval[bool](t, A, `natterSpinnerFirst`) {
 		t.Fatal("the first step up drew a spinner before the older messages: it waited for the server")
+	}
+	// The step asks for the page after it, to hold ahead, and nothing else:
+	// the reader stays on the row they were at, a page below the top, so no
+	// second page is merged at once behind a spinner. (The list used to ask
+	// whether to load more from where the scroll had left the view, the
+	// top, before placing it: every step took two pages.)
+	A.Run(t, "the next page is read ahead, and held",
+		WaitJS(fmt.Sprintf(`natterHistoryMin > 0 && natterHistoryMin <= %d`, aheadFrom-client.HistoryPage)),
+		WaitJS(`!!document.querySelector("#load-older")`),
+	)
+	if Eval[bool](t, A, `natterSpinnerAny`) {
+		t.Fatal("after the step up the list drew a spinner: it merged a second page at once instead of holding it ahead")
 	}
 }

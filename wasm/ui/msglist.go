@@ -250,8 +250,6 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 	if c.olderErr != "" && c.olderOffline && c.Connected {
 		c.olderErr, c.olderOffline = "", false // back online: scrolling up fetches again
 	}
-	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
-	c.readAhead()
 	if c.Target != c.shown && c.Target > 0 {
 		p = c.openAt(ctx, c.Target)
 	} else if c.goTo != "" {
@@ -265,6 +263,13 @@ func (c *MessageList) OnUpdate(ctx app.Context) {
 		c.atBottom = true
 	}
 	c.settle(p)
+	// Where the view will be, not where the last scroll left it: a step up
+	// merged a page above the reader, who stays on the row they were at,
+	// a page's height below the top. Asked before settling, this saw the
+	// view still at the top and fetched a second page at once, behind a
+	// spinner, where one was to be held ahead unmerged.
+	c.maybeLoadOlder(ctx) // also when the list opened near the top before the connection
+	c.readAhead()
 	c.place(ctx, p)
 }
 
