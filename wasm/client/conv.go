@@ -79,6 +79,7 @@ func (c *conv) merge(m shared.Message) bool {
 		}
 	}
 	c.rev++
+	c.dropStaleRoom()
 	if m.ActionID != "" {
 		c.actions[m.ActionID] = m.Seq
 	}
@@ -205,6 +206,7 @@ func (c *conv) cutBelow(seq int64) {
 	}
 	c.msgs = slices.Delete(c.msgs, 0, i)
 	c.rows = nil
+	c.dropStaleRoom()
 	c.rev++
 	c.shape++
 	c.noOlder = false

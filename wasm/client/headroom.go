@@ -25,6 +25,18 @@ func headroom[T any](buf, s []T) int {
 	return h
 }
 
+// dropStaleRoom forgets an array msgs or rows no longer lie in (an insert
+// or an append moved them, rows were dropped, or the room is used up), so
+// that it is not kept alive for nothing.
+func (c *conv) dropStaleRoom() {
+	if headroom(c.msgsBuf, c.msgs) == 0 {
+		c.msgsBuf = nil
+	}
+	if headroom(c.rowsBuf, c.rows) == 0 {
+		c.rowsBuf = nil
+	}
+}
+
 // prependRoom returns older followed by s, and the array it is the tail
 // of. It copies only older when buf has the room before s; else it copies
 // both into a new array with as much room again before them.

@@ -3,6 +3,8 @@ package client
 import (
 	"slices"
 	"testing"
+
+	"natter/shared"
 )
 
 // TestPrependRoom: pages prepended one after another give what plain
@@ -60,4 +62,54 @@ func TestHeadroomOfAReallocatedSlice(t *testing.T) {
 	if !slices.Equal(s, []int{1, 3, 9, 4, 5, 6}) {
 		t.Fatalf("got %v", s)
 	}
+}
+
+// TestOlderPagesKeepRowsAndViews: pages merged in front of a conversation
+// whose rows were handed out leave those views as they were, give the
+// rows a full rebuild would, and an insert that moves the messages lets
+// go of the array they left.
+func TestOlderPagesKeepRowsAndViews(t *testing.T) {
+	c := newConv(shared.Conversation{ID: "c"})
+	for s := int64(1001); s <= 1100; s++ {
+		c.merge(shared.Message{ConversationID: "c", Seq: s, Body: "b"})
+	}
+	var views [][]MsgView
+	var snaps [][]int64
+	for page := int64(9); page >= 0; page-- {
+		views = append(views, c.confirmed())
+		snaps = append(snaps, viewSeqs(views[len(views)-1]))
+		var ms []shared.Message
+		for s := page*100 + 1; s <= page*100+100; s++ {
+			ms = append(ms, shared.Message{ConversationID: "c", Seq: s, Body: "b"})
+		}
+		c.mergeOlder(ms)
+		rows := c.confirmed()
+		rebuilt := newConv(shared.Conversation{ID: "c"})
+		rebuilt.msgs = slices.Clone(c.msgs)
+		if !slices.Equal(viewSeqs(rows), viewSeqs(rebuilt.confirmed())) || len(rows) != len(c.msgs) {
+			t.Fatalf("page %d: rows %d..%d (%d), want the %d messages held", page, rows[0].Seq, rows[len(rows)-1].Seq, len(rows), len(c.msgs))
+		}
+		for i, v := range views {
+			if !slices.Equal(viewSeqs(v), snaps[i]) {
+				t.Fatalf("page %d: a view handed out before page %d changed", page, i)
+			}
+		}
+	}
+	if c.msgsBuf == nil || c.rowsBuf == nil {
+		t.Fatal("no room kept for the next page")
+	}
+	c.merge(shared.Message{ConversationID: "c", Seq: 1050, Body: "edited"}) // replaced in place
+	c.msgs = slices.Clip(c.msgs)
+	c.merge(shared.Message{ConversationID: "c", Seq: 2000, Body: "b"}) // appended past the capacity: moved
+	if c.msgsBuf != nil {
+		t.Fatal("the array the messages left is still held")
+	}
+}
+
+func viewSeqs(v []MsgView) []int64 {
+	out := make([]int64, len(v))
+	for i, m := range v {
+		out[i] = m.Seq
+	}
+	return out
 }

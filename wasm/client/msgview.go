@@ -34,6 +34,7 @@ func (c *conv) confirmed() []MsgView {
 		for i, m := range c.msgs {
 			c.rows[i] = sentRow(m)
 		}
+		c.rowsBuf = nil // rows are a new array, with no room before them
 	}
 	return c.rows[:len(c.rows):len(c.rows)]
 }
